@@ -1,0 +1,53 @@
+# Two entry points for a fresh machine: `make run` (demo) and `make test` (everything).
+# Every target installs what it needs through tests/tools/setup.sh, which is idempotent.
+
+SHELL := /bin/bash
+CRATE := jwt_authn_wasm
+WASM_TARGET := wasm32-wasip1
+WASM_RAW := target/$(WASM_TARGET)/release/$(CRATE).wasm
+WASM := build/$(CRATE).wasm
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+export PATH := $(CURDIR)/.tools/bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup build wasm validator lint unit integration test run bench soak fuzz clean
+
+setup:
+	@bash tests/tools/setup.sh
+
+wasm: setup
+	cargo build --release --target $(WASM_TARGET) --lib -p jwt-authn-wasm
+	@mkdir -p build
+	wasm-opt -O3 --strip-debug --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals $(WASM_RAW) -o $(WASM)
+	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
+
+validator: setup
+	cargo build --release --bin validate-config -p jwt-authn-wasm
+
+build: wasm validator
+
+lint: setup
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --release --target $(WASM_TARGET) --lib -p jwt-authn-wasm -- -D warnings
+
+unit: setup
+	cargo test --all
+
+integration: build
+	$(PYTEST) -q tests
+
+test: lint unit integration
+
+run: build
+	$(PY) tests/tools/demo.py
+
+clean:
+	cargo clean
+	rm -rf build
+
+# Deployment (image, push), benchmark and long-running targets live next to what they drive.
+-include wasmplugin/image.mk
+-include tests/bench/bench.mk
+-include tests/soak.mk

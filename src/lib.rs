@@ -1,0 +1,3 @@
+//! JWT authentication filter for Envoy and Istio (proxy-wasm).
+
+pub mod fast_rsa;
