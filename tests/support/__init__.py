@@ -1,0 +1,1 @@
+"""Test harness: real Envoy, a loopback issuer, an echo upstream, keys and tokens."""

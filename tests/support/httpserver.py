@@ -1,0 +1,51 @@
+"""A loopback HTTP server that can be stopped and started again on the same port."""
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .ports import free_port
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A hanging handler must not hold up stop().
+    block_on_close = False
+    allow_reuse_address = True
+
+
+class LoopbackServer:
+    """Runs `handler_cls` on 127.0.0.1; `down()` closes the socket so connections are refused."""
+
+    def __init__(self, handler_cls: type[BaseHTTPRequestHandler], port: int | None = None):
+        self.handler_cls = handler_cls
+        self.port = port or free_port()
+        self._server = None
+        self._thread = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        if self._server is not None:
+            return self
+        self._server = _Server(("127.0.0.1", self.port), self.handler_cls)
+        self._server.owner = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            self._thread.join(timeout=5)
+
+    down = stop
+    up = start
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
