@@ -60,6 +60,7 @@ class Issuer(LoopbackServer):
         self._jwks = jwks or {"keys": []}
         self._behaviour: dict[str, str] = {}
         self._counts: Counter = Counter()
+        self._times: list = []
         self._extra: dict[str, bytes] = {}
         self.hang_seconds = 10.0
 
@@ -90,13 +91,20 @@ class Issuer(LoopbackServer):
         with self._lock:
             return self._counts[path]
 
+    def fetch_times(self, path: str = JWKS_PATH) -> list[float]:
+        """time.monotonic() of each request to `path`."""
+        with self._lock:
+            return [t for p, t in self._times if p == path]
+
     def reset_counts(self):
         with self._lock:
             self._counts.clear()
+            self._times.clear()
 
     def _count(self, path: str):
         with self._lock:
             self._counts[path] += 1
+            self._times.append((path, time.monotonic()))
 
     def _answer(self, path: str):
         with self._lock:

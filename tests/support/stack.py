@@ -36,12 +36,13 @@ class Stack:
     def config(self, plugin_config: dict, native_config: dict | None = None) -> str:
         return render(self.layout(), plugin_config, native_config, native_under_test=NATIVE_UNDER_TEST)
 
-    def start(self, plugin_config: dict, native_config: dict | None = None, issuers_up: bool = True,
+    def start(self, plugin_config: dict, native_config: dict | None = None, down: tuple = (),
               wait: bool = True):
+        """Starts the echo upstream, the issuers not named in `down`, then Envoy."""
         self.echo.start()
-        if issuers_up:
-            for i in self.issuers.values():
-                i.start()
+        for name, issuer in self.issuers.items():
+            if name not in down:
+                issuer.start()
         self.envoy = Envoy(self.config(plugin_config, native_config), self.ports.admin, self.concurrency)
         self.envoy.start(wait=wait)
         return self

@@ -1,0 +1,52 @@
+"""JWKS endpoint outages: down at start then up, down after a success."""
+import threading
+import time
+
+import pytest
+
+from support.asserts import assert_allowed, counts
+from support.keys import jwks, make_key
+from support.plugin import remote_provider
+from support.stack import Stack
+from support.tokens import claims, sign
+
+
+@pytest.fixture
+def key():
+    return make_key("ES256", kid="avail-1")
+
+
+def test_paused_request_outlives_outage_at_start(wasm_module, key):
+    """Issuer down while Envoy starts; a request sent then is held and answered 200 once the issuer is up."""
+    with Stack() as st:
+        st.issuer.set_jwks(jwks(key))
+        st.start({"providers": {"main": remote_provider(st.issuer, "issuer", timeout_ms=5000)}}, down=("issuer",))
+        result = {}
+
+        def call():
+            t0 = time.monotonic()
+            result["resp"] = st.request("/early", sign(key, claims(st.issuer.issuer)))
+            result["elapsed"] = time.monotonic() - t0
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.5)
+        st.issuer.up()
+        caller.join(timeout=15)
+        assert "resp" in result, "request never answered"
+        assert_allowed(result["resp"])
+        assert result["elapsed"] < 5.5
+        assert st.issuer.fetches() >= 1
+
+
+def test_old_keys_kept_when_endpoint_goes_down(wasm_module, key):
+    with Stack() as st:
+        st.issuer.set_jwks(jwks(key))
+        st.start({"providers": {"main": remote_provider(st.issuer, "issuer", cache_duration_seconds=1)}})
+        assert_allowed(st.request("/before", sign(key, claims(st.issuer.issuer))))
+        with counts(st, "provider.main.jwks_fetch_failed") as grown:
+            st.issuer.down()
+            time.sleep(2.5)  # at least one refresh is due and fails
+            for i in range(3):
+                assert_allowed(st.request(f"/during/{i}", sign(key, claims(st.issuer.issuer))))
+        assert grown["provider.main.jwks_fetch_failed"] >= 1

@@ -1,0 +1,68 @@
+"""Every way a JWKS fetch fails: 401 `Jwks remote fetch is failed`, counted, never a hang; then recovery."""
+import time
+
+import pytest
+
+from support.asserts import assert_allowed, assert_invalid, counts
+from support.keys import jwks, make_key
+from support.plugin import per_path_rules, remote_provider
+from support.stack import Stack
+from support.tokens import claims, sign
+
+FAILED = "Jwks remote fetch is failed"
+BEHAVIOURS = {"fail": "fail", "garbage": "garbage", "html": "html", "truncated": "truncated", "huge": "huge",
+              "hang": "hang", "notfound": "not_found", "recover": "fail"}
+KEY = make_key("RS256", kid="fail-1")
+
+
+@pytest.fixture(scope="module")
+def stack(wasm_module):
+    names = list(BEHAVIOURS) + ["down"]
+    st = Stack(issuer_names=names)
+    try:
+        for name, issuer in st.issuers.items():
+            issuer.set_jwks(jwks(KEY))
+            issuer.hang_seconds = 8
+            if name in BEHAVIOURS:
+                issuer.set_behaviour(BEHAVIOURS[name])
+        providers = {n: remote_provider(st.issuers[n], n, timeout_ms=1000) for n in names}
+        st.start({"providers": providers, "rules": per_path_rules(*names)}, down=("down",))
+        yield st
+    finally:
+        st.stop()
+
+
+def _token(st, name):
+    return sign(KEY, claims(st.issuers[name].issuer))
+
+
+def test_recovers_when_endpoint_heals(stack):
+    """Runs first: the issuer answers 500 at start, then heals; backoff retries pick the keys up."""
+    issuer = stack.issuers["recover"]
+    time.sleep(0.3)
+    assert stack.request("/recover", _token(stack, "recover")).status_code == 401
+    issuer.set_behaviour("ok")
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline:
+        resp = stack.request("/recover", _token(stack, "recover"))
+        if resp.status_code == 200:
+            break
+        time.sleep(0.25)
+    assert_allowed(resp)
+
+
+@pytest.mark.parametrize("name", ["fail", "garbage", "html", "truncated", "huge", "notfound", "down"])
+def test_failed_fetch(stack, name):
+    with counts(stack, f"provider.{name}.denied.jwks_fetch_failed") as grown:
+        resp = stack.request(f"/{name}", _token(stack, name))
+    assert_invalid(stack, resp, f"/{name}", FAILED)
+    assert grown == {f"provider.{name}.denied.jwks_fetch_failed": 1}
+    assert stack.envoy.counter(f"wasmcustom.jwt_authn_wasm.provider.{name}.jwks_fetch_failed") >= 1
+    assert stack.envoy.counter(f"wasmcustom.jwt_authn_wasm.provider.{name}.jwks_fetch_success") == 0
+
+
+def test_hanging_endpoint_times_out(stack):
+    t0 = time.monotonic()
+    resp = stack.request("/hang", _token(stack, "hang"))
+    assert_invalid(stack, resp, "/hang", FAILED)
+    assert time.monotonic() - t0 < 5, "the request waited past the fetch timeout"
