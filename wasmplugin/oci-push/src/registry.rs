@@ -63,7 +63,9 @@ impl Target {
             OciDistributionError::UnauthorizedError { .. }
             | OciDistributionError::AuthenticationFailure(_) => true,
             OciDistributionError::ServerError { code, .. } => *code == 401 || *code == 403,
-            OciDistributionError::RequestError(e) => e.status().is_some_and(|s| s == 401 || s == 403),
+            OciDistributionError::RequestError(e) => {
+                e.status().is_some_and(|s| s == 401 || s == 403)
+            }
             OciDistributionError::RegistryError { envelope, .. } => {
                 let text = format!("{envelope:?}");
                 text.contains("Unauthorized") || text.contains("Denied")

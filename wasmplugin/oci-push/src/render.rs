@@ -1,7 +1,8 @@
 //! Points WasmPlugin manifests at a pushed image: rewrites `spec.url` and `spec.sha256` of each
 //! WasmPlugin document, leaving every other line (comments included) as written.
 
-/// `digest` may be `sha256:<hex>` or bare hex; WasmPlugin wants the bare 64 hex digits.
+/// `digest` may be `sha256:<hex>` or bare hex; WasmPlugin wants the bare 64 hex digits, quoted
+/// because YAML reads an all-digit (or `123e45...`) value as a number.
 pub fn render(text: &str, image_ref: &str, digest: &str) -> Result<String, String> {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     if hex.len() != 64
@@ -29,7 +30,7 @@ pub fn render(text: &str, image_ref: &str, digest: &str) -> Result<String, Strin
                 format!("{indent}url: {url}")
             } else if let Some(indent) = spec_key(line, "sha256") {
                 shas += 1;
-                format!("{indent}sha256: {hex}")
+                format!("{indent}sha256: \"{hex}\"")
             } else {
                 line.to_string()
             });
@@ -83,7 +84,7 @@ mod tests {
         let out = render(DOC, "reg:5000/f:1", &format!("sha256:{hex}")).unwrap();
         assert!(out.contains("  url: keep\n"));
         assert!(out.contains("  url: oci://reg:5000/f:1\n"));
-        assert!(out.contains(&format!("  sha256: {hex}\n")));
+        assert!(out.contains(&format!("  sha256: \"{hex}\"\n")));
         assert!(out.contains("    url: nested\n"));
         assert!(out.contains("# c\n"));
     }

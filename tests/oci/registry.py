@@ -1,0 +1,75 @@
+"""A real Docker distribution registry (Debian's docker-registry) on a free loopback port."""
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+from support.ports import free_port
+
+MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json"
+
+
+class Registry:
+    """Started by `start()`, always stopped by `stop()`; `auth` is the registry's auth section."""
+
+    def __init__(self, workdir: Path, auth: dict | None = None):
+        self.workdir = workdir
+        self.auth = auth
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.log_path = workdir / "registry.log"
+        self.proc: subprocess.Popen | None = None
+
+    def config(self) -> dict:
+        cfg = {
+            "version": 0.1,
+            "log": {"level": "info", "accesslog": {"disabled": False}},
+            "storage": {"filesystem": {"rootdirectory": str(self.workdir / "data")}},
+            "http": {"addr": self.host, "secret": "loopback-test-only"},
+        }
+        if self.auth:
+            cfg["auth"] = self.auth
+        return cfg
+
+    def start(self) -> "Registry":
+        binary = shutil.which("docker-registry")
+        assert binary, "docker-registry is missing: run `bash tests/tools/setup.sh`"
+        cfg_path = self.workdir / "config.yml"
+        cfg_path.write_text(yaml.safe_dump(self.config()))
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([binary, "serve", str(cfg_path)], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"registry exited: {self.log_path.read_text()[-2000:]}"
+            try:
+                if requests.get(self.url("/v2/"), timeout=1).status_code in (200, 401):
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"registry did not come up on {self.host}: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def manifest(self, repo: str, ref: str, **kw) -> requests.Response:
+        """The manifest as any HTTP client sees it, without going through the tool under test."""
+        return requests.get(self.url(f"/v2/{repo}/manifests/{ref}"), headers={"Accept": MANIFEST_ACCEPT}, timeout=10, **kw)
+
+    def blob(self, repo: str, digest: str, **kw) -> bytes:
+        r = requests.get(self.url(f"/v2/{repo}/blobs/{digest}"), timeout=10, **kw)
+        assert r.status_code == 200, f"blob {digest}: HTTP {r.status_code}"
+        return r.content

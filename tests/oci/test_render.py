@@ -1,0 +1,57 @@
+"""`make push` then `make wasmplugin-render`: the rendered WasmPlugins carry the pushed image
+and the manifest digest the registry reports, and stay valid."""
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from oci import istio_schema, tool
+from oci.istio_fetch import fetch
+from support.paths import REPO
+
+MANIFESTS = REPO / "wasmplugin" / "manifests"
+
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    # -o wasm/setup: the module under test is given as WASM; `make test` built it already.
+    p = subprocess.run(["make", "-s", "-o", "wasm", "-o", "setup", *args], cwd=REPO, capture_output=True,
+                       text=True, timeout=900)
+    assert p.returncode == 0, f"make {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+@pytest.mark.parametrize("variant", ["wasm", "compat"])
+def test_rendered_wasmplugin_pins_the_pushed_digest(oci_push, module, open_registry, tmp_path, variant):
+    image_dir, render_dir = tmp_path / "image", tmp_path / "rendered"
+    common = [f"IMAGE_DIR={image_dir}", f"RENDER_DIR={render_dir}", f"VARIANT={variant}", f"WASM={module}"]
+    pushed = make("push", f"REGISTRY={open_registry.host}/rendered", *common).stdout.strip().splitlines()[-1]
+    assert tool.DIGEST_RE.match(pushed), pushed
+    assert (image_dir / f"pushed-{variant}.digest").read_text().strip() == pushed
+    make("wasmplugin-render", *common)
+
+    for name in ("gateway", "sidecar"):
+        original = [d for d in yaml.safe_load_all((MANIFESTS / f"{name}.yaml").read_text()) if d]
+        rendered = [d for d in yaml.safe_load_all((render_dir / f"{name}.yaml").read_text()) if d]
+        [plugin] = [d for d in rendered if d["kind"] == "WasmPlugin"]
+        istio_schema.validate(plugin)
+        spec = plugin["spec"]
+        assert f"sha256:{spec['sha256']}" == pushed
+        ref = spec["url"].removeprefix("oci://")
+        assert ref.startswith(f"{open_registry.host}/rendered/jwt-authn-wasm:")
+
+        repo, tag = ref.split("/", 1)[1].rsplit(":", 1)
+        digest, _, fetched = fetch(open_registry, repo, tag)
+        assert digest == pushed and fetched == module.read_bytes()
+        assert json.loads(tool.run("pull", "--image", ref).out)["digest"] == pushed
+
+        for before, after in zip(original, rendered):
+            if before["kind"] == "WasmPlugin":
+                before["spec"].update(url=spec["url"], sha256=spec["sha256"])
+            assert before == after
+
+
+def test_render_without_a_push_says_what_to_do(oci_push, tmp_path):
+    p = subprocess.run(["make", "-s", "-o", "setup", "wasmplugin-render", f"IMAGE_DIR={tmp_path}"], cwd=REPO,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode != 0 and "run make push first" in p.stderr
