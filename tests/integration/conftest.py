@@ -1,50 +1,9 @@
-"""The shared Envoy for the behaviour tests: several providers and rules on one listener.
-
-Paths: /api* needs provider `main`; /forward* `fwd` (forward: true); /hs* `hs` (HMAC, local JWKS, token in
-x-hs-token); /oidc* `oidc` (OIDC discovery); /any* main or hs; /all* main and hs; /public* allow_missing;
-/optional* allow_missing_or_failed; POST /exact needs main; anything else needs no token.
-"""
+"""The session-wide Envoy for the behaviour tests (see support/main_config.py)."""
 import pytest
 
-from support.keys import ASYMMETRIC_ALGS, HMAC_ALGS, jwks, jwks_text, make_key
+from support.keys import ASYMMETRIC_ALGS, jwks, make_key
+from support.main_config import main_plugin_config
 from support.stack import Stack
-
-AUD = ["api", "api2"]
-CLAIM_HEADERS = [
-    {"header_name": "x-sub", "claim_name": "sub"},
-    {"header_name": "x-team", "claim_name": "org.team"},
-    {"header_name": "x-level", "claim_name": "level"},
-    {"header_name": "x-admin", "claim_name": "admin"},
-]
-
-
-def main_plugin_config(stack: Stack, keys: dict) -> dict:
-    iss = stack.issuer.issuer
-    remote = {"uri": stack.issuer.jwks_uri, "cluster": "issuer", "timeout_ms": 2000, "cache_duration_seconds": 60}
-    hs_keys = [keys[a] for a in HMAC_ALGS]
-    return {
-        "providers": {
-            "main": {"issuer": iss, "audiences": AUD, "remote_jwks": remote,
-                     "forward_payload_header": "x-jwt-payload", "claim_to_headers": CLAIM_HEADERS},
-            "fwd": {"issuer": iss, "audiences": AUD, "remote_jwks": remote, "forward": True},
-            "hs": {"issuer": iss + "/hs", "audiences": AUD, "local_jwks": {"inline_string": jwks_text(*hs_keys)},
-                   "from_headers": [{"name": "x-hs-token"}]},
-            "oidc": {"issuer": stack.issuers["oidc"].issuer, "oidc_discovery": {"cluster": "oidc"}},
-        },
-        "rules": [
-            {"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
-            {"match": {"prefix": "/optional"}, "requires": {"allow_missing_or_failed": {}}},
-            {"match": {"prefix": "/any"}, "requires": {"requires_any": [{"provider_name": "main"},
-                                                                         {"provider_name": "hs"}]}},
-            {"match": {"prefix": "/all"}, "requires": {"requires_all": [{"provider_name": "main"},
-                                                                         {"provider_name": "hs"}]}},
-            {"match": {"prefix": "/forward"}, "requires": {"provider_name": "fwd"}},
-            {"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
-            {"match": {"prefix": "/oidc"}, "requires": {"provider_name": "oidc"}},
-            {"match": {"path": "/exact", "methods": ["POST"]}, "requires": {"provider_name": "main"}},
-            {"match": {"prefix": "/api"}, "requires": {"provider_name": "main"}},
-        ],
-    }
 
 
 @pytest.fixture(scope="session")

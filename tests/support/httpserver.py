@@ -15,8 +15,9 @@ class _Server(ThreadingHTTPServer):
 class LoopbackServer:
     """Runs `handler_cls` on 127.0.0.1; `down()` closes the socket so connections are refused."""
 
-    def __init__(self, handler_cls: type[BaseHTTPRequestHandler], port: int | None = None):
+    def __init__(self, handler_cls: type[BaseHTTPRequestHandler], port: int | None = None, host: str = "127.0.0.1"):
         self.handler_cls = handler_cls
+        self.host = host
         self.port = port or free_port()
         self._server = None
         self._thread = None
@@ -28,7 +29,7 @@ class LoopbackServer:
     def start(self):
         if self._server is not None:
             return self
-        self._server = _Server(("127.0.0.1", self.port), self.handler_cls)
+        self._server = _Server((self.host, self.port), self.handler_cls)
         self._server.owner = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()

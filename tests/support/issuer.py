@@ -23,6 +23,8 @@ class _IssuerHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         issuer._count(path)
         behaviour, body = issuer._answer(path)
+        if callable(body):
+            body = body(self.path.partition("?")[2])
         if behaviour == "hang":
             time.sleep(issuer.hang_seconds)
             behaviour = "ok"
@@ -54,23 +56,26 @@ class _IssuerHandler(BaseHTTPRequestHandler):
 class Issuer(LoopbackServer):
     """Serves `/jwks` and `/.well-known/openid-configuration` (issuer = its own base URL)."""
 
-    def __init__(self, port: int | None = None, jwks: dict | None = None):
-        super().__init__(_IssuerHandler, port)
+    def __init__(self, port: int | None = None, jwks: dict | None = None, host: str = "127.0.0.1",
+                 public_url: str | None = None):
+        super().__init__(_IssuerHandler, port, host)
+        self.public_url = public_url
         self._lock = threading.Lock()
         self._jwks = jwks or {"keys": []}
         self._behaviour: dict[str, str] = {}
         self._counts: Counter = Counter()
         self._times: list = []
         self._extra: dict[str, bytes] = {}
+        self._dynamic: dict = {}
         self.hang_seconds = 10.0
 
     @property
     def issuer(self) -> str:
-        return self.base_url
+        return self.public_url or self.base_url
 
     @property
     def jwks_uri(self) -> str:
-        return self.base_url + JWKS_PATH
+        return self.issuer + JWKS_PATH
 
     def set_jwks(self, doc: dict):
         """Rotate: the next fetch sees `doc`."""
@@ -86,6 +91,11 @@ class Issuer(LoopbackServer):
         """An extra fixed document, e.g. a discovery document pointing elsewhere."""
         with self._lock:
             self._extra[path] = body
+
+    def serve_dynamic(self, path: str, make_body):
+        """`make_body(query_string) -> bytes` answers `path`, e.g. a token endpoint."""
+        with self._lock:
+            self._dynamic[path] = make_body
 
     def fetches(self, path: str = JWKS_PATH) -> int:
         with self._lock:
@@ -109,6 +119,8 @@ class Issuer(LoopbackServer):
     def _answer(self, path: str):
         with self._lock:
             behaviour = self._behaviour.get(path, "ok")
+            if path in self._dynamic:
+                return behaviour, self._dynamic[path]
             if path in self._extra:
                 return behaviour, self._extra[path]
             if path == JWKS_PATH:

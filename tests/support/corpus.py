@@ -1,0 +1,130 @@
+"""Token corpus for the differential test: each case is (path, request headers) built against one issuer."""
+import base64
+import json
+import time
+from dataclasses import dataclass
+
+from .keys import ASYMMETRIC_ALGS, HMAC_ALGS, SigningKey, b64url, make_key
+from .tokens import alg_none, claims, hmac_with_secret, raw_token, sign, swap_payload, tamper_signature
+
+
+@dataclass
+class Ctx:
+    iss: str
+    keys: dict  # alg -> SigningKey, all published (asymmetric in the remote JWKS, HMAC in local_jwks)
+    weak_rsa: SigningKey  # 1024-bit RSA key, published
+    enc_key: SigningKey  # RSA key published with use=enc
+
+
+def bearer(token: str) -> dict:
+    return {"authorization": f"Bearer {token}"}
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _seg(obj) -> str:
+    return b64url(json.dumps(obj).encode())
+
+
+def _rs(c: Ctx, **kw) -> str:
+    return sign(c.keys["RS256"], claims(c.iss, **kw))
+
+
+def _hs_req(c: Ctx, alg: str, **kw) -> tuple:
+    return ("/hs/x", {"x-hs-token": sign(c.keys[alg], claims(c.iss + "/hs", **kw))})
+
+
+def build(c: Ctx) -> dict:
+    """name -> (path, headers)."""
+    cases = {}
+    for alg in ASYMMETRIC_ALGS:
+        cases[f"valid_{alg}"] = ("/x", bearer(sign(c.keys[alg], claims(c.iss))))
+    for alg in HMAC_ALGS:
+        cases[f"valid_{alg}_local_oct"] = _hs_req(c, alg)
+    rs = c.keys["RS256"]
+    valid = _rs(c)
+    other_rsa = make_key("RS256", kid=rs.kid + "-impostor")
+    other_rsa.kid = rs.kid
+    cases.update({
+        "valid_without_kid": ("/x", bearer(sign(c.keys["ES256"], claims(c.iss), kid=None))),
+        "valid_aud_array": ("/x", bearer(_rs(c, aud=["other", "api"]))),
+        "valid_query_param": (f"/x?access_token={valid}", {}),
+        "valid_header_and_same_query": (f"/x?access_token={valid}", bearer(valid)),
+        "valid_expired_within_skew": ("/x", bearer(_rs(c, exp=_now() - 30))),
+        "valid_nbf_within_skew": ("/x", bearer(_rs(c, nbf=_now() + 30))),
+        "valid_nbf_and_iat_past": ("/x", bearer(_rs(c, nbf=_now() - 60, iat=_now() - 60))),
+        "valid_iat_in_future": ("/x", bearer(_rs(c, iat=_now() + 3600))),
+        "valid_nested_claims": ("/x", bearer(_rs(c, org={"team": "a", "n": [1, 2]}, scope="read write"))),
+        "valid_typ_at_jwt": ("/x", bearer(sign(rs, claims(c.iss), headers={"typ": "at+jwt"}))),
+        "valid_signature_with_base64_padding": ("/x", bearer(valid + "=" * (-len(valid.split(".")[2]) % 4))),
+        "lowercase_bearer_scheme": ("/x", {"authorization": f"bearer {valid}"}),
+        "token_in_unconfigured_header": ("/x", {"x-token": valid}),
+        "missing": ("/x", {}),
+        "empty_bearer": ("/x", {"authorization": "Bearer "}),
+        "other_auth_scheme": ("/x", {"authorization": f"Basic {base64.b64encode(b'u:p').decode()}"}),
+        "expired": ("/x", bearer(_rs(c, exp=_now() - 3600))),
+        "expired_past_skew": ("/x", bearer(_rs(c, exp=_now() - 120))),
+        "nbf_future": ("/x", bearer(_rs(c, nbf=_now() + 3600))),
+        "wrong_issuer": ("/x", bearer(sign(rs, claims("https://evil.example")))),
+        "missing_issuer": ("/x", bearer(sign(rs, claims(None)))),
+        "wrong_audience": ("/x", bearer(_rs(c, aud="other"))),
+        "audience_array_no_match": ("/x", bearer(_rs(c, aud=["a", "b"]))),
+        "missing_audience": ("/x", bearer(_rs(c, aud=None))),
+        "missing_exp": ("/x", bearer(sign(rs, {k: v for k, v in claims(c.iss).items() if k != "exp"}))),
+        "exp_not_a_number": ("/x", bearer(_rs(c, exp="tomorrow"))),
+        "bad_signature": ("/x", bearer(tamper_signature(valid))),
+        "signed_by_impostor_same_kid": ("/x", bearer(sign(other_rsa, claims(c.iss)))),
+        "payload_swapped": ("/x", bearer(swap_payload(valid, claims(c.iss, sub="admin")))),
+        "truncated": ("/x", bearer(valid[:-12])),
+        "two_segments": ("/x", bearer(valid.rsplit(".", 1)[0])),
+        "extra_dots": ("/x", bearer(valid + ".extra")),
+        "only_dots": ("/x", bearer("..")),
+        "not_a_jwt": ("/x", bearer("hello-world")),
+        "garbage_base64_header": ("/x", bearer("!!!." + valid.split(".", 1)[1])),
+        "garbage_base64_payload": ("/x", bearer(valid.split(".")[0] + ".@@@." + valid.split(".")[2])),
+        "header_not_json": ("/x", bearer(b64url(b"not json") + "." + valid.split(".", 1)[1])),
+        "payload_not_json": ("/x", bearer(raw_token({"alg": "RS256", "kid": rs.kid}, {})[:-1].split(".")[0]
+                                          + "." + b64url(b"[1,2") + ".c2ln")),
+        "payload_json_array": ("/x", bearer(valid.split(".")[0] + "." + _seg([1, 2]) + "." + valid.split(".")[2])),
+        "empty_signature": ("/x", bearer(valid.rsplit(".", 1)[0] + ".")),
+        "alg_none": ("/x", bearer(alg_none(claims(c.iss)))),
+        "alg_none_with_kid": ("/x", bearer(alg_none(claims(c.iss), kid=rs.kid))),
+        "hs256_with_rsa_public_pem_kid": ("/x", bearer(hmac_with_secret("HS256", rs.public_pem(), claims(c.iss),
+                                                                        kid=rs.kid))),
+        "hs256_with_rsa_public_pem_no_kid": ("/x", bearer(hmac_with_secret("HS256", rs.public_pem(), claims(c.iss)))),
+        "unknown_kid": ("/x", bearer(sign(make_key("RS256", kid="nobody-knows"), claims(c.iss)))),
+        "alg_not_fitting_key_alg": ("/x", bearer(sign(rs, claims(c.iss), alg="RS384"))),
+        "es256_token_on_p384_key": ("/x", bearer(sign(c.keys["ES256"], claims(c.iss), kid=c.keys["ES384"].kid))),
+        "ps256_token_on_rs256_key": ("/x", bearer(sign(rs, claims(c.iss), alg="PS256"))),
+        "eddsa_token_on_rsa_kid": ("/x", bearer(sign(c.keys["EdDSA"], claims(c.iss), kid=rs.kid))),
+        "unsupported_alg_es512": ("/x", bearer(raw_token({"alg": "ES512", "kid": "x"}, claims(c.iss), b"s" * 132))),
+        "hs_wrong_secret": ("/hs/x", {"x-hs-token": hmac_with_secret("HS256", b"0" * 32, claims(c.iss + "/hs"),
+                                                                     kid=c.keys["HS256"].kid)}),
+        "hs_token_on_rsa_route": ("/x", bearer(sign(c.keys["HS256"], claims(c.iss + "/hs")))),
+        "rsa_token_on_hs_route": ("/hs/x", {"x-hs-token": valid}),
+        "hs_expired": _hs_req(c, "HS384", exp=_now() - 3600),
+        "hs_wrong_audience": _hs_req(c, "HS512", aud="other"),
+        "oversized_token": ("/x", bearer(_rs(c, blob="x" * 9000))),
+        "weak_rsa_1024_key": ("/x", bearer(sign(c.weak_rsa, claims(c.iss)))),
+        "key_published_for_encryption": ("/x", bearer(sign(c.enc_key, claims(c.iss)))),
+    })
+    return cases
+
+
+# Expected status per case, identical for both filters unless listed in INTENDED_DIFFERENCES.
+def expected(name: str) -> int:
+    if name.startswith("valid_"):
+        return 200
+    if name in ("wrong_audience", "audience_array_no_match", "missing_audience", "hs_wrong_audience"):
+        return 403
+    return 401
+
+
+# case -> (native jwt_authn status, this filter's status, reason); README "Differences from Envoy jwt_authn".
+INTENDED_DIFFERENCES = {
+    "oversized_token": (200, 401, "max_token_bytes (8192 by default) refuses larger tokens before any parsing"),
+    "weak_rsa_1024_key": (200, 401, "RSA keys under 2048 bits are dropped when the JWKS is parsed"),
+    "key_published_for_encryption": (200, 401, "JWKs with use=enc are ignored for signature verification"),
+}
