@@ -44,3 +44,16 @@ def htpasswd_registry(tmp_path_factory):
     (workdir / "htpasswd").write_text(f"{USER}:{hashed}\n")
     auth = {"htpasswd": {"realm": "jwt-authn-tests", "path": str(workdir / "htpasswd")}}
     yield from _serve(tmp_path_factory, "registry-htpasswd", auth)
+
+
+@pytest.fixture(scope="module")
+def token_issuer():
+    from oci.token_auth import TokenIssuer
+
+    return TokenIssuer()
+
+
+@pytest.fixture(scope="module")
+def token_registry(tmp_path_factory, token_issuer):
+    auth = token_issuer.registry_auth(tmp_path_factory.mktemp("token-ca"))
+    yield from _serve(tmp_path_factory, "registry-token", auth)

@@ -65,9 +65,10 @@ class Registry:
     def url(self, path: str) -> str:
         return f"http://{self.host}{path}"
 
-    def manifest(self, repo: str, ref: str, **kw) -> requests.Response:
+    def manifest(self, repo: str, ref: str, headers: dict | None = None, **kw) -> requests.Response:
         """The manifest as any HTTP client sees it, without going through the tool under test."""
-        return requests.get(self.url(f"/v2/{repo}/manifests/{ref}"), headers={"Accept": MANIFEST_ACCEPT}, timeout=10, **kw)
+        headers = {"Accept": MANIFEST_ACCEPT, **(headers or {})}
+        return requests.get(self.url(f"/v2/{repo}/manifests/{ref}"), headers=headers, timeout=10, **kw)
 
     def blob(self, repo: str, digest: str, **kw) -> bytes:
         r = requests.get(self.url(f"/v2/{repo}/blobs/{digest}"), timeout=10, **kw)

@@ -80,3 +80,30 @@ def test_silent_registry_times_out(oci_push, module, silent_server):
     assert r.code == 1
     assert "did not answer in time" in r.err or "gave up" in r.err, r.err
     assert r.seconds < 10
+
+
+def test_bearer_token_pushes_and_pulls(oci_push, module, token_registry, token_issuer):
+    ref = f"{token_registry.host}/{REPO}:bearer"
+    token = token_issuer.token(REPO, ["pull", "push"])
+    pushed = tool.run("push", "--wasm", str(module), "--image", ref, "--token-stdin", stdin=token + "\n").digest
+    headers = {"Authorization": f"Bearer {token}"}
+    digest, _, fetched = fetch(token_registry, REPO, "bearer", headers=headers)
+    assert (digest, fetched) == (pushed, module.read_bytes())
+    pulled = tool.run("pull", "--image", ref, env={"OCI_PUSH_TOKEN": token_issuer.token(REPO, ["pull"])})
+    assert pulled.code == 0 and pushed in pulled.out
+
+
+@pytest.mark.parametrize("case", ["pull-only-scope", "foreign-signer", "expired"])
+def test_refused_bearer_token_is_a_clear_quick_error(oci_push, module, token_registry, token_issuer, case):
+    from oci.token_auth import TokenIssuer
+
+    token = {
+        "pull-only-scope": lambda: token_issuer.token(REPO, ["pull"]),
+        "foreign-signer": lambda: TokenIssuer().token(REPO, ["pull", "push"]),
+        "expired": lambda: token_issuer.token(REPO, ["pull", "push"], ttl=-60),
+    }[case]()
+    r = tool.run("push", "--wasm", str(module), "--image", f"{token_registry.host}/{REPO}:denied",
+                 env={"OCI_PUSH_TOKEN": token}, timeout=30)
+    assert r.code == 1, r
+    assert "refused access" in r.err and "bearer token is wrong, expired or lacks" in r.err
+    assert r.seconds < 10
