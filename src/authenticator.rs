@@ -1,0 +1,71 @@
+//! One provider's verdict on one token: issuer, time window, audience, then key and
+//! signature, in Envoy's order so that a token gets the same reason from both.
+
+use crate::config::Provider;
+use crate::error::AuthError;
+use crate::jwks::KeySet;
+use crate::jwt::Jwt;
+
+/// The claim checks that need no key.
+pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), AuthError> {
+    if jwt.iss.as_deref() != Some(provider.issuer.as_str()) {
+        return Err(AuthError::UnknownIssuer);
+    }
+    let skew = provider.clock_skew_seconds;
+    if let Some(nbf) = jwt.nbf {
+        if nbf > now.saturating_add(skew) {
+            return Err(AuthError::NotYetValid);
+        }
+    }
+    match jwt.exp {
+        Some(exp) if now > exp.saturating_add(skew) => return Err(AuthError::Expired),
+        None if provider.require_expiration || provider.max_lifetime_seconds.is_some() => {
+            return Err(AuthError::ExpirationRequired)
+        }
+        _ => {}
+    }
+    if let (Some(max), Some(exp)) = (provider.max_lifetime_seconds, jwt.exp) {
+        let start = jwt.iat.or(jwt.nbf).unwrap_or(now);
+        if exp.saturating_sub(start) > max {
+            return Err(AuthError::LifetimeTooLong);
+        }
+    }
+    if !provider.audiences.is_empty()
+        && !jwt.audiences.iter().any(|a| provider.audiences.contains(a))
+    {
+        return Err(AuthError::AudienceNotAllowed);
+    }
+    Ok(())
+}
+
+/// Tries the keys that fit the token: a matching `kid` when both name one, and a key type
+/// (and pinned `alg`) that fits the token's `alg`.
+pub fn verify_signature(
+    keys: &KeySet,
+    jwt: &Jwt<'_>,
+    now: u64,
+    skew: u64,
+) -> Result<(), AuthError> {
+    let mut candidates = keys.keys.iter().filter(|k| {
+        k.fits(jwt.alg)
+            && match (&jwt.kid, &k.kid) {
+                (Some(want), Some(have)) => want == have,
+                _ => true,
+            }
+    });
+    let mut tried = false;
+    for key in candidates.by_ref() {
+        tried = true;
+        if key.key.verify(jwt, now, skew) {
+            return Ok(());
+        }
+    }
+    if tried {
+        Err(AuthError::VerificationFailed)
+    } else {
+        Err(AuthError::NoMatchingKey)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,585 @@
+//! Validated plugin configuration. Everything that can be checked or precomputed is done
+//! here, once per `on_configure`, so the request path only reads ready-made values.
+
+mod raw;
+mod uri;
+
+pub use uri::HttpTarget;
+
+use raw::{RawConfig, RawHeaderLocation, RawMatch, RawProvider, RawRule};
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+pub type ProviderId = usize;
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_CACHE_DURATION_S: u64 = 600;
+pub const DEFAULT_CLOCK_SKEW_S: u64 = 60;
+pub const DEFAULT_KID_REFETCH_S: u64 = 30;
+pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1000;
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8192;
+
+/// A refused configuration: the dotted path of the offending field and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Enforce,
+    Audit,
+}
+
+#[derive(Debug, Clone)]
+pub struct FilterConfig {
+    pub providers: Vec<Provider>,
+    pub rules: Vec<Rule>,
+    /// Applies when `rules` is absent: a valid token for any provider.
+    pub default_requirement: Option<Requirement>,
+    pub bypass_cors_preflight: bool,
+    pub mode: Mode,
+    pub token_cache_size: usize,
+    pub max_token_bytes: usize,
+    /// Lower-case names of every header the filter may write; they are always removed from
+    /// incoming requests so a client cannot forge them.
+    pub written_headers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub require_expiration: bool,
+    pub max_lifetime_seconds: Option<u64>,
+    pub clock_skew_seconds: u64,
+    pub source: KeySource,
+    pub from_headers: Vec<HeaderLocation>,
+    pub from_params: Vec<String>,
+    pub from_cookies: Vec<String>,
+    pub forward: bool,
+    pub forward_payload_header: Option<String>,
+    pub claim_to_headers: Vec<ClaimToHeader>,
+    pub kid_refetch_interval_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// The JWKS text, parsed when the worker starts.
+    Local(String),
+    Remote(RemoteSource),
+}
+
+#[derive(Debug, Clone)]
+pub struct RemoteSource {
+    pub endpoint: RemoteEndpoint,
+    pub timeout_ms: u64,
+    pub cache_duration_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum RemoteEndpoint {
+    Jwks(HttpTarget),
+    /// Discovery document first, then the `jwks_uri` it names.
+    Discovery {
+        discovery: HttpTarget,
+        jwks_cluster: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderLocation {
+    pub name: String,
+    pub value_prefix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimToHeader {
+    pub header_name: String,
+    /// The claim path split at dots, e.g. `org.team` -> ["org", "team"].
+    pub claim_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    Provider(ProviderId),
+    Any(Vec<Requirement>),
+    All(Vec<Requirement>),
+    AllowMissing,
+    AllowMissingOrFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathMatch {
+    Prefix(String),
+    Exact(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub path: PathMatch,
+    /// Upper-case; empty matches every method.
+    pub methods: Vec<String>,
+    /// `None`: the rule matches and no JWT is required.
+    pub requirement: Option<Requirement>,
+}
+
+impl FilterConfig {
+    pub fn provider_id(&self, name: &str) -> Option<ProviderId> {
+        self.providers.iter().position(|p| p.name == name)
+    }
+}
+
+/// Parses and validates the plugin configuration.
+pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
+    let raw: RawConfig = from_json(bytes, "config")?;
+    let mut providers = Vec::with_capacity(raw.providers.len());
+    if raw.providers.is_empty() {
+        return Err(ConfigError::new(
+            "providers",
+            "at least one provider is required",
+        ));
+    }
+    for (name, value) in &raw.providers {
+        let field = format!("providers.{name}");
+        let raw_provider: RawProvider = from_value(value, &field)?;
+        providers.push(provider(name, raw_provider, &field)?);
+    }
+    let rules = match &raw.rules {
+        None => Vec::new(),
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, value)| rule(value, &providers, &format!("rules[{i}]")))
+            .collect::<Result<_, _>>()?,
+    };
+    let default_requirement = if raw.rules.is_none() {
+        Some(Requirement::Any(
+            (0..providers.len()).map(Requirement::Provider).collect(),
+        ))
+    } else {
+        None
+    };
+    let mode = match raw.mode.as_deref() {
+        None | Some("enforce") => Mode::Enforce,
+        Some("audit") => Mode::Audit,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "mode",
+                format!("must be \"enforce\" or \"audit\", got {other:?}"),
+            ))
+        }
+    };
+    let token_cache_size = bounded(
+        raw.token_cache_size,
+        DEFAULT_TOKEN_CACHE_SIZE,
+        1_000_000,
+        "token_cache_size",
+    )?;
+    let max_token_bytes = bounded(
+        raw.max_token_bytes,
+        DEFAULT_MAX_TOKEN_BYTES,
+        1 << 20,
+        "max_token_bytes",
+    )?;
+    if max_token_bytes < 16 {
+        return Err(ConfigError::new("max_token_bytes", "must be at least 16"));
+    }
+    let mut written_headers: Vec<String> = Vec::new();
+    for p in &providers {
+        written_headers.extend(p.forward_payload_header.iter().cloned());
+        written_headers.extend(p.claim_to_headers.iter().map(|c| c.header_name.clone()));
+    }
+    written_headers.sort();
+    written_headers.dedup();
+    Ok(FilterConfig {
+        providers,
+        rules,
+        default_requirement,
+        bypass_cors_preflight: raw.bypass_cors_preflight.unwrap_or(true),
+        mode,
+        token_cache_size,
+        max_token_bytes,
+        written_headers,
+    })
+}
+
+fn bounded(
+    value: Option<u64>,
+    default: usize,
+    max: u64,
+    field: &str,
+) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v > max => Err(ConfigError::new(field, format!("must be at most {max}"))),
+        Some(v) => usize::try_from(v).map_err(|_| ConfigError::new(field, "out of range")),
+    }
+}
+
+fn from_json<T: DeserializeOwned>(bytes: &[u8], field: &str) -> Result<T, ConfigError> {
+    serde_json::from_slice(bytes).map_err(|e| ConfigError::new(field, e.to_string()))
+}
+
+fn from_value<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    field: &str,
+) -> Result<T, ConfigError> {
+    T::deserialize(value).map_err(|e| ConfigError::new(field, e.to_string()))
+}
+
+fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, ConfigError> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    {
+        return Err(ConfigError::new(
+            field,
+            "provider names may use only letters, digits, '-' and '_' (they appear in metric names)",
+        ));
+    }
+    if raw.issuer.is_empty() {
+        return Err(ConfigError::new(
+            format!("{field}.issuer"),
+            "must not be empty",
+        ));
+    }
+    if raw.audiences.iter().any(String::is_empty) {
+        return Err(ConfigError::new(
+            format!("{field}.audiences"),
+            "must not contain an empty audience",
+        ));
+    }
+    let source = key_source(&raw, field)?;
+    // Envoy's defaults (Authorization: Bearer, ?access_token=) apply only when no location
+    // is configured at all; naming any location means "only there".
+    let no_locations =
+        raw.from_headers.is_none() && raw.from_params.is_none() && raw.from_cookies.is_none();
+    let from_headers = match raw.from_headers {
+        None if no_locations => vec![HeaderLocation {
+            name: "authorization".into(),
+            value_prefix: "Bearer ".into(),
+        }],
+        None => Vec::new(),
+        Some(list) => list
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| header_location(h, &format!("{field}.from_headers[{i}]")))
+            .collect::<Result<_, _>>()?,
+    };
+    let from_params = match raw.from_params {
+        None if no_locations => vec!["access_token".into()],
+        None => Vec::new(),
+        Some(list) => non_empty_names(list, &format!("{field}.from_params"))?,
+    };
+    let from_cookies = non_empty_names(
+        raw.from_cookies.unwrap_or_default(),
+        &format!("{field}.from_cookies"),
+    )?;
+    if from_headers.is_empty() && from_params.is_empty() && from_cookies.is_empty() {
+        return Err(ConfigError::new(
+            field,
+            "no token location: from_headers, from_params and from_cookies are all empty",
+        ));
+    }
+    let forward_payload_header = raw
+        .forward_payload_header
+        .map(|h| header_name(&h, &format!("{field}.forward_payload_header")))
+        .transpose()?;
+    let claim_to_headers = raw
+        .claim_to_headers
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let at = format!("{field}.claim_to_headers[{i}]");
+            let header_name = header_name(&c.header_name, &format!("{at}.header_name"))?;
+            let claim_path: Vec<String> = c.claim_name.split('.').map(str::to_string).collect();
+            if claim_path.iter().any(String::is_empty) {
+                return Err(ConfigError::new(
+                    format!("{at}.claim_name"),
+                    "must be a dotted path of non-empty names",
+                ));
+            }
+            Ok(ClaimToHeader {
+                header_name,
+                claim_path,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Provider {
+        name: name.to_string(),
+        issuer: raw.issuer,
+        audiences: raw.audiences,
+        require_expiration: raw.require_expiration.unwrap_or(true),
+        max_lifetime_seconds: raw.max_lifetime_seconds,
+        clock_skew_seconds: raw.clock_skew_seconds.unwrap_or(DEFAULT_CLOCK_SKEW_S),
+        source,
+        from_headers,
+        from_params,
+        from_cookies,
+        forward: raw.forward.unwrap_or(false),
+        forward_payload_header,
+        claim_to_headers,
+        kid_refetch_interval_ms: raw
+            .kid_refetch_interval_seconds
+            .unwrap_or(DEFAULT_KID_REFETCH_S)
+            .saturating_mul(1000),
+    })
+}
+
+fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> {
+    let count = [
+        raw.remote_jwks.is_some(),
+        raw.local_jwks.is_some(),
+        raw.oidc_discovery.is_some(),
+    ]
+    .iter()
+    .filter(|set| **set)
+    .count();
+    if count != 1 {
+        return Err(ConfigError::new(
+            field,
+            "exactly one of remote_jwks, local_jwks, oidc_discovery is required",
+        ));
+    }
+    if let Some(local) = &raw.local_jwks {
+        let at = format!("{field}.local_jwks.inline_string");
+        let keys = crate::jwks::KeySet::parse(local.inline_string.as_bytes())
+            .map_err(|e| ConfigError::new(&at, e.to_string()))?;
+        if keys.is_empty() {
+            return Err(ConfigError::new(at, "the JWKS has no usable key"));
+        }
+        return Ok(KeySource::Local(local.inline_string.clone()));
+    }
+    if let Some(remote) = &raw.remote_jwks {
+        let at = format!("{field}.remote_jwks");
+        let target = HttpTarget::parse(&remote.uri, remote.cluster.as_deref())
+            .map_err(|reason| ConfigError::new(format!("{at}.uri"), reason))?;
+        return Ok(KeySource::Remote(RemoteSource {
+            endpoint: RemoteEndpoint::Jwks(target),
+            timeout_ms: timeout(remote.timeout_ms, &format!("{at}.timeout_ms"))?,
+            cache_duration_ms: cache_duration(
+                remote.cache_duration_seconds,
+                &format!("{at}.cache_duration_seconds"),
+            )?,
+        }));
+    }
+    let Some(discovery) = &raw.oidc_discovery else {
+        return Err(ConfigError::new(field, "no key source"));
+    };
+    let at = format!("{field}.oidc_discovery");
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        raw.issuer.trim_end_matches('/')
+    );
+    let target = HttpTarget::parse(&url, discovery.cluster.as_deref()).map_err(|reason| {
+        ConfigError::new(
+            format!("{field}.issuer"),
+            format!("not usable for discovery: {reason}"),
+        )
+    })?;
+    Ok(KeySource::Remote(RemoteSource {
+        endpoint: RemoteEndpoint::Discovery {
+            discovery: target,
+            jwks_cluster: discovery.jwks_cluster.clone(),
+        },
+        timeout_ms: timeout(discovery.timeout_ms, &format!("{at}.timeout_ms"))?,
+        cache_duration_ms: cache_duration(
+            discovery.cache_duration_seconds,
+            &format!("{at}.cache_duration_seconds"),
+        )?,
+    }))
+}
+
+fn timeout(value: Option<u64>, field: &str) -> Result<u64, ConfigError> {
+    match value.unwrap_or(DEFAULT_TIMEOUT_MS) {
+        0 => Err(ConfigError::new(field, "must be greater than 0")),
+        v if v > 60_000 => Err(ConfigError::new(field, "must be at most 60000")),
+        v => Ok(v),
+    }
+}
+
+fn cache_duration(value: Option<u64>, field: &str) -> Result<u64, ConfigError> {
+    match value.unwrap_or(DEFAULT_CACHE_DURATION_S) {
+        0 => Err(ConfigError::new(field, "must be greater than 0")),
+        v if v > 30 * 24 * 3600 => Err(ConfigError::new(field, "must be at most 30 days")),
+        v => Ok(v * 1000),
+    }
+}
+
+fn header_location(raw: RawHeaderLocation, field: &str) -> Result<HeaderLocation, ConfigError> {
+    Ok(HeaderLocation {
+        name: header_name(&raw.name, &format!("{field}.name"))?,
+        value_prefix: raw.value_prefix.unwrap_or_default(),
+    })
+}
+
+fn header_name(name: &str, field: &str) -> Result<String, ConfigError> {
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        return Err(ConfigError::new(
+            field,
+            format!("{name:?} is not a valid HTTP header name"),
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+fn non_empty_names(list: Vec<String>, field: &str) -> Result<Vec<String>, ConfigError> {
+    if list.iter().any(String::is_empty) {
+        return Err(ConfigError::new(field, "names must not be empty"));
+    }
+    Ok(list)
+}
+
+fn rule(
+    value: &serde_json::Value,
+    providers: &[Provider],
+    field: &str,
+) -> Result<Rule, ConfigError> {
+    let raw: RawRule = from_value(value, field)?;
+    let path = path_match(&raw.matcher, &format!("{field}.match"))?;
+    let methods = raw
+        .matcher
+        .methods
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
+                Err(ConfigError::new(
+                    format!("{field}.match.methods"),
+                    format!("{m:?} is not an HTTP method"),
+                ))
+            } else {
+                Ok(m.to_ascii_uppercase())
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let requirement = raw
+        .requires
+        .as_ref()
+        .map(|r| requirement(r, providers, &format!("{field}.requires"), 0))
+        .transpose()?;
+    Ok(Rule {
+        path,
+        methods,
+        requirement,
+    })
+}
+
+fn path_match(raw: &RawMatch, field: &str) -> Result<PathMatch, ConfigError> {
+    match (&raw.prefix, &raw.path) {
+        (Some(p), None) if p.starts_with('/') => Ok(PathMatch::Prefix(p.clone())),
+        (None, Some(p)) if p.starts_with('/') => Ok(PathMatch::Exact(p.clone())),
+        (Some(_), None) | (None, Some(_)) => {
+            Err(ConfigError::new(field, "paths must start with '/'"))
+        }
+        _ => Err(ConfigError::new(
+            field,
+            "exactly one of prefix or path is required",
+        )),
+    }
+}
+
+const MAX_REQUIREMENT_DEPTH: usize = 8;
+
+fn requirement(
+    value: &serde_json::Value,
+    providers: &[Provider],
+    field: &str,
+    depth: usize,
+) -> Result<Requirement, ConfigError> {
+    if depth > MAX_REQUIREMENT_DEPTH {
+        return Err(ConfigError::new(
+            field,
+            "requirements are nested too deeply",
+        ));
+    }
+    let Some(object) = value.as_object() else {
+        return Err(ConfigError::new(field, "must be an object"));
+    };
+    let mut entries = object.iter();
+    let (Some((key, inner)), None) = (entries.next(), entries.next()) else {
+        return Err(ConfigError::new(
+            field,
+            "must have exactly one of provider_name, requires_any, requires_all, allow_missing, allow_missing_or_failed",
+        ));
+    };
+    let at = format!("{field}.{key}");
+    match key.as_str() {
+        "provider_name" => {
+            let name = inner
+                .as_str()
+                .ok_or_else(|| ConfigError::new(&at, "must be a string"))?;
+            providers
+                .iter()
+                .position(|p| p.name == name)
+                .map(Requirement::Provider)
+                .ok_or_else(|| ConfigError::new(at, format!("unknown provider {name:?}")))
+        }
+        "requires_any" | "requires_all" => {
+            // Envoy's proto wraps the list as {"requirements": [...]}; accept both spellings.
+            let list = match inner {
+                serde_json::Value::Array(list) => list,
+                serde_json::Value::Object(o) if o.len() == 1 => match o.get("requirements") {
+                    Some(serde_json::Value::Array(list)) => list,
+                    _ => return Err(ConfigError::new(at, "must be a list of requirements")),
+                },
+                _ => return Err(ConfigError::new(at, "must be a list of requirements")),
+            };
+            if list.len() < 2 {
+                return Err(ConfigError::new(at, "needs at least two requirements"));
+            }
+            let children = list
+                .iter()
+                .enumerate()
+                .map(|(i, v)| requirement(v, providers, &format!("{at}[{i}]"), depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if key == "requires_any" {
+                Requirement::Any(children)
+            } else {
+                Requirement::All(children)
+            })
+        }
+        "allow_missing" | "allow_missing_or_failed" => {
+            if !inner.as_object().is_some_and(|o| o.is_empty()) {
+                return Err(ConfigError::new(at, "must be an empty object {}"));
+            }
+            Ok(if key == "allow_missing" {
+                Requirement::AllowMissing
+            } else {
+                Requirement::AllowMissingOrFailed
+            })
+        }
+        other => Err(ConfigError::new(
+            field,
+            format!("unknown requirement {other:?}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+//! The whole per-request decision in plain Rust: which requirement applies, which tokens
+//! verify, what to forward and what to answer. The proxy-wasm glue only feeds it a request
+//! and applies the decision, so all of this is unit-tested natively.
+
+use crate::authenticator;
+use crate::config::{FilterConfig, Mode, Provider, ProviderId};
+use crate::error::AuthError;
+use crate::extractor::{self, Extracted, Location, Request};
+use crate::jwks::KeySet;
+use crate::jwt;
+use crate::matcher;
+use crate::token_cache::{TokenCache, VerifiedToken};
+use crate::verifier::{self, ProviderResult, Verdict};
+use serde_json::Value;
+use std::rc::Rc;
+
+/// What a provider's keys look like to a request right now.
+pub enum KeyState {
+    Ready {
+        keys: Rc<KeySet>,
+        version: u64,
+    },
+    /// A fetch is under way (or about to start) and the request may wait for it.
+    Wait,
+    /// No keys, and none expected within this request's patience.
+    Failed,
+}
+
+/// Access to providers' keys; the wasm glue backs it with shared data and fetches.
+pub trait KeySource {
+    fn state(&mut self, provider: ProviderId) -> KeyState;
+    /// The token names a `kid` no current key has. Returns true when the request should
+    /// wait for a refetch (started now or already running); false when the refetch budget
+    /// is spent and the request is to be answered with what we have.
+    fn refetch_for_unknown_kid(&mut self, provider: ProviderId) -> bool;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stat {
+    Allowed,
+    Denied,
+    CorsPreflightBypassed,
+    AuditWouldDeny,
+    ProviderAllowed(ProviderId),
+    ProviderDenied(ProviderId, &'static str),
+    CacheHit(ProviderId),
+    CacheMiss(ProviderId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Continue,
+    Deny {
+        status: u32,
+        body: String,
+        www_authenticate: String,
+    },
+    /// Pause the request until keys arrive, then decide again.
+    Wait,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// Applied before anything is written, on every decision.
+    pub remove_headers: Vec<String>,
+    pub set_headers: Vec<(String, String)>,
+    pub new_path: Option<String>,
+    pub stats: Vec<Stat>,
+    /// For the debug log line of a denial.
+    pub reason: Option<AuthError>,
+}
+
+pub struct Engine<'a> {
+    pub config: &'a FilterConfig,
+    pub cache: &'a mut TokenCache,
+    pub keys: &'a mut dyn KeySource,
+    pub now: u64,
+}
+
+#[derive(Clone)]
+struct Checked {
+    result: ProviderResult,
+    verified: Option<(Extracted, Rc<VerifiedToken>)>,
+}
+
+impl Engine<'_> {
+    pub fn decide(&mut self, req: &Request) -> Decision {
+        let mut decision = Decision {
+            outcome: Outcome::Continue,
+            remove_headers: self.config.written_headers.clone(),
+            set_headers: Vec::new(),
+            new_path: None,
+            stats: Vec::new(),
+            reason: None,
+        };
+        if self.config.bypass_cors_preflight && is_cors_preflight(req) {
+            decision.stats.push(Stat::CorsPreflightBypassed);
+            return decision;
+        }
+        let Some(requirement) = matcher::requirement_for(self.config, &req.method, &req.path)
+        else {
+            return decision;
+        };
+        let providers = self.config.providers.len();
+        let mut checked: Vec<Option<Checked>> = vec![None; providers];
+        let verdict = verifier::evaluate(requirement, providers, &mut |id| {
+            if let Some(Some(done)) = checked.get(id) {
+                return done.result;
+            }
+            let done = self.check(id, req, &mut decision.stats);
+            let result = done.result;
+            if let Some(slot) = checked.get_mut(id) {
+                *slot = Some(done);
+            }
+            result
+        });
+        match verdict {
+            Verdict::Pending => {
+                decision.outcome = Outcome::Wait;
+                decision.stats.clear();
+            }
+            Verdict::Allow => {
+                decision.stats.push(Stat::Allowed);
+                self.forward(req, &checked, &mut decision);
+            }
+            Verdict::Deny(err, provider) => {
+                decision.reason = Some(err);
+                decision.stats.push(Stat::Denied);
+                decision
+                    .stats
+                    .push(Stat::ProviderDenied(provider, err.reason()));
+                if self.config.mode == Mode::Audit {
+                    decision.stats.push(Stat::AuditWouldDeny);
+                    self.forward(req, &checked, &mut decision);
+                } else {
+                    decision.outcome = deny(req, err);
+                }
+            }
+        }
+        decision
+    }
+
+    fn check(&mut self, id: ProviderId, req: &Request, stats: &mut Vec<Stat>) -> Checked {
+        let failed = |e: AuthError| Checked {
+            result: ProviderResult::Failed(e),
+            verified: None,
+        };
+        let Some(provider) = self.config.providers.get(id) else {
+            return failed(AuthError::Missing);
+        };
+        let Some(extracted) = extractor::extract(provider, req) else {
+            return failed(AuthError::Missing);
+        };
+        if extracted.token.len() > self.config.max_token_bytes {
+            return failed(AuthError::TooLarge);
+        }
+        let state = self.keys.state(id);
+        if let KeyState::Ready { version, .. } = &state {
+            if let Some(hit) = self.cache.get(id, &extracted.token, *version, self.now) {
+                stats.push(Stat::CacheHit(id));
+                stats.push(Stat::ProviderAllowed(id));
+                return Checked {
+                    result: ProviderResult::Verified,
+                    verified: Some((extracted, hit)),
+                };
+            }
+        }
+        match self.verify(id, provider, &extracted.token, state) {
+            Ok(Some(verified)) => {
+                stats.push(Stat::CacheMiss(id));
+                stats.push(Stat::ProviderAllowed(id));
+                Checked {
+                    result: ProviderResult::Verified,
+                    verified: Some((extracted, verified)),
+                }
+            }
+            Ok(None) => Checked {
+                result: ProviderResult::Pending,
+                verified: None,
+            },
+            Err(e) => failed(e),
+        }
+    }
+
+    /// `Ok(None)`: wait for keys.
+    fn verify(
+        &mut self,
+        id: ProviderId,
+        provider: &Provider,
+        token: &str,
+        state: KeyState,
+    ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
+        let jwt = jwt::parse(token)?;
+        authenticator::check_claims(provider, &jwt, self.now)?;
+        let (keys, version) = match state {
+            KeyState::Ready { keys, version } => (keys, version),
+            KeyState::Wait => return Ok(None),
+            KeyState::Failed => return Err(AuthError::JwksFetchFailed),
+        };
+        match authenticator::verify_signature(&keys, &jwt, self.now, provider.clock_skew_seconds) {
+            Ok(()) => {}
+            Err(AuthError::NoMatchingKey)
+                if jwt.kid.as_deref().is_some_and(|kid| !keys.has_kid(kid))
+                    && self.keys.refetch_for_unknown_kid(id) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        }
+        let verified = Rc::new(VerifiedToken {
+            payload_b64: jwt.payload_b64.to_string(),
+            claims: jwt.claims,
+        });
+        let valid_until = jwt.exp.map_or(u64::MAX, |exp| {
+            exp.saturating_add(provider.clock_skew_seconds)
+        });
+        self.cache
+            .insert(id, token, version, valid_until, verified.clone());
+        Ok(Some(verified))
+    }
+
+    /// Headers and path changes for every token that verified.
+    fn forward(&self, req: &Request, checked: &[Option<Checked>], decision: &mut Decision) {
+        let mut path = req.path.clone();
+        for (id, entry) in checked.iter().enumerate() {
+            let (Some(Some((extracted, verified))), Some(provider)) = (
+                entry.as_ref().map(|c| c.verified.as_ref()),
+                self.config.providers.get(id),
+            ) else {
+                continue;
+            };
+            if !provider.forward {
+                match &extracted.location {
+                    Location::Header(name) => push_unique(&mut decision.remove_headers, name),
+                    Location::Param(name) => path = extractor::path_without_param(&path, name),
+                    // Rewriting the cookie header risks breaking the application's own
+                    // cookies; Envoy leaves it in place too.
+                    Location::Cookie(_) => {}
+                }
+            }
+            if let Some(header) = &provider.forward_payload_header {
+                decision
+                    .set_headers
+                    .push((header.clone(), verified.payload_b64.clone()));
+            }
+            for c in &provider.claim_to_headers {
+                if let Some(value) = claim_header_value(&verified.claims, &c.claim_path) {
+                    decision.set_headers.push((c.header_name.clone(), value));
+                }
+            }
+        }
+        if path != req.path {
+            decision.new_path = Some(path);
+        }
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, name: &str) {
+    if !list.iter().any(|n| n == name) {
+        list.push(name.to_string());
+    }
+}
+
+fn is_cors_preflight(req: &Request) -> bool {
+    req.method == "OPTIONS"
+        && req.header("origin").is_some()
+        && req.header("access-control-request-method").is_some()
+}
+
+fn deny(req: &Request, err: AuthError) -> Outcome {
+    let path = req.path.split('?').next().unwrap_or("");
+    let realm = format!("http://{}{}", req.host, path);
+    let www_authenticate = if err == AuthError::Missing {
+        format!("Bearer realm=\"{realm}\"")
+    } else {
+        format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")
+    };
+    Outcome::Deny {
+        status: err.status_code(),
+        body: err.to_string(),
+        www_authenticate,
+    }
+}
+
+/// Strings as they are, numbers and booleans as JSON writes them, lists of those joined
+/// with commas. Values with control characters are dropped: they cannot be header values.
+fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) -> Option<String> {
+    let (first, rest) = path.split_first()?;
+    let mut value = claims.get(first)?;
+    for name in rest {
+        value = value.as_object()?.get(name)?;
+    }
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?
+            .join(","),
+        _ => return None,
+    };
+    if text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        return None;
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests;

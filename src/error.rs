@@ -1,0 +1,127 @@
+//! Why a request was not authenticated, with the words Envoy's `jwt_authn` uses, so that
+//! clients and runbooks written against Envoy keep working.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthError {
+    Missing,
+    TooLarge,
+    BadFormat,
+    HeaderBadBase64,
+    HeaderBadJson,
+    HeaderBadAlg,
+    AlgNotImplemented,
+    HeaderBadKid,
+    CritNotSupported,
+    PayloadBadBase64,
+    PayloadBadJson,
+    IssNotString,
+    SubNotString,
+    AudNotString,
+    ExpNotInteger,
+    NbfNotInteger,
+    IatNotInteger,
+    SignatureBadBase64,
+    UnknownIssuer,
+    NotYetValid,
+    Expired,
+    ExpirationRequired,
+    LifetimeTooLong,
+    AudienceNotAllowed,
+    NoMatchingKey,
+    VerificationFailed,
+    JwksFetchFailed,
+}
+
+impl AuthError {
+    /// The HTTP status Envoy answers with: only an audience mismatch is a 403.
+    pub fn status_code(self) -> u32 {
+        match self {
+            AuthError::AudienceNotAllowed => 403,
+            _ => 401,
+        }
+    }
+
+    /// Short, stable label for metrics and logs.
+    pub fn reason(self) -> &'static str {
+        use AuthError::*;
+        match self {
+            Missing => "missing",
+            TooLarge => "too_large",
+            BadFormat | HeaderBadBase64 | HeaderBadJson | HeaderBadAlg | AlgNotImplemented
+            | HeaderBadKid | CritNotSupported | PayloadBadBase64 | PayloadBadJson
+            | IssNotString | SubNotString | AudNotString | ExpNotInteger | NbfNotInteger
+            | IatNotInteger | SignatureBadBase64 => "malformed",
+            UnknownIssuer => "issuer",
+            NotYetValid => "not_yet_valid",
+            Expired | ExpirationRequired => "expired",
+            LifetimeTooLong => "lifetime",
+            AudienceNotAllowed => "audience",
+            NoMatchingKey => "no_key",
+            VerificationFailed => "bad_signature",
+            JwksFetchFailed => "jwks_fetch_failed",
+        }
+    }
+
+    /// Every reason label, so metrics can be defined up front.
+    pub const REASONS: [&'static str; 11] = [
+        "missing",
+        "too_large",
+        "malformed",
+        "issuer",
+        "not_yet_valid",
+        "expired",
+        "lifetime",
+        "audience",
+        "no_key",
+        "bad_signature",
+        "jwks_fetch_failed",
+    ];
+
+    /// A missing token and a token for another issuer both mean "this provider has nothing
+    /// to say", which `requires_any` must not prefer over a real failure.
+    pub fn is_absent(self) -> bool {
+        matches!(self, AuthError::Missing | AuthError::UnknownIssuer)
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use AuthError::*;
+        let text = match self {
+            Missing => "Jwt is missing",
+            TooLarge => "Jwt is too large",
+            BadFormat => {
+                "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections"
+            }
+            HeaderBadBase64 => "Jwt header is an invalid Base64url encoded",
+            HeaderBadJson => "Jwt header is an invalid JSON",
+            HeaderBadAlg => "Jwt header [alg] field is required and must be a string",
+            AlgNotImplemented => "Jwt header [alg] is not supported",
+            HeaderBadKid => "Jwt header [kid] field is not a string",
+            CritNotSupported => "Jwt header [crit] names an extension that is not supported",
+            PayloadBadBase64 => "Jwt payload is an invalid Base64url encoded",
+            PayloadBadJson => "Jwt payload is an invalid JSON",
+            IssNotString => "Jwt payload [iss] field is not a string",
+            SubNotString => "Jwt payload [sub] field is not a string",
+            AudNotString => "Jwt payload [aud] field is not a string or string list",
+            ExpNotInteger => "Jwt payload [exp] field is not an integer",
+            NbfNotInteger => "Jwt payload [nbf] field is not an integer",
+            IatNotInteger => "Jwt payload [iat] field is not an integer",
+            SignatureBadBase64 => "Jwt signature is an invalid Base64url encoded",
+            UnknownIssuer => "Jwt issuer is not configured",
+            NotYetValid => "Jwt not yet valid",
+            Expired => "Jwt is expired",
+            ExpirationRequired => "Jwt doesn't have [exp] claim but it is required",
+            LifetimeTooLong => "Jwt lifetime is longer than allowed",
+            AudienceNotAllowed => "Audiences in Jwt are not allowed",
+            NoMatchingKey => "Jwks doesn't have key to match kid or alg from Jwt",
+            VerificationFailed => "Jwt verification fails",
+            JwksFetchFailed => "Jwks remote fetch is failed",
+        };
+        f.write_str(text)
+    }
+}
+
+impl std::error::Error for AuthError {}

@@ -1,0 +1,203 @@
+//! Where tokens are: the headers, query parameters and cookies a provider names.
+
+use crate::config::Provider;
+
+/// The parts of a request the filter reads. Header names are lower case (HTTP/2 and
+/// Envoy's header map guarantee it).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub host: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn query(&self) -> &str {
+        self.path.split_once('?').map_or("", |(_, q)| q)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Header(String),
+    Param(String),
+    Cookie(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub token: String,
+    pub location: Location,
+}
+
+/// The first token found in the provider's locations: headers, then parameters, then
+/// cookies, each in configured order.
+pub fn extract(provider: &Provider, req: &Request) -> Option<Extracted> {
+    for loc in &provider.from_headers {
+        for value in req.header_values(&loc.name) {
+            let Ok(value) = std::str::from_utf8(value) else {
+                continue;
+            };
+            if let Some(token) = strip_prefix_ignore_case(value, &loc.value_prefix) {
+                let token = token.trim();
+                if !token.is_empty() {
+                    return Some(Extracted {
+                        token: token.to_string(),
+                        location: Location::Header(loc.name.clone()),
+                    });
+                }
+            }
+        }
+    }
+    for name in &provider.from_params {
+        if let Some(token) = query_param(req.query(), name) {
+            return Some(Extracted {
+                token: token.to_string(),
+                location: Location::Param(name.clone()),
+            });
+        }
+    }
+    for name in &provider.from_cookies {
+        if let Some(token) = cookie(req, name) {
+            return Some(Extracted {
+                token: token.to_string(),
+                location: Location::Cookie(name.clone()),
+            });
+        }
+    }
+    None
+}
+
+/// The auth scheme in `Authorization` is case-insensitive (RFC 9110 §11.1).
+fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = value.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        value.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v)
+}
+
+fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header_values("cookie")
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.trim_matches('"'))
+}
+
+/// The request path without the named query parameter, for `forward: false`.
+pub fn path_without_param(path: &str, name: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| pair.split_once('=').map_or(*pair, |(k, _)| k) != name)
+        .collect();
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    fn provider(json: &str) -> Provider {
+        let cfg = format!(
+            r#"{{"providers":{{"p":{{"issuer":"i","local_jwks":{{"inline_string":"{{\"keys\":[{{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}}]}}"}}{json}}}}}}}"#
+        );
+        config::parse(cfg.as_bytes()).unwrap().providers.remove(0)
+    }
+
+    fn req(path: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "GET".into(),
+            path: path.into(),
+            host: "h".into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn default_locations_are_bearer_header_then_access_token() {
+        let p = provider("");
+        let got = extract(&p, &req("/", &[("authorization", "bearer a.b.c")])).unwrap();
+        assert_eq!(got.token, "a.b.c");
+        assert_eq!(got.location, Location::Header("authorization".into()));
+        let got = extract(&p, &req("/x?y=1&access_token=t.t.t", &[])).unwrap();
+        assert_eq!(
+            (got.token.as_str(), got.location),
+            ("t.t.t", Location::Param("access_token".into()))
+        );
+        assert!(extract(&p, &req("/", &[("authorization", "Basic abc")])).is_none());
+        assert!(extract(&p, &req("/", &[("authorization", "Bearer ")])).is_none());
+    }
+
+    #[test]
+    fn configured_locations_replace_the_defaults() {
+        let p = provider(r#","from_headers":[{"name":"X-Jwt"}],"from_cookies":["session"]"#);
+        assert!(extract(
+            &p,
+            &req("/?access_token=a", &[("authorization", "Bearer a")])
+        )
+        .is_none());
+        assert_eq!(
+            extract(&p, &req("/", &[("x-jwt", "tok")])).unwrap().token,
+            "tok"
+        );
+        let got = extract(&p, &req("/", &[("cookie", "a=b; session=\"c.d.e\"")])).unwrap();
+        assert_eq!(
+            (got.token.as_str(), got.location),
+            ("c.d.e", Location::Cookie("session".into()))
+        );
+    }
+
+    #[test]
+    fn removes_only_the_token_parameter() {
+        assert_eq!(
+            path_without_param("/a?access_token=x&b=1", "access_token"),
+            "/a?b=1"
+        );
+        assert_eq!(
+            path_without_param("/a?access_token=x", "access_token"),
+            "/a"
+        );
+        assert_eq!(path_without_param("/a", "access_token"), "/a");
+    }
+}

@@ -1,0 +1,73 @@
+//! The per-request context: read the request, decide, and either act now or wait.
+
+use super::apply::apply;
+use super::host;
+use super::worker::{Waiter, Worker};
+use crate::engine::Outcome;
+use crate::extractor::Request;
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::{Action, MapType};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+pub struct HttpFilter {
+    pub context_id: u32,
+    pub worker: Rc<RefCell<Worker>>,
+}
+
+impl Context for HttpFilter {}
+
+fn read_request() -> Request {
+    let mut req = Request::default();
+    for (name, value) in host::header_pairs(MapType::HttpRequestHeaders) {
+        match name.as_str() {
+            ":method" => req.method = String::from_utf8_lossy(&value).into_owned(),
+            ":path" => req.path = String::from_utf8_lossy(&value).into_owned(),
+            ":authority" => req.host = String::from_utf8_lossy(&value).into_owned(),
+            _ => {}
+        }
+        req.headers.push((name, value));
+    }
+    req
+}
+
+impl HttpContext for HttpFilter {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let req = read_request();
+        let now = host::now_ms();
+        let Ok(mut worker) = self.worker.try_borrow_mut() else {
+            return Action::Continue;
+        };
+        let (decision, kick) = worker.decide(&req, now, true);
+        if kick {
+            // Wakes the root context almost at once to start the fetch.
+            let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+        }
+        if decision.outcome == Outcome::Wait {
+            let deadline_ms = now + worker.max_wait_ms;
+            worker.waiters.push(Waiter {
+                context_id: self.context_id,
+                request: req,
+                deadline_ms,
+            });
+            return Action::Pause;
+        }
+        if apply(&decision, &req, &worker.metrics) {
+            Action::Continue
+        } else {
+            Action::Pause
+        }
+    }
+}
+
+impl Drop for HttpFilter {
+    /// A client that gives up while waiting leaves no waiter behind.
+    fn drop(&mut self) {
+        if let Ok(mut worker) = self.worker.try_borrow_mut() {
+            let id = self.context_id;
+            worker.waiters.retain(|w| w.context_id != id);
+        }
+    }
+}

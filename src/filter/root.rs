@@ -1,0 +1,112 @@
+//! The root context of a worker: configuration, the fetch loop on each tick, fetch
+//! responses, and resuming requests that waited for keys.
+
+use super::apply::apply;
+use super::fetcher;
+use super::host;
+use super::http::HttpFilter;
+use super::worker::Worker;
+use crate::config;
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::ContextType;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+const TICK: Duration = Duration::from_millis(100);
+
+pub struct Root {
+    pub context_id: u32,
+    pub worker: Option<Rc<RefCell<Worker>>>,
+}
+
+impl Root {
+    fn run(&self, f: impl FnOnce(&mut Worker, u64)) {
+        let Some(worker) = &self.worker else {
+            return;
+        };
+        let Ok(mut worker) = worker.try_borrow_mut() else {
+            return;
+        };
+        let now = host::now_ms();
+        f(&mut worker, now);
+        self.resume_waiters(&mut worker, now);
+    }
+
+    /// Decides again every paused request; those that no longer wait are answered or
+    /// resumed on their own stream.
+    fn resume_waiters(&self, worker: &mut Worker, now: u64) {
+        if worker.waiters.is_empty() {
+            return;
+        }
+        let waiters = std::mem::take(&mut worker.waiters);
+        let mut kick = false;
+        for waiter in waiters {
+            let patient = now < waiter.deadline_ms;
+            let (decision, k) = worker.decide(&waiter.request, now, patient);
+            kick |= k;
+            if decision.outcome == crate::engine::Outcome::Wait {
+                worker.waiters.push(waiter);
+                continue;
+            }
+            if hostcalls::set_effective_context(waiter.context_id).is_err() {
+                continue;
+            }
+            if apply(&decision, &waiter.request, &worker.metrics) {
+                let _ = hostcalls::resume_http_request();
+            }
+        }
+        let _ = hostcalls::set_effective_context(self.context_id);
+        if kick {
+            let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Context for Root {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        self.run(|worker, now| fetcher::on_response(worker, token_id, body_size, now));
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _size: usize) -> bool {
+        let bytes = host::plugin_configuration();
+        match config::parse(&bytes) {
+            Ok(cfg) => {
+                let owner = u64::from(self.context_id) << 32
+                    ^ host::now_ms().rotate_left(17)
+                    ^ 0x9e37_79b9_7f4a_7c15;
+                self.worker = Some(Rc::new(RefCell::new(Worker::new(cfg, owner))));
+                // The first tick comes almost at once, to start fetching keys early.
+                let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+                true
+            }
+            Err(e) => {
+                log::error!("jwt_authn_wasm: invalid config: {e}");
+                false
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let _ = hostcalls::set_tick_period(TICK);
+        self.run(fetcher::poll);
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        let worker = self.worker.clone()?;
+        Some(Box::new(HttpFilter { context_id, worker }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

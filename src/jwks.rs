@@ -1,0 +1,171 @@
+//! JWKS documents turned into ready-to-use verification keys. Parsing happens once per JWKS
+//! version; the request path only looks keys up.
+
+use crate::jwt::Alg;
+use crate::signature::PublicKey;
+use crate::strict_json;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use serde_json::Value;
+use std::fmt;
+
+/// Key material in JWKs is sometimes padded; unlike token segments it is not signed input,
+/// so accepting both spellings loses nothing.
+const JWK_B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+pub const MIN_RSA_BITS: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksError {
+    NotJson,
+    NoKeysArray,
+}
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwksError::NotJson => f.write_str("the JWKS is not a JSON object"),
+            JwksError::NoKeysArray => f.write_str("the JWKS has no \"keys\" array"),
+        }
+    }
+}
+
+pub struct Jwk {
+    pub kid: Option<String>,
+    /// The `alg` the JWK pins, if any; a token must then use exactly it.
+    pub alg: Option<Alg>,
+    pub key: PublicKey,
+}
+
+impl Jwk {
+    pub fn fits(&self, alg: Alg) -> bool {
+        self.alg.is_none_or(|pinned| pinned == alg) && self.key.supports(alg)
+    }
+}
+
+#[derive(Default)]
+pub struct KeySet {
+    pub keys: Vec<Jwk>,
+    /// Why keys were left out, for one log line per JWKS version.
+    pub skipped: Vec<String>,
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySet")
+            .field("keys", &self.keys.len())
+            .field("skipped", &self.skipped)
+            .finish()
+    }
+}
+
+impl KeySet {
+    /// Parses a JWKS that may hold symmetric (`oct`) keys: only for inline configuration.
+    pub fn parse(bytes: &[u8]) -> Result<KeySet, JwksError> {
+        Self::parse_with(bytes, true)
+    }
+
+    /// Parses a JWKS fetched over the network. Symmetric keys there would be a shared
+    /// secret published to anyone, so they are ignored.
+    pub fn parse_remote(bytes: &[u8]) -> Result<KeySet, JwksError> {
+        Self::parse_with(bytes, false)
+    }
+
+    fn parse_with(bytes: &[u8], allow_symmetric: bool) -> Result<KeySet, JwksError> {
+        let doc = match strict_json::parse(bytes) {
+            Ok(Value::Object(doc)) => doc,
+            _ => return Err(JwksError::NotJson),
+        };
+        let Some(Value::Array(entries)) = doc.get("keys") else {
+            return Err(JwksError::NoKeysArray);
+        };
+        let mut set = KeySet::default();
+        for (i, entry) in entries.iter().enumerate() {
+            match parse_jwk(entry, allow_symmetric) {
+                Ok(Some(jwk)) => set.keys.push(jwk),
+                Ok(None) => {}
+                Err(why) => set.skipped.push(format!("keys[{i}]: {why}")),
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether any key carries this `kid`: an unknown one suggests the issuer rotated keys.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+}
+
+/// `Ok(None)`: a key that is fine but not for us (encryption keys).
+fn parse_jwk(entry: &Value, allow_symmetric: bool) -> Result<Option<Jwk>, String> {
+    let Some(obj) = entry.as_object() else {
+        return Err("not an object".into());
+    };
+    if obj.get("use").and_then(Value::as_str) == Some("enc") {
+        return Ok(None);
+    }
+    let kty = obj
+        .get("kty")
+        .and_then(Value::as_str)
+        .ok_or("no \"kty\" string")?;
+    let kid = match obj.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err("\"kid\" is not a string".into()),
+    };
+    let alg = match obj.get("alg") {
+        None => None,
+        Some(Value::String(name)) => {
+            Some(Alg::from_name(name).ok_or_else(|| format!("unsupported alg {name:?}"))?)
+        }
+        Some(_) => return Err("\"alg\" is not a string".into()),
+    };
+    let field = |name: &str| -> Result<Vec<u8>, String> {
+        let text = obj
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("no {name:?} string"))?;
+        JWK_B64
+            .decode(text)
+            .map_err(|_| format!("{name:?} is not base64url"))
+    };
+    let key = match kty {
+        "RSA" => {
+            let n = field("n")?;
+            let e = field("e")?;
+            PublicKey::rsa(&n, &e)?
+        }
+        "EC" => {
+            let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
+            PublicKey::ec(crv, &field("x")?, &field("y")?)?
+        }
+        "OKP" => {
+            let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
+            PublicKey::okp(crv, &field("x")?)?
+        }
+        "oct" if allow_symmetric => PublicKey::oct(&field("k")?)?,
+        "oct" => return Err("symmetric keys are accepted only in local_jwks".into()),
+        other => return Err(format!("unsupported kty {other:?}")),
+    };
+    if let Some(alg) = alg {
+        if !key.supports(alg) {
+            return Err(format!("alg {} does not fit kty {kty}", alg.name()));
+        }
+    }
+    Ok(Some(Jwk { kid, alg, key }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! Judging a JWKS or discovery response. Anything short of a usable key set is a failure,
+//! and a failure never replaces the last good keys.
+
+use crate::jwks::KeySet;
+use serde_json::Value;
+use std::fmt;
+
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// Timeouts and connection failures arrive from Envoy as 504/503 responses; a reset
+    /// arrives without any headers.
+    Status(Option<u32>),
+    TooLarge(usize),
+    BadJwks(String),
+    NoUsableKey(Vec<String>),
+    BadDiscovery(String),
+    Dispatch(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::Status(Some(code)) => write!(f, "HTTP status {code}"),
+            FetchError::Status(None) => f.write_str("no response (connection reset)"),
+            FetchError::TooLarge(n) => write!(
+                f,
+                "body of {n} bytes is over the {MAX_BODY_BYTES}-byte limit"
+            ),
+            FetchError::BadJwks(why) => write!(f, "invalid JWKS: {why}"),
+            FetchError::NoUsableKey(skipped) if skipped.is_empty() => {
+                f.write_str("the JWKS has no keys")
+            }
+            FetchError::NoUsableKey(skipped) => {
+                write!(f, "the JWKS has no usable key ({})", skipped.join("; "))
+            }
+            FetchError::BadDiscovery(why) => write!(f, "invalid OpenID discovery document: {why}"),
+            FetchError::Dispatch(why) => write!(f, "could not send the request: {why}"),
+        }
+    }
+}
+
+/// Status and size checks shared by both kinds of response.
+pub fn check_status(status: Option<u32>, body_size: usize) -> Result<(), FetchError> {
+    if status != Some(200) {
+        return Err(FetchError::Status(status));
+    }
+    if body_size > MAX_BODY_BYTES {
+        return Err(FetchError::TooLarge(body_size));
+    }
+    Ok(())
+}
+
+pub fn parse_status(value: &[u8]) -> Option<u32> {
+    std::str::from_utf8(value).ok()?.trim().parse().ok()
+}
+
+pub fn jwks(body: &[u8]) -> Result<KeySet, FetchError> {
+    let set = KeySet::parse_remote(body).map_err(|e| FetchError::BadJwks(e.to_string()))?;
+    if set.is_empty() {
+        return Err(FetchError::NoUsableKey(set.skipped));
+    }
+    Ok(set)
+}
+
+/// The `jwks_uri` of an OpenID discovery document whose `issuer` is ours (OpenID
+/// Connect Discovery §4.3: a mismatch means the document is for someone else).
+pub fn discovery(body: &[u8], issuer: &str) -> Result<String, FetchError> {
+    let doc: Value =
+        serde_json::from_slice(body).map_err(|e| FetchError::BadDiscovery(e.to_string()))?;
+    let declared = doc.get("issuer").and_then(Value::as_str);
+    if declared.map(|i| i.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
+        return Err(FetchError::BadDiscovery(format!(
+            "issuer is {declared:?}, expected {issuer:?}"
+        )));
+    }
+    doc.get("jwks_uri")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| FetchError::BadDiscovery("no jwks_uri string".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_200_of_reasonable_size_is_read() {
+        assert_eq!(check_status(Some(200), 10), Ok(()));
+        assert_eq!(
+            check_status(Some(503), 10),
+            Err(FetchError::Status(Some(503)))
+        );
+        assert_eq!(check_status(None, 0), Err(FetchError::Status(None)));
+        assert!(matches!(
+            check_status(Some(200), MAX_BODY_BYTES + 1),
+            Err(FetchError::TooLarge(_))
+        ));
+        assert_eq!(parse_status(b"200"), Some(200));
+        assert_eq!(parse_status(b"x"), None);
+    }
+
+    #[test]
+    fn garbage_and_empty_key_sets_are_failures() {
+        assert!(matches!(jwks(b"<html>"), Err(FetchError::BadJwks(_))));
+        assert!(matches!(
+            jwks(br#"{"keys":[]}"#),
+            Err(FetchError::NoUsableKey(_))
+        ));
+        assert!(matches!(
+            jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#),
+            Err(FetchError::NoUsableKey(_))
+        ));
+    }
+
+    #[test]
+    fn discovery_must_name_our_issuer() {
+        let doc = br#"{"issuer":"https://idp/","jwks_uri":"https://idp/keys"}"#;
+        assert_eq!(discovery(doc, "https://idp").unwrap(), "https://idp/keys");
+        assert!(discovery(doc, "https://other").is_err());
+        assert!(discovery(br#"{"issuer":"https://idp"}"#, "https://idp").is_err());
+    }
+}
