@@ -64,8 +64,11 @@ def drive(listen: int, demo: DemoIssuer):
              (f"{head}.{payload}.{sig[:-6]}AAAAAA", 401), (backup, 401)]
     for token, status in cases:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        got = requests.get(url, headers=headers, timeout=15).status_code
-        assert got == status, f"token {token and token[:20]}...: {got} != {status}"
+        resp = requests.get(url, headers=headers, timeout=15)
+        assert resp.status_code == status, f"token {token and token[:20]}...: {resp.status_code} != {status}"
+    # What NOTES.txt promises: the backend sees the demo provider's claim header, not the token.
+    seen = requests.get(url, headers={"authorization": f"Bearer {good}"}, timeout=15).json()["headers"]
+    assert seen["x-jwt-sub"] == "alice" and "authorization" not in seen
 
 
 @pytest.fixture(scope="module")
