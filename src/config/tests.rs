@@ -1,1 +1,633 @@
+use super::*;
+use serde_json::{json, Value};
 
+fn oct_jwks() -> String {
+    json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}).to_string()
+}
+
+/// A minimal valid provider, with `extra` fields merged over it (a `null` removes one).
+fn provider_json(extra: Value) -> Value {
+    let mut p =
+        json!({"issuer": "https://issuer.example", "local_jwks": {"inline_string": oct_jwks()}});
+    let map = p.as_object_mut().unwrap();
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            map.remove(k);
+        } else {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    p
+}
+
+/// One provider `p` with `extra` merged in, and `top` merged into the top level.
+fn config_json(extra: Value, top: Value) -> Value {
+    let mut c = json!({"providers": {"p": provider_json(extra)}});
+    for (k, v) in top.as_object().unwrap() {
+        c.as_object_mut().unwrap().insert(k.clone(), v.clone());
+    }
+    c
+}
+
+fn parse_value(v: &Value) -> Result<FilterConfig, ConfigError> {
+    parse(v.to_string().as_bytes())
+}
+
+fn ok(extra: Value, top: Value) -> FilterConfig {
+    let v = config_json(extra, top);
+    parse_value(&v).unwrap_or_else(|e| panic!("{v} refused: {e}"))
+}
+
+fn refused(v: &Value) -> ConfigError {
+    match parse_value(v) {
+        Ok(_) => panic!("{v} was accepted"),
+        Err(e) => e,
+    }
+}
+
+fn remote(p: &Provider) -> &RemoteSource {
+    match &p.source {
+        KeySource::Remote(r) => r,
+        KeySource::Local(_) => panic!("expected a remote key source"),
+    }
+}
+
+fn two_providers(rules: Value) -> Value {
+    json!({
+        "providers": {"a": provider_json(json!({})), "b": provider_json(json!({"issuer": "https://b.example"}))},
+        "rules": rules,
+    })
+}
+
+#[test]
+fn defaults_follow_envoy_and_the_issue() {
+    let cfg = ok(
+        json!({"local_jwks": null, "remote_jwks": {"uri": "https://idp.example.com/jwks"}}),
+        json!({}),
+    );
+    assert!(cfg.bypass_cors_preflight);
+    assert_eq!(cfg.mode, Mode::Enforce);
+    assert_eq!(cfg.token_cache_size, 1000);
+    assert_eq!(cfg.max_token_bytes, 8192);
+    assert!(cfg.rules.is_empty());
+    assert_eq!(
+        cfg.default_requirement,
+        Some(Requirement::Any(vec![Requirement::Provider(0)]))
+    );
+    assert!(cfg.written_headers.is_empty());
+
+    let p = &cfg.providers[0];
+    assert_eq!(p.name, "p");
+    assert_eq!(p.issuer, "https://issuer.example");
+    assert!(p.require_expiration);
+    assert_eq!(p.clock_skew_seconds, 60);
+    assert_eq!(p.max_lifetime_seconds, None);
+    assert!(p.audiences.is_empty());
+    assert!(!p.forward);
+    assert_eq!(p.forward_payload_header, None);
+    assert!(p.claim_to_headers.is_empty());
+    assert_eq!(p.kid_refetch_interval_ms, 30_000);
+    assert_eq!(
+        p.from_headers,
+        vec![HeaderLocation {
+            name: "authorization".into(),
+            value_prefix: "Bearer ".into()
+        }]
+    );
+    assert_eq!(p.from_params, vec!["access_token".to_string()]);
+    assert!(p.from_cookies.is_empty());
+
+    let r = remote(p);
+    assert_eq!(r.timeout_ms, 5000);
+    assert_eq!(r.cache_duration_ms, 600_000);
+    let RemoteEndpoint::Jwks(target) = &r.endpoint else {
+        panic!("expected a JWKS endpoint");
+    };
+    assert_eq!(target.cluster, "outbound|443||idp.example.com");
+    assert_eq!(target.path, "/jwks");
+}
+
+#[test]
+fn explicit_values_are_kept() {
+    let cfg = ok(
+        json!({
+            "audiences": ["api", "web"],
+            "require_expiration": false,
+            "max_lifetime_seconds": 3600,
+            "clock_skew_seconds": 0,
+            "forward": true,
+            "kid_refetch_interval_seconds": 5,
+            "local_jwks": null,
+            "remote_jwks": {"uri": "http://127.0.0.1:8080/keys", "cluster": "issuer", "timeout_ms": 250, "cache_duration_seconds": 30},
+        }),
+        json!({"bypass_cors_preflight": false, "mode": "audit", "token_cache_size": 0, "max_token_bytes": 100}),
+    );
+    assert!(!cfg.bypass_cors_preflight);
+    assert_eq!(cfg.mode, Mode::Audit);
+    assert_eq!((cfg.token_cache_size, cfg.max_token_bytes), (0, 100));
+    let p = &cfg.providers[0];
+    assert_eq!(p.audiences, vec!["api", "web"]);
+    assert!(!p.require_expiration && p.forward);
+    assert_eq!(
+        (p.max_lifetime_seconds, p.clock_skew_seconds),
+        (Some(3600), 0)
+    );
+    assert_eq!(p.kid_refetch_interval_ms, 5000);
+    let r = remote(p);
+    assert_eq!((r.timeout_ms, r.cache_duration_ms), (250, 30_000));
+    let RemoteEndpoint::Jwks(t) = &r.endpoint else {
+        panic!("expected a JWKS endpoint");
+    };
+    assert_eq!(
+        (t.cluster.as_str(), t.authority.as_str(), t.path.as_str()),
+        ("issuer", "127.0.0.1:8080", "/keys")
+    );
+    assert_eq!(cfg.provider_id("p"), Some(0));
+    assert_eq!(cfg.provider_id("q"), None);
+}
+
+#[test]
+fn remote_jwks_cluster_defaults_to_the_istio_name() {
+    let cfg = ok(
+        json!({"local_jwks": null, "remote_jwks": {"uri": "http://jwks.auth.svc.cluster.local:8080/keys?v=1"}}),
+        json!({}),
+    );
+    let RemoteEndpoint::Jwks(t) = &remote(&cfg.providers[0]).endpoint else {
+        panic!("expected a JWKS endpoint");
+    };
+    assert_eq!(t.cluster, "outbound|8080||jwks.auth.svc.cluster.local");
+    assert_eq!(t.authority, "jwks.auth.svc.cluster.local:8080");
+    assert_eq!(t.path, "/keys?v=1");
+    assert_eq!(t.uri, "http://jwks.auth.svc.cluster.local:8080/keys?v=1");
+}
+
+#[test]
+fn oidc_discovery_targets_the_issuers_well_known_document() {
+    let cfg = ok(
+        json!({"issuer": "https://idp.example.com/realms/r1/", "local_jwks": null, "oidc_discovery": {}}),
+        json!({}),
+    );
+    let r = remote(&cfg.providers[0]);
+    assert_eq!((r.timeout_ms, r.cache_duration_ms), (5000, 600_000));
+    let RemoteEndpoint::Discovery {
+        discovery,
+        jwks_cluster,
+    } = &r.endpoint
+    else {
+        panic!("expected discovery");
+    };
+    assert_eq!(
+        discovery.uri,
+        "https://idp.example.com/realms/r1/.well-known/openid-configuration"
+    );
+    assert_eq!(discovery.cluster, "outbound|443||idp.example.com");
+    assert_eq!(
+        discovery.path,
+        "/realms/r1/.well-known/openid-configuration"
+    );
+    assert_eq!(jwks_cluster, &None);
+
+    let cfg = ok(
+        json!({"issuer": "http://127.0.0.1:9000", "local_jwks": null,
+               "oidc_discovery": {"cluster": "issuer", "jwks_cluster": "keys", "timeout_ms": 100, "cache_duration_seconds": 60}}),
+        json!({}),
+    );
+    let r = remote(&cfg.providers[0]);
+    assert_eq!((r.timeout_ms, r.cache_duration_ms), (100, 60_000));
+    let RemoteEndpoint::Discovery {
+        discovery,
+        jwks_cluster,
+    } = &r.endpoint
+    else {
+        panic!("expected discovery");
+    };
+    assert_eq!(
+        (discovery.cluster.as_str(), discovery.path.as_str()),
+        ("issuer", "/.well-known/openid-configuration")
+    );
+    assert_eq!(jwks_cluster.as_deref(), Some("keys"));
+}
+
+#[test]
+fn local_jwks_keeps_the_text() {
+    let cfg = ok(json!({}), json!({}));
+    match &cfg.providers[0].source {
+        KeySource::Local(text) => assert_eq!(text, &oct_jwks()),
+        KeySource::Remote(_) => panic!("expected local keys"),
+    }
+}
+
+#[test]
+fn naming_any_location_replaces_the_defaults() {
+    let cfg = ok(json!({"from_cookies": ["jwt"]}), json!({}));
+    let p = &cfg.providers[0];
+    assert!(p.from_headers.is_empty() && p.from_params.is_empty());
+    assert_eq!(p.from_cookies, vec!["jwt"]);
+
+    let cfg = ok(
+        json!({"from_headers": [{"name": "X-Token"}, {"name": "Authorization", "value_prefix": "JWT "}]}),
+        json!({}),
+    );
+    let p = &cfg.providers[0];
+    assert_eq!(
+        p.from_headers,
+        vec![
+            HeaderLocation {
+                name: "x-token".into(),
+                value_prefix: String::new()
+            },
+            HeaderLocation {
+                name: "authorization".into(),
+                value_prefix: "JWT ".into()
+            },
+        ]
+    );
+    assert!(p.from_params.is_empty() && p.from_cookies.is_empty());
+}
+
+#[test]
+fn written_headers_collect_every_provider_lower_cased_once() {
+    let cfg = parse_value(&json!({"providers": {
+        "a": provider_json(json!({
+            "forward_payload_header": "X-Jwt-Payload",
+            "claim_to_headers": [{"header_name": "X-Sub", "claim_name": "sub"}, {"header_name": "x-team", "claim_name": "org.team"}],
+        })),
+        "b": provider_json(json!({"issuer": "https://b.example", "claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]})),
+    }}))
+    .unwrap();
+    assert_eq!(
+        cfg.written_headers,
+        vec!["x-jwt-payload", "x-sub", "x-team"]
+    );
+    let a = &cfg.providers[0];
+    assert_eq!(a.forward_payload_header.as_deref(), Some("x-jwt-payload"));
+    assert_eq!(
+        a.claim_to_headers[1],
+        ClaimToHeader {
+            header_name: "x-team".into(),
+            claim_path: vec!["org".into(), "team".into()]
+        }
+    );
+}
+
+#[test]
+fn rules_build_requirement_trees() {
+    let cfg = parse_value(&two_providers(json!([
+        {"match": {"prefix": "/public"}},
+        {"match": {"path": "/admin", "methods": ["post", "GET"]}, "requires": {"provider_name": "b"}},
+        {"match": {"prefix": "/any"}, "requires": {"requires_any": [{"provider_name": "a"}, {"provider_name": "b"}]}},
+        {"match": {"prefix": "/envoy"}, "requires": {"requires_any": {"requirements": [{"provider_name": "a"}, {"allow_missing": {}}]}}},
+        {"match": {"prefix": "/all"}, "requires": {"requires_all": {"requirements": [{"provider_name": "a"}, {"provider_name": "b"}]}}},
+        {"match": {"prefix": "/"}, "requires": {"allow_missing_or_failed": {}}},
+    ])))
+    .unwrap();
+    assert_eq!(
+        cfg.default_requirement, None,
+        "rules replace the default requirement"
+    );
+    use Requirement as R;
+    let got: Vec<_> = cfg
+        .rules
+        .iter()
+        .map(|r| (r.path.clone(), r.methods.clone(), r.requirement.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (PathMatch::Prefix("/public".into()), vec![], None),
+            (
+                PathMatch::Exact("/admin".into()),
+                vec!["POST".to_string(), "GET".to_string()],
+                Some(R::Provider(1))
+            ),
+            (
+                PathMatch::Prefix("/any".into()),
+                vec![],
+                Some(R::Any(vec![R::Provider(0), R::Provider(1)]))
+            ),
+            (
+                PathMatch::Prefix("/envoy".into()),
+                vec![],
+                Some(R::Any(vec![R::Provider(0), R::AllowMissing]))
+            ),
+            (
+                PathMatch::Prefix("/all".into()),
+                vec![],
+                Some(R::All(vec![R::Provider(0), R::Provider(1)]))
+            ),
+            (
+                PathMatch::Prefix("/".into()),
+                vec![],
+                Some(R::AllowMissingOrFailed)
+            ),
+        ]
+    );
+}
+
+/// Each refused config and the field path its error must name.
+fn assert_refused(cases: Vec<(Value, &str)>) {
+    for (v, field) in cases {
+        let e = refused(&v);
+        assert_eq!(e.field, field, "{v} -> {e}");
+        assert!(!e.reason.is_empty(), "{v}");
+        assert_eq!(e.to_string(), format!("{}: {}", e.field, e.reason));
+    }
+}
+
+#[test]
+fn provider_refusals_name_the_field() {
+    let c = |extra: Value| config_json(extra, json!({}));
+    let jwks_uri = |uri: &str| json!({"local_jwks": null, "remote_jwks": {"uri": uri}});
+    assert_refused(vec![
+        (json!({"providers": {}}), "providers"),
+        (
+            json!({"providers": {"bad.name": provider_json(json!({}))}}),
+            "providers.bad.name",
+        ),
+        (
+            c(json!({"remote_jwks": {"uri": "https://idp.example/jwks"}})),
+            "providers.p",
+        ),
+        (c(json!({"local_jwks": null})), "providers.p"),
+        (
+            c(jwks_uri("ftp://idp.example/jwks")),
+            "providers.p.remote_jwks.uri",
+        ),
+        (
+            c(jwks_uri("idp.example/jwks")),
+            "providers.p.remote_jwks.uri",
+        ),
+        (
+            c(jwks_uri("http://idp.example:0/jwks")),
+            "providers.p.remote_jwks.uri",
+        ),
+        (c(json!({"issuer": ""})), "providers.p.issuer"),
+        (
+            c(json!({"issuer": "not a url", "local_jwks": null, "oidc_discovery": {}})),
+            "providers.p.issuer",
+        ),
+        (
+            c(json!({"audiences": ["api", ""]})),
+            "providers.p.audiences",
+        ),
+        (
+            c(json!({"from_headers": [{"name": "bad header"}]})),
+            "providers.p.from_headers[0].name",
+        ),
+        (
+            c(json!({"from_headers": [{"name": "x-ok"}, {"name": ""}]})),
+            "providers.p.from_headers[1].name",
+        ),
+        (c(json!({"from_params": [""]})), "providers.p.from_params"),
+        (c(json!({"from_cookies": [""]})), "providers.p.from_cookies"),
+        (
+            c(json!({"from_headers": [], "from_params": []})),
+            "providers.p",
+        ),
+        (
+            c(json!({"forward_payload_header": "x:payload"})),
+            "providers.p.forward_payload_header",
+        ),
+        (
+            c(json!({"claim_to_headers": [{"header_name": "x sub", "claim_name": "sub"}]})),
+            "providers.p.claim_to_headers[0].header_name",
+        ),
+        (
+            c(json!({"claim_to_headers": [{"header_name": "x-sub", "claim_name": "org..team"}]})),
+            "providers.p.claim_to_headers[0].claim_name",
+        ),
+        (
+            c(json!({"local_jwks": {"inline_string": "not json"}})),
+            "providers.p.local_jwks.inline_string",
+        ),
+        (
+            c(json!({"local_jwks": {"inline_string": "{\"keys\":[]}"}})),
+            "providers.p.local_jwks.inline_string",
+        ),
+        (
+            c(json!({"local_jwks": null, "remote_jwks": {"uri": "https://i/j", "timeout_ms": 0}})),
+            "providers.p.remote_jwks.timeout_ms",
+        ),
+        (
+            c(
+                json!({"local_jwks": null, "remote_jwks": {"uri": "https://i/j", "timeout_ms": 60001}}),
+            ),
+            "providers.p.remote_jwks.timeout_ms",
+        ),
+        (
+            c(
+                json!({"local_jwks": null, "remote_jwks": {"uri": "https://i/j", "cache_duration_seconds": 0}}),
+            ),
+            "providers.p.remote_jwks.cache_duration_seconds",
+        ),
+        (
+            c(
+                json!({"issuer": "https://i", "local_jwks": null, "oidc_discovery": {"timeout_ms": 0}}),
+            ),
+            "providers.p.oidc_discovery.timeout_ms",
+        ),
+    ]);
+}
+
+#[test]
+fn top_level_refusals_name_the_field() {
+    let c = |top: Value| config_json(json!({}), top);
+    assert_refused(vec![
+        (c(json!({"mode": "permissive"})), "mode"),
+        (
+            c(json!({"token_cache_size": 1_000_001})),
+            "token_cache_size",
+        ),
+        (c(json!({"max_token_bytes": 8})), "max_token_bytes"),
+        (c(json!({"max_token_bytes": 2_000_000})), "max_token_bytes"),
+    ]);
+}
+
+#[test]
+fn unknown_fields_are_refused_by_name() {
+    let cases = [
+        (
+            config_json(json!({}), json!({"rulez": []})),
+            "config",
+            "rulez",
+        ),
+        (
+            config_json(json!({"issuers": "x"}), json!({})),
+            "providers.p",
+            "issuers",
+        ),
+        (
+            config_json(
+                json!({"remote_jwks": {"uri": "https://i/j", "http_uri": {}}, "local_jwks": null}),
+                json!({}),
+            ),
+            "providers.p",
+            "http_uri",
+        ),
+        (
+            config_json(
+                json!({"local_jwks": {"inline_string": oct_jwks(), "filename": "/k"}}),
+                json!({}),
+            ),
+            "providers.p",
+            "filename",
+        ),
+        (
+            config_json(
+                json!({"from_headers": [{"name": "a", "prefix": "B "}]}),
+                json!({}),
+            ),
+            "providers.p",
+            "prefix",
+        ),
+        (
+            two_providers(json!([{"match": {"prefix": "/"}, "require": {}}])),
+            "rules[0]",
+            "require",
+        ),
+        (
+            two_providers(json!([{"match": {"prefix": "/", "headers": []}}])),
+            "rules[0]",
+            "headers",
+        ),
+    ];
+    for (v, field, name) in cases {
+        let e = refused(&v);
+        assert_eq!(e.field, field, "{v} -> {e}");
+        assert!(e.reason.contains(name), "{v} -> {e}");
+    }
+}
+
+#[test]
+fn wrongly_typed_values_name_the_field() {
+    // The log line must let the user find the value: the field's name has to appear in it.
+    let cases = [
+        (config_json(json!({"forward": "yes"}), json!({})), "forward"),
+        (
+            config_json(json!({"clock_skew_seconds": -1}), json!({})),
+            "clock_skew_seconds",
+        ),
+        (
+            config_json(json!({}), json!({"bypass_cors_preflight": "no"})),
+            "bypass_cors_preflight",
+        ),
+        (
+            config_json(json!({}), json!({"token_cache_size": "10"})),
+            "token_cache_size",
+        ),
+    ];
+    for (v, name) in cases {
+        let e = refused(&v);
+        assert!(e.to_string().contains(name), "{v} -> {e}");
+    }
+}
+
+#[test]
+fn remote_cluster_refusal_names_the_cluster() {
+    let v = config_json(
+        json!({"local_jwks": null, "remote_jwks": {"uri": "https://i/j", "cluster": ""}}),
+        json!({}),
+    );
+    assert_eq!(refused(&v).field, "providers.p.remote_jwks.cluster");
+}
+
+#[test]
+fn rule_refusals_name_the_field() {
+    let r = |rule: Value| two_providers(json!([{"match": {"prefix": "/ok"}}, rule]));
+    let nested = (0..10).fold(
+        json!({"provider_name": "a"}),
+        |inner, _| json!({"requires_any": [inner, {"provider_name": "b"}]}),
+    );
+    assert_refused(vec![
+        (r(json!({"match": {}})), "rules[1].match"),
+        (
+            r(json!({"match": {"prefix": "/", "path": "/x"}})),
+            "rules[1].match",
+        ),
+        (r(json!({"match": {"prefix": "api"}})), "rules[1].match"),
+        (r(json!({"match": {"path": "x"}})), "rules[1].match"),
+        (
+            r(json!({"match": {"prefix": "/", "methods": ["G T"]}})),
+            "rules[1].match.methods",
+        ),
+        (
+            r(json!({"match": {"prefix": "/", "methods": [""]}})),
+            "rules[1].match.methods",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": {"provider_name": "nope"}})),
+            "rules[1].requires.provider_name",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": {"provider_name": 1}})),
+            "rules[1].requires.provider_name",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": {}})),
+            "rules[1].requires",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": "a"})),
+            "rules[1].requires",
+        ),
+        (
+            r(
+                json!({"match": {"prefix": "/"}, "requires": {"provider_name": "a", "allow_missing": {}}}),
+            ),
+            "rules[1].requires",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": {"provider": "a"}})),
+            "rules[1].requires",
+        ),
+        (
+            r(
+                json!({"match": {"prefix": "/"}, "requires": {"requires_any": [{"provider_name": "a"}]}}),
+            ),
+            "rules[1].requires.requires_any",
+        ),
+        (
+            r(
+                json!({"match": {"prefix": "/"}, "requires": {"requires_all": {"provider_name": "a"}}}),
+            ),
+            "rules[1].requires.requires_all",
+        ),
+        (
+            r(
+                json!({"match": {"prefix": "/"}, "requires": {"requires_any": {"requirements": [{"provider_name": "a"}], "x": 1}}}),
+            ),
+            "rules[1].requires.requires_any",
+        ),
+        (
+            r(
+                json!({"match": {"prefix": "/"}, "requires": {"requires_any": [{"provider_name": "a"}, {"provider_name": "zz"}]}}),
+            ),
+            "rules[1].requires.requires_any[1].provider_name",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": {"allow_missing": {"x": 1}}})),
+            "rules[1].requires.allow_missing",
+        ),
+        (
+            r(json!({"match": {"prefix": "/"}, "requires": {"allow_missing_or_failed": true}})),
+            "rules[1].requires.allow_missing_or_failed",
+        ),
+    ]);
+    let e = refused(&r(json!({"match": {"prefix": "/"}, "requires": nested})));
+    assert!(
+        e.field.starts_with("rules[1].requires.requires_any[0]"),
+        "{e}"
+    );
+    assert!(e.reason.contains("nested too deeply"), "{e}");
+}
+
+#[test]
+fn not_json_is_refused() {
+    for text in ["", "not json", "[]", "{\"providers\": {\"p\": {}}}"] {
+        let e = parse(text.as_bytes()).unwrap_err();
+        assert!(
+            e.field.starts_with("config") || e.field.starts_with("providers"),
+            "{text:?} -> {e}"
+        );
+    }
+}
