@@ -127,4 +127,6 @@ INTENDED_DIFFERENCES = {
     "oversized_token": (200, 401, "max_token_bytes (8192 by default) refuses larger tokens before any parsing"),
     "weak_rsa_1024_key": (200, 401, "RSA keys under 2048 bits are dropped when the JWKS is parsed"),
     "key_published_for_encryption": (200, 401, "JWKs with use=enc are ignored for signature verification"),
+    "valid_signature_with_base64_padding": (
+        200, 401, "token segments must be unpadded base64url (RFC 7515); Envoy's decoder also accepts '=' padding"),
 }

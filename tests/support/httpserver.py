@@ -1,4 +1,5 @@
 """A loopback HTTP server that can be stopped and started again on the same port."""
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,6 +11,31 @@ class _Server(ThreadingHTTPServer):
     # A hanging handler must not hold up stop().
     block_on_close = False
     allow_reuse_address = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._conns: set = set()
+        self._conns_lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self):
+        """Being down means kept-alive connections break too, not only new ones."""
+        with self._conns_lock:
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class LoopbackServer:
@@ -40,6 +66,7 @@ class LoopbackServer:
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.close_connections()
             self._thread.join(timeout=5)
 
     down = stop

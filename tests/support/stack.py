@@ -16,8 +16,9 @@ NATIVE_UNDER_TEST = os.environ.get("JWT_FILTER_UNDER_TEST") == "native"
 class Stack:
     """`issuers` named issuer servers; the first is cluster `issuer`, the others clusters of their own name."""
 
-    def __init__(self, issuer_names=("issuer",), native_listener: bool = False, concurrency: int = 1):
-        self.issuers = {name: Issuer() for name in issuer_names}
+    def __init__(self, issuer_names=("issuer",), native_listener: bool = False, concurrency: int = 1,
+                 issuers: dict | None = None):
+        self.issuers = issuers or {name: Issuer() for name in issuer_names}
         self.echo = echo_server()
         self.ports = Ports(admin=free_port(), listen=free_port(), echo=self.echo.port,
                            issuer=self.issuer.port, native=free_port() if native_listener else None)
