@@ -36,3 +36,22 @@ def test_damaged_layout_is_refused(oci_push, module, open_registry, tmp_path):
     r = tool.run("push", "--layout", str(layout), "--image", f"{open_registry.host}/airgap/damaged:1")
     assert r.code == 1 and "damaged" in r.err
     assert open_registry.manifest("airgap/damaged", "1").status_code == 404
+
+
+def test_make_image_writes_both_layouts_and_a_docker_context(oci_push, module, open_registry, tmp_path):
+    image_dir = tmp_path / "image"
+    printed = tool.make("image", f"IMAGE_DIR={image_dir}", f"WASM={module}").stdout
+    for variant in ("wasm", "compat"):
+        offline = (image_dir / f"{variant}.digest").read_text().strip()
+        assert tool.DIGEST_RE.match(offline) and offline in printed
+        repo = f"made/{variant}"
+        pushed = tool.run("push", "--layout", str(image_dir / variant), "--image", f"{open_registry.host}/{repo}:1").digest
+        assert pushed == offline
+        assert fetch(open_registry, repo, "1")[2] == module.read_bytes()
+
+    docker = image_dir / "docker"
+    assert (docker / "plugin.wasm").read_bytes() == module.read_bytes()
+    steps = [line.split()[0] for line in (docker / "Dockerfile").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    # Istio reads the last layer only when there is one: FROM scratch and a single COPY.
+    assert steps == ["FROM", "COPY"] and "FROM scratch" in (docker / "Dockerfile").read_text()

@@ -1,7 +1,6 @@
 """`make push` then `make wasmplugin-render`: the rendered WasmPlugins carry the pushed image
 and the manifest digest the registry reports, and stay valid."""
 import json
-import subprocess
 
 import pytest
 import yaml
@@ -13,22 +12,14 @@ from support.paths import REPO
 MANIFESTS = REPO / "wasmplugin" / "manifests"
 
 
-def make(*args: str) -> subprocess.CompletedProcess:
-    # -o wasm/setup: the module under test is given as WASM; `make test` built it already.
-    p = subprocess.run(["make", "-s", "-o", "wasm", "-o", "setup", *args], cwd=REPO, capture_output=True,
-                       text=True, timeout=900)
-    assert p.returncode == 0, f"make {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
-    return p
-
-
 @pytest.mark.parametrize("variant", ["wasm", "compat"])
 def test_rendered_wasmplugin_pins_the_pushed_digest(oci_push, module, open_registry, tmp_path, variant):
     image_dir, render_dir = tmp_path / "image", tmp_path / "rendered"
     common = [f"IMAGE_DIR={image_dir}", f"RENDER_DIR={render_dir}", f"VARIANT={variant}", f"WASM={module}"]
-    pushed = make("push", f"REGISTRY={open_registry.host}/rendered", *common).stdout.strip().splitlines()[-1]
+    pushed = tool.make("push", f"REGISTRY={open_registry.host}/rendered", *common).stdout.strip().splitlines()[-1]
     assert tool.DIGEST_RE.match(pushed), pushed
     assert (image_dir / f"pushed-{variant}.digest").read_text().strip() == pushed
-    make("wasmplugin-render", *common)
+    tool.make("wasmplugin-render", *common)
 
     for name in ("gateway", "sidecar"):
         original = [d for d in yaml.safe_load_all((MANIFESTS / f"{name}.yaml").read_text()) if d]
@@ -52,6 +43,5 @@ def test_rendered_wasmplugin_pins_the_pushed_digest(oci_push, module, open_regis
 
 
 def test_render_without_a_push_says_what_to_do(oci_push, tmp_path):
-    p = subprocess.run(["make", "-s", "-o", "setup", "wasmplugin-render", f"IMAGE_DIR={tmp_path}"], cwd=REPO,
-                       capture_output=True, text=True, timeout=600)
+    p = tool.make("wasmplugin-render", f"IMAGE_DIR={tmp_path}", check=False)
     assert p.returncode != 0 and "run make push first" in p.stderr

@@ -12,6 +12,14 @@ BINARY = REPO / "target" / "debug" / "oci-push"
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
+def make(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The project's make targets; -o wasm/setup because `make test` built the module (given as WASM)."""
+    p = subprocess.run(["make", "-s", "-o", "wasm", "-o", "setup", *args], cwd=REPO, capture_output=True,
+                       text=True, timeout=900)
+    assert not check or p.returncode == 0, f"make {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
+    return p
+
+
 def build() -> Path:
     subprocess.run(["cargo", "build", "-q", "-p", "oci-push"], cwd=REPO, check=True, timeout=1200)
     assert BINARY.is_file()
