@@ -4,6 +4,7 @@ import pytest
 
 from support.corpus import INTENDED_DIFFERENCES, Ctx, build, expected
 from support.keys import ASYMMETRIC_ALGS, HMAC_ALGS, jwks, jwks_text, make_key
+from support.paths import REPO
 from support.plugin import remote_provider
 from support.stack import Stack
 
@@ -61,3 +62,12 @@ def test_same_status_as_native(diff, name):
     else:
         want_native = want_ours = expected(name)
     assert (native, ours) == (want_native, want_ours), f"{name}: native {native}, wasm {ours}"
+
+
+def test_readme_lists_every_intended_difference():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Differences from Envoy jwt_authn", 1)[1].split("\n## ", 1)[0]
+    for name, (native, ours, _) in INTENDED_DIFFERENCES.items():
+        row = next((ln for ln in section.splitlines() if ln.startswith(f"| `{name}`")), None)
+        assert row is not None, f"README lacks intended difference {name}"
+        assert f"| {native} | {ours} |" in row, row
