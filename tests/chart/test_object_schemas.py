@@ -3,6 +3,7 @@ kubernetes-validate (strict), Istio kinds with the CRD schemas of the Istio rele
 import copy
 import functools
 import os
+import tarfile
 
 import jsonschema
 import kubernetes_validate
@@ -47,10 +48,33 @@ def validate(doc: dict):
 
 
 def test_crd_source_is_shared_in_ci():
-    # CI always has ../shared beside the clone: never fall back (or fail softly) there.
+    _schemas, source = istio_crds.load()
     if os.environ.get("CI"):
-        _schemas, source = istio_crds.load()
+        # CI always has ../shared beside the clone: never fall back there.
         assert source == str(istio_crds.SHARED)
+    else:
+        assert source in {str(istio_crds.SHARED), str(istio_crds.base_chart_tgz()), os.environ.get("ISTIO_CRDS")}
+
+
+def test_crds_fall_back_to_the_pinned_base_chart(tmp_path, monkeypatch):
+    """A user's machine without ../shared reads the CRDs from the pulled Istio base chart."""
+    reference, reference_source = istio_crds.load()
+    monkeypatch.delenv("ISTIO_CRDS", raising=False)
+    monkeypatch.setattr(istio_crds, "SHARED", tmp_path / "no-shared" / "crd-all.gen.yaml")
+    tgz = tmp_path / f"base-{istio_crds.istio_version()}.tgz"
+    monkeypatch.setattr(istio_crds, "base_chart_tgz", lambda: tgz)
+    with pytest.raises(FileNotFoundError, match="helm pull base --repo https://istio-release"):
+        istio_crds.load()
+    with tarfile.open(tgz, "w:gz") as t:
+        if reference_source.endswith(".tgz"):
+            with tarfile.open(reference_source) as src:
+                member = next(m for m in src.getmembers() if m.name.endswith("crd-all.gen.yaml"))
+                t.addfile(member, src.extractfile(member))
+        else:
+            t.add(reference_source, arcname="base/files/crd-all.gen.yaml")
+    schemas, source = istio_crds.load()
+    assert source == str(tgz)
+    assert schemas == reference
 
 
 def test_rendered_objects_are_valid(rendered):
