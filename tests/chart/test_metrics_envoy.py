@@ -22,7 +22,7 @@ from promql_names import alert_exprs, dashboard_exprs, extractions, plain_names,
 from promtools import Prometheus
 from support.echo import echo_server
 from support.envoy import Envoy
-from support.envoy_config import Layout, Ports, _Dumper, render_dict
+from support.envoy_config import Layout, Ports, render_dict
 from support.ports import free_port
 
 REASONS = {"missing", "malformed", "bad_signature", "expired", "not_yet_valid", "issuer", "audience",
@@ -48,7 +48,7 @@ def envoy_config(demo: DemoIssuer, echo_port: int, dead_port: int, wasm) -> tupl
     # What Istio makes of proxyStatsMatcher.inclusionPrefixes: only matching stats are kept.
     prefixes = chart_values()["stats"]["inclusionPrefixes"]
     doc["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": [{"prefix": p} for p in prefixes]}}}
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False), ports.admin, ports.listen
+    return yaml.safe_dump(doc, sort_keys=False), ports.admin, ports.listen
 
 
 def drive(listen: int, demo: DemoIssuer):
