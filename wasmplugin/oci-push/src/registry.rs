@@ -5,7 +5,7 @@ use crate::image::{
     WASM_CONTENT,
 };
 use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::OciDistributionError;
+use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde_json::{json, Value};
@@ -66,10 +66,10 @@ impl Target {
             OciDistributionError::RequestError(e) => {
                 e.status().is_some_and(|s| s == 401 || s == 403)
             }
-            OciDistributionError::RegistryError { envelope, .. } => {
-                let text = format!("{envelope:?}");
-                text.contains("Unauthorized") || text.contains("Denied")
-            }
+            OciDistributionError::RegistryError { envelope, .. } => envelope
+                .errors
+                .iter()
+                .any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)),
             _ => false,
         };
         if denied {
