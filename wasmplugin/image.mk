@@ -2,7 +2,8 @@
 #   make image                               layouts in build/image/{wasm,compat} + a Docker context
 #   make push REGISTRY=host/path [VARIANT=wasm|compat] [IMAGE_TAG=...] [REGISTRY_USER=...]
 #        password in $$OCI_PUSH_PASSWORD, or a bearer token in $$OCI_PUSH_TOKEN; PUSH_FLAGS=--plain-http
-#   make wasmplugin-render [VARIANT=...]     build/wasmplugin/*.yaml pinned to the last push
+#   make wasmplugin-render [VARIANT=...]     build/wasmplugin/*.yaml pinned to the last push, and
+#                                            helm-values.yaml setting the chart's plugin.url/sha256
 
 # A debug build: the workspace release profile (LTO, one codegen unit) is tuned for the module
 # and would make this small CLI take minutes to link.
@@ -42,8 +43,10 @@ push: wasm oci-push
 wasmplugin-render: oci-push
 	@test -s $(IMAGE_DIR)/pushed-$(VARIANT).digest || { echo "no push recorded in $(IMAGE_DIR): run make push first" >&2; exit 2; }
 	@mkdir -p $(RENDER_DIR)
-	@for f in gateway sidecar; do \
-	  $(OCI_PUSH) render --image "$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).ref)" \
-	    --digest "$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).digest)" wasmplugin/manifests/$$f.yaml > $(RENDER_DIR)/$$f.yaml || exit 1; \
+	@ref=$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).ref); digest=$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).digest); \
+	for f in gateway sidecar; do \
+	  $(OCI_PUSH) render --image "$$ref" --digest "$$digest" wasmplugin/manifests/$$f.yaml > $(RENDER_DIR)/$$f.yaml || exit 1; \
 	  echo "rendered $(RENDER_DIR)/$$f.yaml"; \
-	done
+	done; \
+	printf 'plugin:\n  url: "oci://%s"\n  sha256: "%s"\n' "$$ref" "$${digest#sha256:}" > $(RENDER_DIR)/helm-values.yaml; \
+	echo "rendered $(RENDER_DIR)/helm-values.yaml (for the chart: helm install ... -f it)"

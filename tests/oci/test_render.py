@@ -1,6 +1,7 @@
 """`make push` then `make wasmplugin-render`: the rendered WasmPlugins carry the pushed image
 and the manifest digest the registry reports, and stay valid."""
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -10,6 +11,7 @@ from oci.istio_fetch import fetch
 from support.paths import REPO
 
 MANIFESTS = REPO / "wasmplugin" / "manifests"
+HELM = REPO / ".tools" / "bin" / "helm"
 
 
 @pytest.mark.parametrize("variant", ["wasm", "compat"])
@@ -40,6 +42,21 @@ def test_rendered_wasmplugin_pins_the_pushed_digest(oci_push, module, open_regis
             if before["kind"] == "WasmPlugin":
                 before["spec"].update(url=spec["url"], sha256=spec["sha256"])
             assert before == after
+
+
+def test_helm_values_pin_the_chart_to_the_pushed_image(oci_push, module, open_registry, tmp_path):
+    image_dir, render_dir = tmp_path / "image", tmp_path / "rendered"
+    common = [f"IMAGE_DIR={image_dir}", f"RENDER_DIR={render_dir}", f"WASM={module}"]
+    pushed = tool.make("push", f"REGISTRY={open_registry.host}/chart", *common).stdout.strip().splitlines()[-1]
+    tool.make("wasmplugin-render", *common)
+    assert HELM.is_file(), f"{HELM} is missing: run `bash tests/tools/setup.sh`"
+    out = subprocess.run([str(HELM), "template", "jwt", str(REPO / "chart" / "jwt-authn"), "-f",
+                          str(render_dir / "helm-values.yaml")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    [plugin] = [d for d in yaml.safe_load_all(out.stdout) if d and d["kind"] == "WasmPlugin"]
+    assert f"sha256:{plugin['spec']['sha256']}" == pushed
+    ref = plugin["spec"]["url"].removeprefix("oci://")
+    assert json.loads(tool.run("pull", "--image", ref).out)["digest"] == pushed
 
 
 def test_render_without_a_push_says_what_to_do(oci_push, tmp_path):
