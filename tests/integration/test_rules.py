@@ -77,4 +77,5 @@ def test_oidc_discovery_provider(main_stack, oidc_key):
     token = sign(oidc_key, claims(oidc.issuer, aud="anything"))
     assert_allowed(main_stack.request("/oidc/a", token))
     assert oidc.fetches(DISCOVERY_PATH) >= 1
-    assert oidc.fetches(JWKS_PATH) >= 1
+    assert oidc.fetches("/oauth2/v3/certs") >= 1
+    assert oidc.fetches(JWKS_PATH) == 0
