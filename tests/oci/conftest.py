@@ -6,7 +6,6 @@ import pytest
 
 from oci import tool
 from oci.registry import Registry
-from support.paths import WASM
 
 USER, PASSWORD = "ci-user", "correct horse battery staple"
 
@@ -17,11 +16,10 @@ def oci_push() -> Path:
 
 
 @pytest.fixture(scope="session")
-def module() -> Path:
-    """The real filter module; `make test` builds it before the Python tests, so absence fails."""
-    assert WASM.is_file(), f"{WASM} is missing: run `make wasm`"
-    assert WASM.read_bytes()[:4] == b"\0asm"
-    return WASM
+def module(wasm_module) -> Path:
+    """The real filter module (tests/conftest.py fails when it is not built)."""
+    assert wasm_module.is_file() and wasm_module.read_bytes()[:4] == b"\0asm", wasm_module
+    return wasm_module
 
 
 def _serve(tmp_path_factory, name: str, auth: dict | None = None):
