@@ -50,3 +50,22 @@ def test_old_keys_kept_when_endpoint_goes_down(wasm_module, key):
             for i in range(3):
                 assert_allowed(st.request(f"/during/{i}", sign(key, claims(st.issuer.issuer))))
         assert grown["provider.main.jwks_fetch_failed"] >= 1
+
+
+def test_rotated_out_key_refused_after_refresh(wasm_module, key):
+    """A token verified (and cached) under the old JWKS is refused once the refreshed JWKS drops its key."""
+    new = make_key("ES256", kid="avail-2")
+    with Stack() as st:
+        st.issuer.set_jwks(jwks(key))
+        st.start({"providers": {"main": remote_provider(st.issuer, "issuer", cache_duration_seconds=1)}})
+        old_token = sign(key, claims(st.issuer.issuer))
+        for _ in range(2):
+            assert_allowed(st.request("/old", old_token))
+        st.issuer.set_jwks(jwks(new))
+        fetched = st.issuer.fetches()
+        deadline = time.monotonic() + 5
+        while st.issuer.fetches() == fetched and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)  # let the workers pick up the new version
+        assert st.request("/old", old_token).status_code == 401
+        assert_allowed(st.request("/new", sign(new, claims(st.issuer.issuer))))

@@ -79,3 +79,11 @@ def test_oidc_discovery_provider(main_stack, oidc_key):
     assert oidc.fetches(DISCOVERY_PATH) >= 1
     assert oidc.fetches("/oauth2/v3/certs") >= 1
     assert oidc.fetches(JWKS_PATH) == 0
+
+
+def test_token_from_configured_param_and_cookie(main_stack, keys):
+    token = _hs(main_stack, keys)
+    assert_allowed(main_stack.request(f"/hs/p?hs_token={token}"))
+    assert_allowed(main_stack.request("/hs/c", headers={"cookie": f"other=1; hs_jwt={token}"}))
+    # `hs` reads only its own locations.
+    assert_missing(main_stack, main_stack.request("/hs/a", token), "/hs/a")

@@ -137,3 +137,19 @@ def test_alg_must_fit_the_key(main_stack, keys):
 def test_oversized_token(main_stack, keys):
     token = sign(keys["RS256"], claims(main_stack.issuer.issuer, blob="x" * 9000))
     assert_invalid(main_stack, main_stack.request("/api/big", token), "/api/big")
+
+
+def test_lifetime_over_max_refused(main_stack, keys):
+    token = sign(keys["RS256"], claims(main_stack.issuer.issuer, lifetime=7200))
+    with counts(main_stack, "provider.main.denied.lifetime") as grown:
+        resp = main_stack.request("/api/lifetime", token)
+    assert_invalid(main_stack, resp, "/api/lifetime")
+    assert grown == {"provider.main.denied.lifetime": 1}
+
+
+def test_verified_token_cached(main_stack, keys):
+    token = sign(keys["PS384"], claims(main_stack.issuer.issuer, jti="cache-me"))
+    with counts(main_stack, "provider.main.token_cache_miss", "provider.main.token_cache_hit") as grown:
+        for _ in range(3):
+            assert_allowed(main_stack.request("/api/cache", token))
+    assert grown == {"provider.main.token_cache_miss": 1, "provider.main.token_cache_hit": 2}
