@@ -1,5 +1,5 @@
-"""Credentials against a registry that enforces htpasswd basic auth, and a registry that never
-answers: every failure is a quick, clear error with a non-zero exit, never a hang."""
+"""Credentials against registries that enforce htpasswd basic auth or bearer tokens, and registries
+that never answer or are not there: every failure is a quick, clear error with exit status 1."""
 import socket
 import threading
 
@@ -8,6 +8,7 @@ import pytest
 from oci import tool
 from oci.conftest import PASSWORD, USER
 from oci.istio_fetch import fetch
+from support.ports import free_port
 
 REPO = "private/jwt-authn-wasm"
 
@@ -106,4 +107,11 @@ def test_refused_bearer_token_is_a_clear_quick_error(oci_push, module, token_reg
                  env={"OCI_PUSH_TOKEN": token}, timeout=30)
     assert r.code == 1, r
     assert "refused access" in r.err and "bearer token is wrong, expired or lacks" in r.err
+    assert r.seconds < 10
+
+
+def test_unreachable_registry_is_a_clear_quick_error(oci_push, module):
+    port = free_port()  # nothing listens there
+    r = tool.run("push", "--wasm", str(module), "--image", f"127.0.0.1:{port}/x/y:1", timeout=30)
+    assert r.code == 1 and f"cannot connect to registry 127.0.0.1:{port}" in r.err, r.err
     assert r.seconds < 10
