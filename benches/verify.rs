@@ -1,0 +1,89 @@
+//! Native cost of one signature verification per algorithm: fast_rsa against
+//! jwt-simple for RSA, and jwt-simple for the EC and EdDSA families.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use jwt_authn_wasm::fast_rsa::{RsaPublicKey, Scheme};
+use jwt_simple::prelude::*;
+use std::hint::black_box;
+
+fn claims() -> JWTClaims<NoCustomClaims> {
+    Claims::create(Duration::from_hours(1)).with_subject("bench")
+}
+
+fn split(token: &str) -> (String, Vec<u8>) {
+    let dot = token.rfind('.').expect("JWS has a signature part");
+    let sig = Base64UrlSafeNoPadding::decode_to_vec(&token[dot + 1..], None).expect("base64url");
+    (token[..dot].to_string(), sig)
+}
+
+fn rsa(c: &mut Criterion) {
+    let rs = RS256KeyPair::generate(2048).expect("keygen");
+    let ps = PS256KeyPair::generate(2048).expect("keygen");
+    let rs_token = rs.sign(claims()).expect("sign");
+    let ps_token = ps.sign(claims()).expect("sign");
+    let rs_pk = rs.public_key();
+    let ps_pk = ps.public_key();
+    let comp = rs_pk.to_components();
+    let fast_rs = RsaPublicKey::from_components(&comp.n, &comp.e).expect("key");
+    let comp = ps_pk.to_components();
+    let fast_ps = RsaPublicKey::from_components(&comp.n, &comp.e).expect("key");
+    let (rs_input, rs_sig) = split(&rs_token);
+    let (ps_input, ps_sig) = split(&ps_token);
+    assert!(fast_rs.verify(Scheme::Pkcs1Sha256, rs_input.as_bytes(), &rs_sig));
+    assert!(fast_ps.verify(Scheme::PssSha256, ps_input.as_bytes(), &ps_sig));
+
+    c.bench_function("RS256 fast_rsa verify", |b| {
+        b.iter(|| fast_rs.verify(Scheme::Pkcs1Sha256, black_box(rs_input.as_bytes()), &rs_sig))
+    });
+    c.bench_function("PS256 fast_rsa verify", |b| {
+        b.iter(|| fast_ps.verify(Scheme::PssSha256, black_box(ps_input.as_bytes()), &ps_sig))
+    });
+    c.bench_function("RS256 jwt-simple verify_token", |b| {
+        b.iter(|| {
+            rs_pk
+                .verify_token::<NoCustomClaims>(black_box(&rs_token), None)
+                .is_ok()
+        })
+    });
+    c.bench_function("PS256 jwt-simple verify_token", |b| {
+        b.iter(|| {
+            ps_pk
+                .verify_token::<NoCustomClaims>(black_box(&ps_token), None)
+                .is_ok()
+        })
+    });
+    c.bench_function("RSA-2048 fast_rsa key parse", |b| {
+        b.iter(|| RsaPublicKey::from_components(black_box(&comp.n), &comp.e).is_ok())
+    });
+}
+
+fn ec_and_eddsa(c: &mut Criterion) {
+    let es256 = ES256KeyPair::generate();
+    let es384 = ES384KeyPair::generate();
+    let ed = Ed25519KeyPair::generate();
+    let t256 = es256.sign(claims()).expect("sign");
+    let t384 = es384.sign(claims()).expect("sign");
+    let ted = ed.sign(claims()).expect("sign");
+    let (p256, p384, ped) = (es256.public_key(), es384.public_key(), ed.public_key());
+    c.bench_function("ES256 jwt-simple verify_token", |b| {
+        b.iter(|| {
+            p256.verify_token::<NoCustomClaims>(black_box(&t256), None)
+                .is_ok()
+        })
+    });
+    c.bench_function("ES384 jwt-simple verify_token", |b| {
+        b.iter(|| {
+            p384.verify_token::<NoCustomClaims>(black_box(&t384), None)
+                .is_ok()
+        })
+    });
+    c.bench_function("EdDSA jwt-simple verify_token", |b| {
+        b.iter(|| {
+            ped.verify_token::<NoCustomClaims>(black_box(&ted), None)
+                .is_ok()
+        })
+    });
+}
+
+criterion_group!(benches, rsa, ec_and_eddsa);
+criterion_main!(benches);
