@@ -23,7 +23,7 @@ fn cli() -> Command {
         .help("the filter module (.wasm)");
     let variant = Arg::new("variant")
         .long("variant")
-        .value_name("wasm|compat")
+        .value_parser(["wasm", "compat"])
         .default_value("wasm")
         .help(
             "image form: Wasm media types (wasm) or one tar+gzip layer with plugin.wasm (compat)",
@@ -43,10 +43,12 @@ fn cli() -> Command {
         Arg::new("password-stdin")
             .long("password-stdin")
             .action(ArgAction::SetTrue)
+            .requires("username")
             .help("read the password from stdin"),
         Arg::new("token-stdin")
             .long("token-stdin")
             .action(ArgAction::SetTrue)
+            .conflicts_with_all(["username", "password-stdin"])
             .help(format!(
                 "read a bearer token from stdin (or set ${TOKEN_ENV})"
             )),
@@ -78,7 +80,8 @@ fn cli() -> Command {
                 .arg(wasm.required_unless_present("layout").conflicts_with("layout"))
                 .arg(variant)
                 .arg(Arg::new("layout").long("layout").value_name("DIR").help("push an image from a layout written by build"))
-                .arg(Arg::new("layout-tag").long("layout-tag").value_name("TAG").requires("layout"))
+                .arg(Arg::new("layout-tag").long("layout-tag").value_name("TAG").requires("layout")
+                        .help("the image of the layout to push, by ref name (needed when it holds several)"))
                 .arg(image_ref.clone())
                 .arg(Arg::new("digest-file").long("digest-file").value_name("FILE").help("also write the digest here"))
                 .args(remote.clone()),
