@@ -1,1 +1,784 @@
+use super::*;
+use crate::config;
+use crate::extractor::Request;
+use crate::token_cache::TokenCache;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jwt_simple::prelude::*;
+use serde_json::{json, Map, Value};
 
+const NOW: u64 = 1_700_000_000;
+const HOST: &str = "api.example.com";
+const ISS_A: &str = "https://a.example";
+const ISS_B: &str = "https://b.example";
+
+#[derive(Clone, Copy)]
+enum Keys {
+    Ready(u64),
+    Wait,
+    Failed,
+}
+
+/// Stands in for shared data and fetches: a key set and a state per provider.
+struct FakeKeys {
+    sets: Vec<Rc<KeySet>>,
+    states: Vec<Keys>,
+    refetch_answer: bool,
+    refetch_calls: Vec<ProviderId>,
+}
+
+impl KeySource for FakeKeys {
+    fn state(&mut self, provider: ProviderId) -> KeyState {
+        match self.states[provider] {
+            Keys::Ready(version) => KeyState::Ready {
+                keys: self.sets[provider].clone(),
+                version,
+            },
+            Keys::Wait => KeyState::Wait,
+            Keys::Failed => KeyState::Failed,
+        }
+    }
+
+    fn refetch_for_unknown_kid(&mut self, provider: ProviderId) -> bool {
+        self.refetch_calls.push(provider);
+        self.refetch_answer
+    }
+}
+
+/// Provider `a` (ES256, kid a1) and provider `b` (EdDSA, kid b1), remote keys faked.
+struct Harness {
+    config: FilterConfig,
+    cache: TokenCache,
+    keys: FakeKeys,
+    now: u64,
+    a: ES256KeyPair,
+    b: Ed25519KeyPair,
+}
+
+fn merged(mut base: Value, extra: &Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+fn key_set(jwk: String) -> Rc<KeySet> {
+    let jwk: Value = serde_json::from_str(&jwk).unwrap();
+    Rc::new(KeySet::parse_remote(json!({ "keys": [jwk] }).to_string().as_bytes()).unwrap())
+}
+
+impl Harness {
+    fn new(top: Value, a: Value, b: Value) -> Harness {
+        let provider = |iss: &str, extra: &Value| {
+            merged(
+                json!({"issuer": iss, "remote_jwks": {"uri": format!("{iss}/jwks")}}),
+                extra,
+            )
+        };
+        let cfg = merged(
+            json!({"providers": {"a": provider(ISS_A, &a), "b": provider(ISS_B, &b)}}),
+            &top,
+        );
+        let config = config::parse(cfg.to_string().as_bytes()).unwrap();
+        let a = ES256KeyPair::generate().with_key_id("a1");
+        let b = Ed25519KeyPair::generate().with_key_id("b1");
+        let keys = FakeKeys {
+            sets: vec![
+                key_set(a.public_key().to_jwk()),
+                key_set(b.public_key().to_jwk()),
+            ],
+            states: vec![Keys::Ready(1), Keys::Ready(1)],
+            refetch_answer: true,
+            refetch_calls: Vec::new(),
+        };
+        Harness {
+            cache: TokenCache::new(config.token_cache_size, config.providers.len()),
+            config,
+            keys,
+            now: NOW,
+            a,
+            b,
+        }
+    }
+
+    fn plain() -> Harness {
+        Harness::new(json!({}), json!({}), json!({}))
+    }
+
+    fn decide(&mut self, req: &Request) -> Decision {
+        Engine {
+            config: &self.config,
+            cache: &mut self.cache,
+            keys: &mut self.keys,
+            now: self.now,
+        }
+        .decide(req)
+    }
+
+    fn token_a(&self, claims: Value) -> String {
+        self.a.sign(jwt_claims(claims)).unwrap()
+    }
+
+    fn token_b(&self, claims: Value) -> String {
+        self.b.sign(jwt_claims(claims)).unwrap()
+    }
+
+    fn good_a(&self) -> String {
+        self.token_a(json!({"iss": ISS_A, "sub": "alice", "iat": NOW, "exp": NOW + 600}))
+    }
+}
+
+/// Claims taken verbatim from `v`.
+fn jwt_claims(v: Value) -> JWTClaims<Map<String, Value>> {
+    JWTClaims {
+        issued_at: None,
+        expires_at: None,
+        invalid_before: None,
+        issuer: None,
+        subject: None,
+        audiences: None,
+        jwt_id: None,
+        nonce: None,
+        custom: v.as_object().unwrap().clone(),
+    }
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    Request {
+        method: method.into(),
+        path: path.into(),
+        host: HOST.into(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+fn bearer(path: &str, token: &str) -> Request {
+    request(
+        "GET",
+        path,
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+}
+
+fn deny(status: u32, body: &str, realm_path: &str) -> Outcome {
+    let realm = format!("http://{HOST}{realm_path}");
+    let www_authenticate = if body == "Jwt is missing" {
+        format!("Bearer realm=\"{realm}\"")
+    } else {
+        format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")
+    };
+    Outcome::Deny {
+        status,
+        body: body.into(),
+        www_authenticate,
+    }
+}
+
+fn tampered(token: &str) -> String {
+    let (rest, sig) = token.rsplit_once('.').unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    bytes[5] ^= 1;
+    format!("{rest}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[test]
+fn a_missing_token_is_401_with_the_bearer_realm() {
+    let mut h = Harness::plain();
+    let d = h.decide(&request("GET", "/path", &[]));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/path"));
+    assert_eq!(d.reason, Some(AuthError::Missing));
+    assert_eq!(
+        d.stats,
+        vec![Stat::Denied, Stat::ProviderDenied(0, "missing")]
+    );
+    // Other auth schemes are no bearer token at all.
+    let d = h.decide(&request(
+        "GET",
+        "/path",
+        &[("authorization", "Basic dXNlcjpwdw==")],
+    ));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/path"));
+}
+
+#[test]
+fn the_realm_leaves_out_the_query() {
+    // The query may carry an access_token: it is not echoed back (Envoy echoes it).
+    let mut h = Harness::plain();
+    let d = h.decide(&request("GET", "/path?access_token=&x=1", &[]));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/path"));
+}
+
+#[test]
+fn the_realm_path_is_cut_at_256_bytes_as_in_envoy() {
+    // Envoy's jwt_authn builds the realm with a 256-byte path limit, so a long URL cannot
+    // bloat the answer.
+    let mut h = Harness::plain();
+    let long = format!("/{}", "p".repeat(1000));
+    let Outcome::Deny {
+        www_authenticate, ..
+    } = h.decide(&request("GET", &long, &[])).outcome
+    else {
+        panic!("expected a denial");
+    };
+    assert_eq!(
+        www_authenticate,
+        format!("Bearer realm=\"http://{HOST}{}\"", &long[..256])
+    );
+}
+
+#[test]
+fn invalid_tokens_are_401_with_the_reason() {
+    let mut h = Harness::plain();
+    let good = h.good_a();
+    // Provider b sees a token of another issuer as absent, so a's failure is the one reported;
+    // a token no provider can parse fails both, and the last failure is reported, as in Envoy.
+    let cases = [
+        (
+            h.token_a(json!({"iss": ISS_A, "exp": NOW - 61})),
+            "Jwt is expired",
+            (0, "expired"),
+        ),
+        (
+            h.token_a(json!({"iss": ISS_A, "nbf": NOW + 61, "exp": NOW + 600})),
+            "Jwt not yet valid",
+            (0, "not_yet_valid"),
+        ),
+        (
+            tampered(&good),
+            "Jwt verification fails",
+            (0, "bad_signature"),
+        ),
+        (
+            "not-a-jwt".to_string(),
+            "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections",
+            (1, "malformed"),
+        ),
+        (
+            h.token_a(json!({"iss": "https://other", "exp": NOW + 600})),
+            "Jwt issuer is not configured",
+            (0, "issuer"),
+        ),
+    ];
+    for (token, body, (provider, label)) in cases {
+        let d = h.decide(&bearer("/api/x", &token));
+        assert_eq!(d.outcome, deny(401, body, "/api/x"), "{body}");
+        assert_eq!(
+            d.stats,
+            vec![Stat::Denied, Stat::ProviderDenied(provider, label)],
+            "{body}"
+        );
+        assert_eq!(d.reason.map(|r| r.to_string()).as_deref(), Some(body));
+    }
+}
+
+#[test]
+fn an_audience_mismatch_is_403() {
+    let mut h = Harness::new(json!({}), json!({"audiences": ["api"]}), json!({}));
+    let token = h.token_a(json!({"iss": ISS_A, "aud": "other", "exp": NOW + 600}));
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(
+        d.outcome,
+        deny(403, "Audiences in Jwt are not allowed", "/x")
+    );
+    assert_eq!(
+        d.stats,
+        vec![Stat::Denied, Stat::ProviderDenied(0, "audience")]
+    );
+    let token = h.token_a(json!({"iss": ISS_A, "aud": ["other", "api"], "exp": NOW + 600}));
+    assert_eq!(h.decide(&bearer("/x", &token)).outcome, Outcome::Continue);
+}
+
+#[test]
+fn a_valid_token_is_cached_until_keys_change_or_it_expires() {
+    let mut h = Harness::plain();
+    let req = bearer("/x", &h.good_a());
+    let first = h.decide(&req);
+    assert_eq!(first.outcome, Outcome::Continue);
+    assert_eq!(
+        first.stats,
+        vec![Stat::CacheMiss(0), Stat::ProviderAllowed(0), Stat::Allowed]
+    );
+    let second = h.decide(&req);
+    assert_eq!(
+        second.stats,
+        vec![Stat::CacheHit(0), Stat::ProviderAllowed(0), Stat::Allowed]
+    );
+    assert_eq!(
+        (second.outcome, &second.remove_headers),
+        (Outcome::Continue, &first.remove_headers)
+    );
+
+    h.keys.states[0] = Keys::Ready(2);
+    assert_eq!(
+        h.decide(&req).stats[0],
+        Stat::CacheMiss(0),
+        "a new key set version"
+    );
+    assert_eq!(h.decide(&req).stats[0], Stat::CacheHit(0));
+
+    h.now = NOW + 600 + 61;
+    let d = h.decide(&req);
+    assert_eq!(
+        d.outcome,
+        deny(401, "Jwt is expired", "/x"),
+        "a cached token still expires"
+    );
+
+    let mut off = Harness::new(json!({"token_cache_size": 0}), json!({}), json!({}));
+    let req = bearer("/x", &off.good_a());
+    off.decide(&req);
+    assert_eq!(off.decide(&req).stats[0], Stat::CacheMiss(0));
+}
+
+#[test]
+fn a_token_for_the_second_provider_is_accepted_without_rules() {
+    let mut h = Harness::plain();
+    let token = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.stats.contains(&Stat::ProviderAllowed(1)), "{:?}", d.stats);
+}
+
+#[test]
+fn the_token_is_removed_unless_forwarded() {
+    let mut h = Harness::plain();
+    let token = h.good_a();
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.remove_headers, vec!["authorization"]);
+    assert_eq!(d.new_path, None);
+
+    let d = h.decide(&request(
+        "GET",
+        &format!("/p?x=1&access_token={token}&y=2"),
+        &[],
+    ));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(d.new_path.as_deref(), Some("/p?x=1&y=2"));
+    assert!(d.remove_headers.is_empty());
+
+    // Rewriting the cookie header could break the application's own cookies: left as is.
+    let mut cookie = Harness::new(json!({}), json!({"from_cookies": ["jwt"]}), json!({}));
+    let jar = format!("jwt={}; theme=dark", cookie.good_a());
+    let d = cookie.decide(&request("GET", "/x", &[("cookie", &jar)]));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.remove_headers.is_empty() && d.new_path.is_none(), "{d:?}");
+
+    let mut fwd = Harness::new(json!({}), json!({"forward": true}), json!({}));
+    let token = fwd.good_a();
+    let d = fwd.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.remove_headers.is_empty() && d.new_path.is_none(), "{d:?}");
+    let d = fwd.decide(&request("GET", &format!("/p?access_token={token}"), &[]));
+    assert_eq!(d.new_path, None);
+}
+
+#[test]
+fn payload_and_claims_are_written_upstream() {
+    let claim = |header: &str, name: &str| json!({"header_name": header, "claim_name": name});
+    let mut h = Harness::new(
+        json!({}),
+        json!({
+            "forward_payload_header": "x-jwt-payload",
+            "claim_to_headers": [
+                claim("x-sub", "sub"), claim("x-team", "org.team"), claim("x-size", "org.size"),
+                claim("x-admin", "admin"), claim("x-roles", "roles"), claim("x-ratio", "ratio"),
+                claim("x-missing", "nope"), claim("x-org", "org"), claim("x-deep", "org.team.name"),
+                claim("x-evil", "evil"), claim("x-mixed", "mixed"),
+            ],
+        }),
+        json!({}),
+    );
+    let claims = json!({
+        "iss": ISS_A, "exp": NOW + 600, "sub": "alice",
+        "org": {"team": "blue", "size": 7}, "admin": true, "roles": ["r1", "r2"], "ratio": 1.5,
+        "evil": "a\r\nx-admin: true", "mixed": ["a", {"b": 1}],
+    });
+    let token = h.token_a(claims.clone());
+    let payload = token.split('.').nth(1).unwrap().to_string();
+    let want = vec![
+        ("x-jwt-payload".to_string(), payload.clone()),
+        ("x-sub".into(), "alice".into()),
+        ("x-team".into(), "blue".into()),
+        ("x-size".into(), "7".into()),
+        ("x-admin".into(), "true".into()),
+        ("x-roles".into(), "r1,r2".into()),
+        ("x-ratio".into(), "1.5".into()),
+    ];
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(d.set_headers, want);
+    let decoded: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&payload).unwrap()).unwrap();
+    assert_eq!(decoded, claims);
+    let cached = h.decide(&bearer("/x", &token));
+    assert_eq!(cached.stats[0], Stat::CacheHit(0));
+    assert_eq!(
+        cached.set_headers, want,
+        "a cache hit writes the same headers"
+    );
+}
+
+#[test]
+fn headers_the_filter_writes_are_always_removed_from_requests() {
+    let mut h = Harness::new(
+        json!({"rules": [
+            {"match": {"prefix": "/open"}},
+            {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}},
+        ]}),
+        json!({"forward_payload_header": "X-Jwt-Payload", "claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}),
+        json!({"claim_to_headers": [{"header_name": "x-tenant", "claim_name": "tenant"}]}),
+    );
+    let forged = [
+        ("x-sub", "admin"),
+        ("x-jwt-payload", "e30"),
+        ("x-tenant", "other"),
+    ];
+    let mut with_token = forged.to_vec();
+    let auth = format!("Bearer {}", h.good_a());
+    with_token.push(("authorization", &auth));
+    let preflight = [
+        ("origin", "https://web"),
+        ("access-control-request-method", "GET"),
+    ];
+    let requests = [
+        request("GET", "/open", &forged),
+        request("GET", "/api", &forged),
+        request("GET", "/api", &with_token),
+        request("OPTIONS", "/api", &preflight),
+    ];
+    for req in &requests {
+        let d = h.decide(req);
+        for name in ["x-jwt-payload", "x-sub", "x-tenant"] {
+            assert!(
+                d.remove_headers.iter().any(|n| n == name),
+                "{name} kept for {} {}: {d:?}",
+                req.method,
+                req.path
+            );
+        }
+    }
+}
+
+fn rules_harness() -> Harness {
+    Harness::new(
+        json!({"rules": [
+            {"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
+            {"match": {"prefix": "/lenient"}, "requires": {"allow_missing_or_failed": {}}},
+            {"match": {"prefix": "/both"}, "requires": {"requires_all": [{"provider_name": "a"}, {"provider_name": "b"}]}},
+            {"match": {"prefix": "/either"}, "requires": {"requires_any": {"requirements": [{"provider_name": "a"}, {"provider_name": "b"}]}}},
+            {"match": {"prefix": "/open"}},
+            {"match": {"path": "/admin", "methods": ["POST"]}, "requires": {"provider_name": "b"}},
+            {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}},
+        ]}),
+        json!({}),
+        json!({"from_headers": [{"name": "x-b-token"}]}),
+    )
+}
+
+#[test]
+fn allow_missing_rules_accept_no_token_but_not_a_bad_one() {
+    let mut h = rules_harness();
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 100}));
+    let foreign = h.token_a(json!({"iss": "https://other", "exp": NOW + 600}));
+    let good = h.good_a();
+
+    assert_eq!(
+        h.decide(&request("GET", "/public", &[])).outcome,
+        Outcome::Continue
+    );
+    assert_eq!(
+        h.decide(&bearer("/public", &expired)).outcome,
+        deny(401, "Jwt is expired", "/public")
+    );
+    assert_eq!(
+        h.decide(&bearer("/public", &foreign)).outcome,
+        Outcome::Continue
+    );
+    let d = h.decide(&bearer("/public", &good));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(
+        d.remove_headers,
+        vec!["authorization"],
+        "a verified token is still stripped"
+    );
+
+    assert_eq!(
+        h.decide(&request("GET", "/lenient", &[])).outcome,
+        Outcome::Continue
+    );
+    assert_eq!(
+        h.decide(&bearer("/lenient", &expired)).outcome,
+        Outcome::Continue
+    );
+    assert_eq!(
+        h.decide(&bearer("/lenient", &tampered(&good))).outcome,
+        Outcome::Continue
+    );
+}
+
+#[test]
+fn requires_all_and_requires_any_combine_providers() {
+    let mut h = rules_harness();
+    let a = h.good_a();
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let auth = format!("Bearer {a}");
+    let both = [("authorization", auth.as_str()), ("x-b-token", b.as_str())];
+
+    let d = h.decide(&request("GET", "/both", &both));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(
+        d.stats.contains(&Stat::ProviderAllowed(0)) && d.stats.contains(&Stat::ProviderAllowed(1))
+    );
+    assert_eq!(d.remove_headers, vec!["authorization", "x-b-token"]);
+    let d = h.decide(&bearer("/both", &a));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/both"));
+    assert!(
+        d.stats.contains(&Stat::ProviderDenied(1, "missing")),
+        "{:?}",
+        d.stats
+    );
+
+    assert_eq!(
+        h.decide(&request("GET", "/either", &[("x-b-token", &b)]))
+            .outcome,
+        Outcome::Continue
+    );
+    assert_eq!(h.decide(&bearer("/either", &a)).outcome, Outcome::Continue);
+    assert_eq!(
+        h.decide(&request("GET", "/either", &[])).outcome,
+        deny(401, "Jwt is missing", "/either")
+    );
+}
+
+#[test]
+fn rules_pick_by_path_and_method() {
+    let mut h = rules_harness();
+    let a = h.good_a();
+    let d = h.decide(&request("GET", "/open/x", &[]));
+    assert_eq!((d.outcome, d.stats), (Outcome::Continue, vec![]));
+    assert_eq!(
+        h.decide(&bearer("/admin", &a)).outcome,
+        Outcome::Continue,
+        "GET falls through to /"
+    );
+    let post = request(
+        "POST",
+        "/admin",
+        &[("authorization", &format!("Bearer {a}"))],
+    );
+    assert_eq!(
+        h.decide(&post).outcome,
+        deny(401, "Jwt is missing", "/admin"),
+        "POST needs b"
+    );
+    assert_eq!(
+        h.decide(&request("GET", "/other", &[])).outcome,
+        deny(401, "Jwt is missing", "/other")
+    );
+}
+
+#[test]
+fn cors_preflight_is_bypassed_only_when_it_is_one() {
+    let preflight = [
+        ("origin", "https://web.example"),
+        ("access-control-request-method", "POST"),
+    ];
+    let mut h = Harness::plain();
+    let d = h.decide(&request("OPTIONS", "/x", &preflight));
+    assert_eq!(
+        (d.outcome, d.stats),
+        (Outcome::Continue, vec![Stat::CorsPreflightBypassed])
+    );
+    let not_preflight = [("origin", "https://web.example")];
+    assert_eq!(
+        h.decide(&request("OPTIONS", "/x", &not_preflight)).outcome,
+        deny(401, "Jwt is missing", "/x")
+    );
+    assert_eq!(
+        h.decide(&request("GET", "/x", &preflight)).outcome,
+        deny(401, "Jwt is missing", "/x")
+    );
+
+    let mut strict = Harness::new(
+        json!({"bypass_cors_preflight": false}),
+        json!({}),
+        json!({}),
+    );
+    assert_eq!(
+        strict.decide(&request("OPTIONS", "/x", &preflight)).outcome,
+        deny(401, "Jwt is missing", "/x")
+    );
+}
+
+#[test]
+fn audit_mode_counts_would_be_denials_and_lets_them_through() {
+    let mut h = Harness::new(
+        json!({"mode": "audit"}),
+        json!({"claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}),
+        json!({}),
+    );
+    let expired = h.token_a(json!({"iss": ISS_A, "sub": "mallory", "exp": NOW - 100}));
+    let d = h.decide(&bearer("/x", &expired));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(d.reason, Some(AuthError::Expired));
+    assert_eq!(
+        d.stats,
+        vec![
+            Stat::Denied,
+            Stat::ProviderDenied(0, "expired"),
+            Stat::AuditWouldDeny
+        ]
+    );
+    assert!(
+        d.set_headers.is_empty(),
+        "no claims from an unverified token"
+    );
+    assert_eq!(d.remove_headers, vec!["x-sub"]);
+
+    let d = h.decide(&request("GET", "/x", &[]));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.stats.contains(&Stat::AuditWouldDeny));
+
+    let d = h.decide(&bearer("/x", &h.good_a()));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(!d.stats.contains(&Stat::AuditWouldDeny) && d.stats.contains(&Stat::Allowed));
+    assert_eq!(
+        d.set_headers,
+        vec![("x-sub".to_string(), "alice".to_string())]
+    );
+}
+
+#[test]
+fn an_unknown_kid_waits_for_a_refetch_while_the_budget_allows() {
+    let mut h = Harness::plain();
+    let rotated = ES256KeyPair::generate().with_key_id("a2");
+    let token = rotated
+        .sign(jwt_claims(json!({"iss": ISS_A, "exp": NOW + 600})))
+        .unwrap();
+    let req = bearer("/x", &token);
+
+    let d = h.decide(&req);
+    assert_eq!((d.outcome, d.stats), (Outcome::Wait, vec![]));
+    assert_eq!(h.keys.refetch_calls, vec![0]);
+
+    h.keys.refetch_answer = false;
+    let d = h.decide(&req);
+    assert_eq!(
+        d.outcome,
+        deny(
+            401,
+            "Jwks doesn't have key to match kid or alg from Jwt",
+            "/x"
+        )
+    );
+    assert_eq!(
+        d.stats,
+        vec![Stat::Denied, Stat::ProviderDenied(0, "no_key")]
+    );
+
+    h.keys.sets[0] = key_set(rotated.public_key().to_jwk());
+    h.keys.states[0] = Keys::Ready(2);
+    assert_eq!(
+        h.decide(&req).outcome,
+        Outcome::Continue,
+        "accepted after the rotation"
+    );
+}
+
+#[test]
+fn a_known_kid_or_no_kid_never_triggers_a_refetch() {
+    let mut h = Harness::plain();
+    let bad_signature = tampered(&h.good_a());
+    assert_eq!(
+        h.decide(&bearer("/x", &bad_signature)).outcome,
+        deny(401, "Jwt verification fails", "/x")
+    );
+    let stranger = ES256KeyPair::generate()
+        .sign(jwt_claims(json!({"iss": ISS_A, "exp": NOW + 600})))
+        .unwrap();
+    assert_eq!(
+        h.decide(&bearer("/x", &stranger)).outcome,
+        deny(401, "Jwt verification fails", "/x")
+    );
+    let es384 = ES384KeyPair::generate()
+        .sign(jwt_claims(json!({"iss": ISS_A, "exp": NOW + 600})))
+        .unwrap();
+    let d = h.decide(&bearer("/x", &es384));
+    assert_eq!(
+        d.outcome,
+        deny(
+            401,
+            "Jwks doesn't have key to match kid or alg from Jwt",
+            "/x"
+        )
+    );
+    assert!(
+        h.keys.refetch_calls.is_empty(),
+        "{:?}",
+        h.keys.refetch_calls
+    );
+}
+
+#[test]
+fn keys_being_fetched_pause_only_tokens_that_could_pass() {
+    let mut h = Harness::plain();
+    h.keys.states[0] = Keys::Wait;
+    let d = h.decide(&bearer("/x", &h.good_a()));
+    assert_eq!((d.outcome, d.stats), (Outcome::Wait, vec![]));
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 100}));
+    assert_eq!(
+        h.decide(&bearer("/x", &expired)).outcome,
+        deny(401, "Jwt is expired", "/x")
+    );
+    assert_eq!(
+        h.decide(&bearer("/x", "a.b")).outcome,
+        deny(
+            401,
+            "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections",
+            "/x"
+        )
+    );
+    assert_eq!(
+        h.decide(&request("GET", "/x", &[])).outcome,
+        deny(401, "Jwt is missing", "/x")
+    );
+    assert!(h.keys.refetch_calls.is_empty());
+}
+
+#[test]
+fn failed_keys_deny_with_jwks_fetch_failed() {
+    let mut h = Harness::plain();
+    h.keys.states[0] = Keys::Failed;
+    let d = h.decide(&bearer("/x", &h.good_a()));
+    assert_eq!(d.outcome, deny(401, "Jwks remote fetch is failed", "/x"));
+    assert_eq!(
+        d.stats,
+        vec![Stat::Denied, Stat::ProviderDenied(0, "jwks_fetch_failed")]
+    );
+    let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    assert_eq!(
+        h.decide(&bearer("/x", &token_b)).outcome,
+        Outcome::Continue,
+        "the other provider still works"
+    );
+}
+
+#[test]
+fn tokens_over_max_token_bytes_are_refused_before_parsing() {
+    let mut h = Harness::plain();
+    let token = h.good_a();
+    h.config.max_token_bytes = token.len();
+    assert_eq!(h.decide(&bearer("/x", &token)).outcome, Outcome::Continue);
+    // The token is in the cache now: the size limit still comes first.
+    h.config.max_token_bytes = token.len() - 1;
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, deny(401, "Jwt is too large", "/x"));
+    // Both providers read the same header and refuse it; Envoy's `requires_any` reports the last.
+    assert_eq!(
+        d.stats,
+        vec![Stat::Denied, Stat::ProviderDenied(1, "too_large")]
+    );
+}
