@@ -12,7 +12,7 @@ import yaml
 
 from support.compose import COMPOSE_LAYOUT
 from support.demo import COMPOSE_ISSUER, plugin_config
-from support.envoy_config import Layout, Ports, render, render_dict
+from support.envoy_config import Layout, Ports, render_dict
 from support.keys import jwks_text, make_key
 from support.main_config import main_plugin_config
 from support.paths import ENVOY_DIR, REPO, envoy_binary
@@ -69,7 +69,8 @@ def test_compose_file_wires_the_services_to_the_config():
     mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in envoy["volumes"])
     by_target = {target: (COMPOSE_FILE.parent / src).resolve() for src, target in mounts.items()}
     assert by_target["/etc/envoy/envoy.yaml"] == COMPOSE_CONFIG.resolve()
-    assert by_target[os.path.join(envoy["working_dir"], COMPOSE_LAYOUT.wasm_path)] == REPO / "build" / "jwt_authn_wasm.wasm"
+    wasm_target = os.path.join(envoy["working_dir"], COMPOSE_LAYOUT.wasm_path)
+    assert by_target[wasm_target] == REPO / "build" / "jwt_authn_wasm.wasm"
     assert envoy["command"][:3] == ["envoy", "-c", "/etc/envoy/envoy.yaml"]
     p = COMPOSE_LAYOUT.ports
     assert {f"{p.listen}:{p.listen}", f"{p.admin}:{p.admin}"} <= set(envoy["ports"])

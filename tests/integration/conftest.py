@@ -25,7 +25,8 @@ def main_stack(wasm_module, keys, oidc_key):
         # jwks_uri deliberately not <issuer>/jwks: the filter must follow the discovery document.
         oidc = stack.issuers["oidc"]
         oidc.serve(OIDC_JWKS_PATH, json.dumps(jwks(oidc_key)).encode())
-        oidc.serve(DISCOVERY_PATH, json.dumps({"issuer": oidc.issuer, "jwks_uri": oidc.issuer + OIDC_JWKS_PATH}).encode())
+        discovery = {"issuer": oidc.issuer, "jwks_uri": oidc.issuer + OIDC_JWKS_PATH}
+        oidc.serve(DISCOVERY_PATH, json.dumps(discovery).encode())
         stack.start(main_plugin_config(stack, keys))
         yield stack
     finally:

@@ -58,10 +58,10 @@ def render_dict(layout: Layout, plugin_config: dict, native_config: dict | None 
         ISSUER_HOST=layout.issuer_host, ISSUER_PORT=p.issuer,
     )
     doc = yaml.safe_load(text)
-    wasm = _http_filters(doc["static_resources"]["listeners"][0])[0]
+    listeners = doc["static_resources"]["listeners"]
+    wasm = _http_filters(listeners[0])[0]
     wasm["typed_config"]["config"]["configuration"]["value"] = json.dumps(plugin_config, indent=2) + "\n"
     if native_under_test:
-        listeners = doc["static_resources"]["listeners"]
         listeners[0] = native_listener(listeners[0], p.listen, native_config or to_native(plugin_config))
         listeners[0]["name"] = "jwt"
     clusters = doc["static_resources"]["clusters"]
@@ -73,8 +73,8 @@ def render_dict(layout: Layout, plugin_config: dict, native_config: dict | None 
             "address": host, "port_value": port}
         clusters.append(c)
     if p.native is not None:
-        doc["static_resources"]["listeners"].append(
-            native_listener(doc["static_resources"]["listeners"][0], p.native, native_config or to_native(plugin_config)))
+        native = native_config or to_native(plugin_config)
+        listeners.append(native_listener(listeners[0], p.native, native))
     return doc
 
 

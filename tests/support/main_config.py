@@ -1,8 +1,8 @@
 """The shared Envoy for the behaviour tests: several providers and rules on one listener.
 
 Paths: /api* needs provider `main`; /forward* `fwd` (forward: true); /hs* `hs` (HMAC, local JWKS, token in
-x-hs-token, ?hs_token= or cookie hs_jwt); /oidc* `oidc` (OIDC discovery); /any* main or hs; /all* main and hs; /public* allow_missing;
-/optional* allow_missing_or_failed; POST /exact needs main; anything else needs no token.
+x-hs-token, ?hs_token= or cookie hs_jwt); /oidc* `oidc` (OIDC discovery); /any* main or hs; /all* main and hs;
+/public* allow_missing; /optional* allow_missing_or_failed; POST /exact needs main; anything else needs no token.
 """
 from .keys import HMAC_ALGS, jwks_text
 from .stack import Stack
@@ -14,6 +14,7 @@ CLAIM_HEADERS = [
     {"header_name": "x-level", "claim_name": "level"},
     {"header_name": "x-admin", "claim_name": "admin"},
 ]
+MAIN, HS = {"provider_name": "main"}, {"provider_name": "hs"}
 
 
 def main_plugin_config(stack: Stack, keys: dict) -> dict:
@@ -32,10 +33,8 @@ def main_plugin_config(stack: Stack, keys: dict) -> dict:
         "rules": [
             {"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
             {"match": {"prefix": "/optional"}, "requires": {"allow_missing_or_failed": {}}},
-            {"match": {"prefix": "/any"}, "requires": {"requires_any": [{"provider_name": "main"},
-                                                                         {"provider_name": "hs"}]}},
-            {"match": {"prefix": "/all"}, "requires": {"requires_all": [{"provider_name": "main"},
-                                                                         {"provider_name": "hs"}]}},
+            {"match": {"prefix": "/any"}, "requires": {"requires_any": [MAIN, HS]}},
+            {"match": {"prefix": "/all"}, "requires": {"requires_all": [MAIN, HS]}},
             {"match": {"prefix": "/forward"}, "requires": {"provider_name": "fwd"}},
             {"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
             {"match": {"prefix": "/oidc"}, "requires": {"provider_name": "oidc"}},

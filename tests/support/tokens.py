@@ -28,10 +28,13 @@ def sign(key: SigningKey, payload: dict, alg: str | None = None, kid="__key__", 
     return jwt.encode(payload, key.private, algorithm=alg or key.alg, headers=hdr)
 
 
+def _seg(obj) -> str:
+    return b64url(json.dumps(obj, separators=(",", ":")).encode())
+
+
 def raw_token(header: dict, payload: dict, signature: bytes = b"") -> str:
     """A token assembled by hand, for shapes PyJWT refuses to produce."""
-    seg = lambda obj: b64url(json.dumps(obj, separators=(",", ":")).encode())  # noqa: E731
-    return f"{seg(header)}.{seg(payload)}.{b64url(signature)}"
+    return f"{_seg(header)}.{_seg(payload)}.{b64url(signature)}"
 
 
 def alg_none(payload: dict, kid: str | None = None) -> str:
@@ -48,8 +51,7 @@ def hmac_with_secret(alg: str, secret: bytes, payload: dict, kid: str | None = N
     header = {"alg": alg, "typ": "JWT"}
     if kid:
         header["kid"] = kid
-    seg = lambda obj: b64url(json.dumps(obj, separators=(",", ":")).encode())  # noqa: E731
-    signing_input = f"{seg(header)}.{seg(payload)}"
+    signing_input = f"{_seg(header)}.{_seg(payload)}"
     sig = hmac.new(secret, signing_input.encode(), digest).digest()
     return f"{signing_input}.{b64url(sig)}"
 

@@ -44,7 +44,8 @@ def main() -> int:
         print(f"export OTHER_AUDIENCE_TOKEN={issuer.token(aud='other-api')}\n")
         print(f'curl -i -H "Authorization: Bearer $TOKEN" {url}   # 200, upstream echoes x-sub and x-jwt-payload')
         print(f"curl -i {url}   # 401 Jwt is missing")
-        print(f'curl -i -H "Authorization: Bearer $OTHER_AUDIENCE_TOKEN" {url}   # 403 Audiences in Jwt are not allowed')
+        print(f'curl -i -H "Authorization: Bearer $OTHER_AUDIENCE_TOKEN" {url}'
+              "   # 403 Audiences in Jwt are not allowed")
         print(f"curl -s {stack.envoy.admin}/stats | grep jwt_authn_wasm   # the filter's counters")
         print("\nCtrl-C stops everything.", flush=True)
         while not stop.wait(0.5):
