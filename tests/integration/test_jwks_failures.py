@@ -11,21 +11,29 @@ from support.tokens import claims, sign
 
 FAILED = "Jwks remote fetch is failed"
 BEHAVIOURS = {"fail": "fail", "garbage": "garbage", "html": "html", "truncated": "truncated", "huge": "huge",
-              "hang": "hang", "notfound": "not_found", "recover": "fail"}
+              "hang": "hang", "notfound": "not_found", "reset": "reset", "recover": "fail"}
+# Fetches that answer 200 with a JWKS the filter cannot use.
+UNUSABLE = {"empty": {"keys": []},
+            "enconly": {"keys": [{**make_key("RS256", kid="e").jwk, "use": "enc"}]},
+            "notjwks": {"hello": "world"}}
 KEY = make_key("RS256", kid="fail-1")
 
 
 @pytest.fixture(scope="module")
 def stack(wasm_module):
-    names = list(BEHAVIOURS) + ["down"]
+    names = list(BEHAVIOURS) + list(UNUSABLE) + ["down", "healthy"]
     st = Stack(issuer_names=names)
     try:
         for name, issuer in st.issuers.items():
-            issuer.set_jwks(jwks(KEY))
+            issuer.set_jwks(UNUSABLE.get(name, jwks(KEY)))
             issuer.hang_seconds = 8
             if name in BEHAVIOURS:
                 issuer.set_behaviour(BEHAVIOURS[name])
         providers = {n: remote_provider(st.issuers[n], n, timeout_ms=1000) for n in names}
+        # Envoy has no such cluster: dispatching the fetch fails at once.
+        providers["nocluster"] = remote_provider(st.issuers["healthy"], "no-such-cluster", timeout_ms=1000)
+        providers["nocluster"]["issuer"] += "/nocluster"
+        names.append("nocluster")
         st.start({"providers": providers, "rules": per_path_rules(*names)}, down=("down",))
         yield st
     finally:
@@ -33,6 +41,8 @@ def stack(wasm_module):
 
 
 def _token(st, name):
+    if name == "nocluster":
+        return sign(KEY, claims(st.issuers["healthy"].issuer + "/nocluster"))
     return sign(KEY, claims(st.issuers[name].issuer))
 
 
@@ -51,7 +61,8 @@ def test_recovers_when_endpoint_heals(stack):
     assert_allowed(resp)
 
 
-@pytest.mark.parametrize("name", ["fail", "garbage", "html", "truncated", "huge", "notfound", "down"])
+@pytest.mark.parametrize("name", ["fail", "garbage", "html", "truncated", "huge", "notfound", "reset", "down",
+                                  *UNUSABLE, "nocluster"])
 def test_failed_fetch(stack, name):
     with counts(stack, f"provider.{name}.denied.jwks_fetch_failed") as grown:
         resp = stack.request(f"/{name}", _token(stack, name))
@@ -66,3 +77,9 @@ def test_hanging_endpoint_times_out(stack):
     resp = stack.request("/hang", _token(stack, "hang"))
     assert_invalid(stack, resp, "/hang", FAILED)
     assert time.monotonic() - t0 < 5, "the request waited past the fetch timeout"
+
+
+def test_healthy_provider_unaffected_by_the_others(stack):
+    """Runs last: after every failure above, the same VMs still verify tokens."""
+    for i in range(4):
+        assert_allowed(stack.request(f"/healthy/{i}", _token(stack, "healthy")))

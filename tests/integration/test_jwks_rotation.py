@@ -1,9 +1,11 @@
 """Unknown kid: one refetch, the request waits for it, and no refetch storm."""
+import time
+
 import pytest
 
 from support.asserts import assert_allowed, assert_invalid, counts
 from support.keys import jwks, make_key
-from support.plugin import remote_provider
+from support.plugin import per_path_rules, remote_provider
 from support.stack import Stack
 from support.tokens import claims, sign
 
@@ -12,10 +14,14 @@ NO_KEY = "Jwks doesn't have key to match kid or alg from Jwt"
 
 @pytest.fixture(scope="module")
 def stack(wasm_module):
-    st = Stack()
+    st = Stack(issuer_names=("issuer", "fast"))
     try:
-        st.issuer.set_jwks(jwks(make_key("RS256", kid="k1")))
-        st.start({"providers": {"main": remote_provider(st.issuer, "issuer", timeout_ms=3000)}})
+        for issuer in st.issuers.values():
+            issuer.set_jwks(jwks(make_key("RS256", kid="k1")))
+        st.start({"providers": {
+            "main": remote_provider(st.issuer, "issuer", timeout_ms=3000),
+            "fast": remote_provider(st.issuers["fast"], "fast", timeout_ms=3000, kid_refetch_interval_seconds=1),
+        }, "rules": per_path_rules("fast") + [{"match": {"prefix": "/"}, "requires": {"provider_name": "main"}}]})
         yield st
     finally:
         st.stop()
@@ -42,3 +48,16 @@ def test_no_refetch_storm_for_unknown_kids(stack):
         assert_invalid(stack, resp, f"/ghost/{i}", NO_KEY)
     # The previous test's refetch started the 30 s window: none of these may fetch again.
     assert stack.issuer.fetches() == before
+
+
+def test_kid_refetch_interval_is_configurable(stack):
+    fast = stack.issuers["fast"]
+    k1 = make_key("RS256", kid="k1")
+    assert_allowed(stack.request("/fast/warm", sign(k1, claims(fast.issuer))))
+    before = fast.fetches()
+    for n in (2, 3):
+        new = make_key("ES384", kid=f"fast-k{n}")
+        fast.set_jwks(jwks(k1, new))
+        assert_allowed(stack.request(f"/fast/{n}", sign(new, claims(fast.issuer))))
+        time.sleep(1.2)
+    assert fast.fetches() == before + 2

@@ -1,5 +1,6 @@
 """Test issuer on loopback: JWKS and OIDC discovery, with switchable failure modes and fetch counts."""
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -11,7 +12,7 @@ JWKS_PATH = "/jwks"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 
 # How a path answers. "ok" serves the document; the rest are the failures a real IdP produces.
-BEHAVIOURS = ("ok", "fail", "hang", "garbage", "html", "truncated", "huge", "not_found")
+BEHAVIOURS = ("ok", "fail", "hang", "garbage", "html", "truncated", "huge", "not_found", "reset")
 HUGE_BYTES = 300 * 1024  # above the filter's 256 KiB JWKS limit
 
 
@@ -25,6 +26,11 @@ class _IssuerHandler(BaseHTTPRequestHandler):
         behaviour, body = issuer._answer(path)
         if callable(body):
             body = body(self.path.partition("?")[2])
+        if behaviour == "reset":
+            # Connection closed with no response: Envoy reports a reset to the filter (no headers, no body).
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if behaviour == "hang":
             time.sleep(issuer.hang_seconds)
             behaviour = "ok"
