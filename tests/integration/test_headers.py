@@ -23,7 +23,7 @@ def test_token_in_query_removed_before_upstream(main_stack, keys):
 
 
 def test_token_forwarded_when_configured(main_stack, keys):
-    token = _token(main_stack, keys)
+    token = sign(keys["RS256"], claims(main_stack.issuer.issuer + "/fwd"))
     seen = assert_allowed(main_stack.request("/forward/x", token))
     assert seen["headers"]["authorization"] == f"Bearer {token}"
 

@@ -18,7 +18,8 @@ def test_path_without_rule_needs_no_token(main_stack):
 
 def test_allow_missing(main_stack, keys):
     assert_allowed(main_stack.request("/public/a"))
-    assert_allowed(main_stack.request("/public/a", _main(main_stack, keys)))
+    seen = assert_allowed(main_stack.request("/public/a", _main(main_stack, keys)))
+    assert seen["headers"].get("x-sub") == "user-1"
     bad = tamper_signature(_main(main_stack, keys))
     assert_invalid(main_stack, main_stack.request("/public/a", bad), "/public/a", "Jwt verification fails")
 

@@ -1,8 +1,9 @@
 """The shared Envoy for the behaviour tests: several providers and rules on one listener.
 
-Paths: /api* needs provider `main`; /forward* `fwd` (forward: true); /hs* `hs` (HMAC, local JWKS, token in
-x-hs-token, ?hs_token= or cookie hs_jwt); /oidc* `oidc` (OIDC discovery); /any* main or hs; /all* main and hs;
-/public* allow_missing; /optional* allow_missing_or_failed; POST /exact needs main; anything else needs no token.
+Paths: /api* needs provider `main`; /forward* `fwd` (issuer <main>/fwd, forward: true); /hs* `hs` (HMAC, local
+JWKS, token in x-hs-token, ?hs_token= or cookie hs_jwt); /oidc* `oidc` (OIDC discovery); /any* main or hs;
+/all* main and hs; /public* allow_missing; /optional* allow_missing_or_failed; POST /exact needs main;
+anything else needs no token.
 """
 from .keys import HMAC_ALGS, jwks_text
 from .stack import Stack
@@ -25,7 +26,8 @@ def main_plugin_config(stack: Stack, keys: dict) -> dict:
         "providers": {
             "main": {"issuer": iss, "audiences": AUD, "remote_jwks": remote, "max_lifetime_seconds": 3600,
                      "forward_payload_header": "x-jwt-payload", "claim_to_headers": CLAIM_HEADERS},
-            "fwd": {"issuer": iss, "audiences": AUD, "remote_jwks": remote, "forward": True},
+            # its own issuer (same keys), so a token names exactly one provider
+            "fwd": {"issuer": iss + "/fwd", "audiences": AUD, "remote_jwks": remote, "forward": True},
             "hs": {"issuer": iss + "/hs", "audiences": AUD, "local_jwks": {"inline_string": jwks_text(*hs_keys)},
                    "from_headers": [{"name": "x-hs-token"}], "from_params": ["hs_token"], "from_cookies": ["hs_jwt"]},
             "oidc": {"issuer": stack.issuers["oidc"].issuer, "oidc_discovery": {"cluster": "oidc"}},
