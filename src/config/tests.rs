@@ -52,6 +52,23 @@ fn remote(p: &Provider) -> &RemoteSource {
     }
 }
 
+fn jwks_target(p: &Provider) -> &HttpTarget {
+    match &remote(p).endpoint {
+        RemoteEndpoint::Jwks(t) => t,
+        other => panic!("expected a JWKS endpoint, got {other:?}"),
+    }
+}
+
+fn discovery_target(p: &Provider) -> (&HttpTarget, Option<&str>) {
+    match &remote(p).endpoint {
+        RemoteEndpoint::Discovery {
+            discovery,
+            jwks_cluster,
+        } => (discovery, jwks_cluster.as_deref()),
+        other => panic!("expected discovery, got {other:?}"),
+    }
+}
+
 fn two_providers(rules: Value) -> Value {
     json!({
         "providers": {"a": provider_json(json!({})), "b": provider_json(json!({"issuer": "https://b.example"}))},
@@ -100,9 +117,7 @@ fn defaults_follow_envoy_and_the_issue() {
     let r = remote(p);
     assert_eq!(r.timeout_ms, 5000);
     assert_eq!(r.cache_duration_ms, 600_000);
-    let RemoteEndpoint::Jwks(target) = &r.endpoint else {
-        panic!("expected a JWKS endpoint");
-    };
+    let target = jwks_target(p);
     assert_eq!(target.cluster, "outbound|443||idp.example.com");
     assert_eq!(target.path, "/jwks");
 }
@@ -135,9 +150,7 @@ fn explicit_values_are_kept() {
     assert_eq!(p.kid_refetch_interval_ms, 5000);
     let r = remote(p);
     assert_eq!((r.timeout_ms, r.cache_duration_ms), (250, 30_000));
-    let RemoteEndpoint::Jwks(t) = &r.endpoint else {
-        panic!("expected a JWKS endpoint");
-    };
+    let t = jwks_target(p);
     assert_eq!(
         (t.cluster.as_str(), t.authority.as_str(), t.path.as_str()),
         ("issuer", "127.0.0.1:8080", "/keys")
@@ -152,9 +165,7 @@ fn remote_jwks_cluster_defaults_to_the_istio_name() {
         json!({"local_jwks": null, "remote_jwks": {"uri": "http://jwks.auth.svc.cluster.local:8080/keys?v=1"}}),
         json!({}),
     );
-    let RemoteEndpoint::Jwks(t) = &remote(&cfg.providers[0]).endpoint else {
-        panic!("expected a JWKS endpoint");
-    };
+    let t = jwks_target(&cfg.providers[0]);
     assert_eq!(t.cluster, "outbound|8080||jwks.auth.svc.cluster.local");
     assert_eq!(t.authority, "jwks.auth.svc.cluster.local:8080");
     assert_eq!(t.path, "/keys?v=1");
@@ -169,13 +180,7 @@ fn oidc_discovery_targets_the_issuers_well_known_document() {
     );
     let r = remote(&cfg.providers[0]);
     assert_eq!((r.timeout_ms, r.cache_duration_ms), (5000, 600_000));
-    let RemoteEndpoint::Discovery {
-        discovery,
-        jwks_cluster,
-    } = &r.endpoint
-    else {
-        panic!("expected discovery");
-    };
+    let (discovery, jwks_cluster) = discovery_target(&cfg.providers[0]);
     assert_eq!(
         discovery.uri,
         "https://idp.example.com/realms/r1/.well-known/openid-configuration"
@@ -185,7 +190,7 @@ fn oidc_discovery_targets_the_issuers_well_known_document() {
         discovery.path,
         "/realms/r1/.well-known/openid-configuration"
     );
-    assert_eq!(jwks_cluster, &None);
+    assert_eq!(jwks_cluster, None);
 
     let cfg = ok(
         json!({"issuer": "http://127.0.0.1:9000", "local_jwks": null,
@@ -194,18 +199,12 @@ fn oidc_discovery_targets_the_issuers_well_known_document() {
     );
     let r = remote(&cfg.providers[0]);
     assert_eq!((r.timeout_ms, r.cache_duration_ms), (100, 60_000));
-    let RemoteEndpoint::Discovery {
-        discovery,
-        jwks_cluster,
-    } = &r.endpoint
-    else {
-        panic!("expected discovery");
-    };
+    let (discovery, jwks_cluster) = discovery_target(&cfg.providers[0]);
     assert_eq!(
         (discovery.cluster.as_str(), discovery.path.as_str()),
         ("issuer", "/.well-known/openid-configuration")
     );
-    assert_eq!(jwks_cluster.as_deref(), Some("keys"));
+    assert_eq!(jwks_cluster, Some("keys"));
 }
 
 #[test]

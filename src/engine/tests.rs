@@ -11,6 +11,7 @@ const NOW: u64 = 1_700_000_000;
 const HOST: &str = "api.example.com";
 const ISS_A: &str = "https://a.example";
 const ISS_B: &str = "https://b.example";
+const NO_KEY: &str = "Jwks doesn't have key to match kid or alg from Jwt";
 
 #[derive(Clone, Copy)]
 enum Keys {
@@ -115,12 +116,12 @@ impl Harness {
         .decide(req)
     }
 
-    fn token_a(&self, claims: Value) -> String {
-        self.a.sign(jwt_claims(claims)).unwrap()
+    fn token_a(&self, payload: Value) -> String {
+        self.a.sign(claims(payload)).unwrap()
     }
 
-    fn token_b(&self, claims: Value) -> String {
-        self.b.sign(jwt_claims(claims)).unwrap()
+    fn token_b(&self, payload: Value) -> String {
+        self.b.sign(claims(payload)).unwrap()
     }
 
     fn good_a(&self) -> String {
@@ -128,19 +129,13 @@ impl Harness {
     }
 }
 
-/// Claims taken verbatim from `v`.
-fn jwt_claims(v: Value) -> JWTClaims<Map<String, Value>> {
-    JWTClaims {
-        issued_at: None,
-        expires_at: None,
-        invalid_before: None,
-        issuer: None,
-        subject: None,
-        audiences: None,
-        jwt_id: None,
-        nonce: None,
-        custom: v.as_object().unwrap().clone(),
-    }
+/// jwt-simple claims holding exactly the fields of `v`.
+fn claims(v: Value) -> JWTClaims<Map<String, Value>> {
+    serde_json::from_value(v).unwrap()
+}
+
+fn valid_for_a() -> JWTClaims<Map<String, Value>> {
+    claims(json!({"iss": ISS_A, "exp": NOW + 600}))
 }
 
 fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
@@ -391,12 +386,12 @@ fn payload_and_claims_are_written_upstream() {
         }),
         json!({}),
     );
-    let claims = json!({
+    let sent = json!({
         "iss": ISS_A, "exp": NOW + 600, "sub": "alice",
         "org": {"team": "blue", "size": 7}, "admin": true, "roles": ["r1", "r2"], "ratio": 1.5,
         "evil": "a\r\nx-admin: true", "mixed": ["a", {"b": 1}],
     });
-    let token = h.token_a(claims.clone());
+    let token = h.token_a(sent.clone());
     let payload = token.split('.').nth(1).unwrap().to_string();
     let want = vec![
         ("x-jwt-payload".to_string(), payload.clone()),
@@ -412,7 +407,7 @@ fn payload_and_claims_are_written_upstream() {
     assert_eq!(d.set_headers, want);
     let decoded: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&payload).unwrap()).unwrap();
-    assert_eq!(decoded, claims);
+    assert_eq!(decoded, sent);
     let cached = h.decide(&bearer("/x", &token));
     assert_eq!(cached.stats[0], Stat::CacheHit(0));
     assert_eq!(
@@ -655,9 +650,7 @@ fn audit_mode_counts_would_be_denials_and_lets_them_through() {
 fn an_unknown_kid_waits_for_a_refetch_while_the_budget_allows() {
     let mut h = Harness::plain();
     let rotated = ES256KeyPair::generate().with_key_id("a2");
-    let token = rotated
-        .sign(jwt_claims(json!({"iss": ISS_A, "exp": NOW + 600})))
-        .unwrap();
+    let token = rotated.sign(valid_for_a()).unwrap();
     let req = bearer("/x", &token);
 
     let d = h.decide(&req);
@@ -666,14 +659,7 @@ fn an_unknown_kid_waits_for_a_refetch_while_the_budget_allows() {
 
     h.keys.refetch_answer = false;
     let d = h.decide(&req);
-    assert_eq!(
-        d.outcome,
-        deny(
-            401,
-            "Jwks doesn't have key to match kid or alg from Jwt",
-            "/x"
-        )
-    );
+    assert_eq!(d.outcome, deny(401, NO_KEY, "/x"));
     assert_eq!(
         d.stats,
         vec![Stat::Denied, Stat::ProviderDenied(0, "no_key")]
@@ -696,25 +682,14 @@ fn a_known_kid_or_no_kid_never_triggers_a_refetch() {
         h.decide(&bearer("/x", &bad_signature)).outcome,
         deny(401, "Jwt verification fails", "/x")
     );
-    let stranger = ES256KeyPair::generate()
-        .sign(jwt_claims(json!({"iss": ISS_A, "exp": NOW + 600})))
-        .unwrap();
+    let stranger = ES256KeyPair::generate().sign(valid_for_a()).unwrap();
     assert_eq!(
         h.decide(&bearer("/x", &stranger)).outcome,
         deny(401, "Jwt verification fails", "/x")
     );
-    let es384 = ES384KeyPair::generate()
-        .sign(jwt_claims(json!({"iss": ISS_A, "exp": NOW + 600})))
-        .unwrap();
+    let es384 = ES384KeyPair::generate().sign(valid_for_a()).unwrap();
     let d = h.decide(&bearer("/x", &es384));
-    assert_eq!(
-        d.outcome,
-        deny(
-            401,
-            "Jwks doesn't have key to match kid or alg from Jwt",
-            "/x"
-        )
-    );
+    assert_eq!(d.outcome, deny(401, NO_KEY, "/x"));
     assert!(
         h.keys.refetch_calls.is_empty(),
         "{:?}",
