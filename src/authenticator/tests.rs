@@ -379,6 +379,18 @@ fn kid_picks_the_key_and_no_kid_tries_every_fitting_key() {
 }
 
 #[test]
+fn keys_sharing_a_kid_are_all_tried() {
+    let old = ES256KeyPair::generate().with_key_id("k");
+    let new = ES256KeyPair::generate().with_key_id("k");
+    let keys = keyset(vec![
+        public_jwk(old.public_key().to_jwk()),
+        public_jwk(new.public_key().to_jwk()),
+    ]);
+    assert_eq!(verify(&keys, &new.sign(good()).unwrap()), Ok(()));
+    assert_eq!(verify(&keys, &old.sign(good()).unwrap()), Ok(()));
+}
+
+#[test]
 fn a_key_of_the_wrong_type_is_no_matching_key() {
     let p256 = ES256KeyPair::generate().with_key_id("k");
     let keys = keyset(vec![public_jwk(p256.public_key().to_jwk())]);

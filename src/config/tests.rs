@@ -630,3 +630,40 @@ fn not_json_is_refused() {
         );
     }
 }
+
+#[test]
+fn duplicate_keys_are_refused_anywhere() {
+    // Two readings of one config must not exist: the same rule as for tokens and JWKS.
+    let p = provider_json(json!({})).to_string();
+    let jwks = json!(oct_jwks()).to_string();
+    let texts = [
+        format!(r#"{{"mode": "audit", "mode": "enforce", "providers": {{"p": {p}}}}}"#),
+        format!(r#"{{"providers": {{"p": {p}, "p": {p}}}}}"#),
+        format!(
+            r#"{{"providers": {{"p": {{"issuer": "https://a", "issuer": "https://b", "local_jwks": {{"inline_string": {jwks}}}}}}}}}"#
+        ),
+        format!(
+            r#"{{"providers": {{"p": {p}}}, "rules": [{{"match": {{"prefix": "/"}}, "requires": {{"provider_name": "p", "provider_name": "p"}}}}]}}"#
+        ),
+    ];
+    let accepted: Vec<&String> = texts
+        .iter()
+        .filter(|t| parse(t.as_bytes()).is_ok())
+        .collect();
+    assert!(accepted.is_empty(), "accepted: {accepted:#?}");
+}
+
+#[test]
+fn kid_refetch_interval_cannot_be_zero() {
+    // Zero would let every request with a made-up kid start a JWKS fetch.
+    let e = refused(&config_json(
+        json!({"kid_refetch_interval_seconds": 0}),
+        json!({}),
+    ));
+    assert_eq!(e.field, "providers.p.kid_refetch_interval_seconds");
+    assert_eq!(
+        ok(json!({"kid_refetch_interval_seconds": 1}), json!({})).providers[0]
+            .kid_refetch_interval_ms,
+        1000
+    );
+}
