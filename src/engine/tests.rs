@@ -720,6 +720,12 @@ fn keys_being_fetched_pause_only_tokens_that_could_pass() {
         h.decide(&request("GET", "/x", &[])).outcome,
         deny(401, "Jwt is missing", "/x")
     );
+    let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    assert_eq!(
+        h.decide(&bearer("/x", &token_b)).outcome,
+        Outcome::Continue,
+        "another issuer's token does not wait for a's keys"
+    );
     assert!(h.keys.refetch_calls.is_empty());
 }
 
