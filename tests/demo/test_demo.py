@@ -46,5 +46,9 @@ def test_demo_prints_working_curl_lines_and_stops_on_ctrl_c(wasm_module):
         assert all(wait_port_closed(p) for p in ports), ports
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

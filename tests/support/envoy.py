@@ -1,5 +1,6 @@
 """Runs a real Envoy: free admin port, log capture, readiness wait, stats, guaranteed teardown."""
 import atexit
+import ctypes
 import os
 import signal
 import subprocess
@@ -33,6 +34,13 @@ def _terminate(proc: subprocess.Popen):
     _running.discard(proc)
 
 
+def _die_with_parent():
+    """Envoy runs in its own session (so a terminal's Ctrl-C reaches only us); this makes it
+    exit with us too, even when we are killed without a chance to clean up."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class EnvoyExited(RuntimeError):
     pass
 
@@ -63,7 +71,8 @@ class Envoy:
                 "--disable-hot-restart", "--log-level", self.log_level,
                 "--component-log-level", self.component_log_level]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         _running.add(self.proc)
         if wait:
             self.wait_ready(timeout)
