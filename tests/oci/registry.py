@@ -1,4 +1,5 @@
 """A real Docker distribution registry (Debian's docker-registry) on a free loopback port."""
+import hashlib
 import shutil
 import subprocess
 import time
@@ -74,3 +75,20 @@ class Registry:
         r = requests.get(self.url(f"/v2/{repo}/blobs/{digest}"), timeout=10, **kw)
         assert r.status_code == 200, f"blob {digest}: HTTP {r.status_code}"
         return r.content
+
+    def upload(self, repo: str, data: bytes) -> str:
+        """Monolithic blob upload straight through the HTTP API; returns the digest."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        start = requests.post(self.url(f"/v2/{repo}/blobs/uploads/"), timeout=10)
+        assert start.status_code == 202, start.text
+        location = start.headers["Location"]
+        location = location if location.startswith("http") else self.url(location)
+        put = requests.put(location, params={"digest": digest}, data=data,
+                           headers={"Content-Type": "application/octet-stream"}, timeout=10)
+        assert put.status_code == 201, put.text
+        return digest
+
+    def put_manifest(self, repo: str, ref: str, manifest: bytes, media_type: str) -> None:
+        r = requests.put(self.url(f"/v2/{repo}/manifests/{ref}"), data=manifest,
+                         headers={"Content-Type": media_type}, timeout=10)
+        assert r.status_code == 201, r.text

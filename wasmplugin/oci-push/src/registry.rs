@@ -1,8 +1,7 @@
 //! Registry side: push an [`Image`] with oci-client, pull one back and tell what Istio would see.
 
 use crate::image::{
-    sha256_digest, Image, COMPAT_FILE, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, VARIANT_ANNOTATION,
-    WASM_CONTENT,
+    sha256_digest, Image, COMPAT_FILE, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, WASM_CONTENT,
 };
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
@@ -10,6 +9,10 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde_json::{json, Value};
 use std::io::Read;
+
+// What `docker build` + `docker push` (classic builder) produce; Istio accepts it as compat.
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 use std::time::Duration;
 
 pub struct Target {
@@ -143,7 +146,7 @@ impl Target {
         let r = &self.reference;
         let (raw, digest) = self
             .client
-            .pull_manifest_raw(r, &self.auth, &[OCI_MANIFEST])
+            .pull_manifest_raw(r, &self.auth, &[OCI_MANIFEST, DOCKER_MANIFEST])
             .await
             .map_err(|e| self.explain(e))?;
         if sha256_digest(&raw) != digest {
@@ -162,7 +165,7 @@ impl Target {
             .await
             .map_err(|e| self.explain(e))?;
         let module = match variant {
-            "compat" => plugin_from_tar_gzip(&blob)?,
+            "compat" | "docker" => plugin_from_tar_gzip(&blob)?,
             _ => blob,
         };
         let report = json!({
@@ -180,21 +183,20 @@ impl Target {
     }
 }
 
-/// Mirrors the order in which Istio's fetcher tries an image: compat first (the last layer is
-/// tar+gzip), then the Wasm variant (exactly two layers, the module chosen by its media type).
+/// Mirrors Istio's image fetcher: a Docker manifest must end in a Docker tar.gzip layer; an OCI
+/// manifest is tried as compat (last layer tar+gzip; Istio does not insist on the annotation,
+/// so neither do we) and then as the Wasm variant (exactly two layers, module by media type).
 fn select_module_layer<'a>(
     manifest: &Value,
     layers: &'a [Value],
 ) -> Result<(&'static str, &'a Value), String> {
-    if let Some(last) = layers
-        .last()
-        .filter(|l| l["mediaType"] == OCI_LAYER_TAR_GZIP)
-    {
-        if manifest["annotations"][VARIANT_ANNOTATION] != "compat" {
-            return Err(format!(
-                "tar+gzip image without the {VARIANT_ANNOTATION}=compat annotation"
-            ));
-        }
+    let last_is = |media_type: &str| layers.last().filter(|l| l["mediaType"] == media_type);
+    if manifest["mediaType"] == DOCKER_MANIFEST {
+        return last_is(DOCKER_LAYER)
+            .map(|l| ("docker", l))
+            .ok_or_else(|| format!("Docker image whose last layer is not {DOCKER_LAYER}"));
+    }
+    if let Some(last) = last_is(OCI_LAYER_TAR_GZIP) {
         return Ok(("compat", last));
     }
     if layers.len() != 2 {
@@ -264,5 +266,21 @@ mod tests {
 
         let img = build(module, Variant::Compat).unwrap();
         assert_eq!(plugin_from_tar_gzip(&img.blobs[1].bytes).unwrap(), module);
+    }
+
+    #[test]
+    fn refuses_what_istio_refuses() {
+        // A lone module layer (config only in the manifest's config) fails Istio's layer count.
+        let lone = json!({"layers": [{"mediaType": WASM_CONTENT}]});
+        let err = select_module_layer(&lone, lone["layers"].as_array().unwrap()).unwrap_err();
+        assert!(err.contains("exactly 2 layers"), "{err}");
+        let docker =
+            json!({"mediaType": DOCKER_MANIFEST, "layers": [{"mediaType": OCI_LAYER_TAR_GZIP}]});
+        let err = select_module_layer(&docker, docker["layers"].as_array().unwrap()).unwrap_err();
+        assert!(err.contains("Docker image"), "{err}");
+        let docker = json!({"mediaType": DOCKER_MANIFEST, "layers": [{"mediaType": DOCKER_LAYER}]});
+        let found = select_module_layer(&docker, docker["layers"].as_array().unwrap());
+        assert_eq!(found.unwrap().0, "docker");
+        assert!(plugin_from_tar_gzip(b"not gzip").is_err());
     }
 }
