@@ -2,19 +2,12 @@
 //! jwt-simple for RSA, and jwt-simple for the EC and EdDSA families.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+#[path = "../tests/bench/wasm-verify/src/jws.rs"]
+mod jws;
+use jws::{claims, split};
 use jwt_authn_wasm::fast_rsa::{RsaPublicKey, Scheme};
 use jwt_simple::prelude::*;
 use std::hint::black_box;
-
-fn claims() -> JWTClaims<NoCustomClaims> {
-    Claims::create(Duration::from_hours(1)).with_subject("bench")
-}
-
-fn split(token: &str) -> (String, Vec<u8>) {
-    let dot = token.rfind('.').expect("JWS has a signature part");
-    let sig = Base64UrlSafeNoPadding::decode_to_vec(&token[dot + 1..], None).expect("base64url");
-    (token[..dot].to_string(), sig)
-}
 
 fn rsa(c: &mut Criterion) {
     let rs = RS256KeyPair::generate(2048).expect("keygen");

@@ -107,13 +107,11 @@ impl RsaPublicKey {
         }
         let e_bits = bit_len(e);
         let e_is_odd = e.last().is_some_and(|b| b & 1 == 1);
-        if e_bits < 2 || e_bits > MAX_EXPONENT_BITS || !e_is_odd || e_bits >= bits {
+        if !(2..=MAX_EXPONENT_BITS).contains(&e_bits) || !e_is_odd || e_bits >= bits {
             return Err(KeyError::BadExponent);
         }
-        let limbs = n.len().div_ceil(4);
-        let n_limbs = montgomery::from_be_bytes(n, limbs).ok_or(KeyError::BadModulus)?;
         Ok(RsaPublicKey {
-            modulus: Modulus::new(n_limbs),
+            modulus: Modulus::from_be_bytes(n).ok_or(KeyError::BadModulus)?,
             e: e.to_vec(),
             bits,
             len: n.len(),
@@ -159,12 +157,8 @@ impl RsaPublicKey {
         if signature.len() != self.len {
             return None;
         }
-        let s = montgomery::from_be_bytes(signature, self.modulus.limbs())?;
-        if !montgomery::less_than(&s, self.modulus.n()) {
-            return None;
-        }
-        let m = self.modulus.pow(&s, &self.e);
-        Some(montgomery::to_be_bytes(&m, self.len))
+        let s = self.modulus.element(signature)?;
+        Some(self.modulus.pow_to_bytes(&s, &self.e, self.len))
     }
 }
 

@@ -1,46 +1,73 @@
-//! Modular exponentiation for the RSA public operation with 32-bit limbs.
+//! Modular exponentiation for the RSA public operation, shaped for wasm32 in V8.
 //!
-//! On wasm32 a 64×64→128 multiply is emulated with several instructions, while a
-//! 32×32→64 multiply is one `i64.mul`; the limb size is chosen for that. All values
-//! here are public (modulus, exponent, signature), so the code is variable-time.
+//! wasm has a native 64-bit multiply but no 64×64→128 one, so limbs are 28 bits held
+//! in u64 (26 bits for moduli over 3556 bits): a product is under 2^56 and a whole
+//! column of products sums into one u64 without carry handling in the inner loops
+//! (product-scanning Montgomery multiplication, Koç's FIPS method). Inner loops are
+//! then a multiply and an add. All values are public (modulus, exponent, signature),
+//! so the code is variable-time.
 
-/// Little-endian 32-bit limbs.
-pub(crate) type Limbs = Vec<u32>;
+/// Little-endian limbs of `Modulus::bits` bits each.
+pub(crate) type Limbs = Vec<u64>;
+
+/// Limb count at which 28-bit limbs could overflow a column sum: 2k products under
+/// 2^56 plus the carry must stay under 2^64.
+const MAX_LIMBS_28: usize = 127;
 
 /// A modulus with the constants Montgomery multiplication needs, computed once.
 #[derive(Clone, Debug)]
 pub(crate) struct Modulus {
     n: Limbs,
-    /// -n^-1 mod 2^32.
-    n0inv: u32,
-    /// R^2 mod n with R = 2^(32·len), to enter the Montgomery domain with one product.
+    /// Bits per limb.
+    w: u32,
+    mask: u64,
+    /// -n^-1 mod 2^w.
+    n0inv: u64,
+    /// R^2 mod n with R = 2^(w·k), to enter the Montgomery domain with one product.
     r2: Limbs,
 }
 
 impl Modulus {
-    /// `n` must be odd and have a non-zero top limb (checked by the caller).
-    pub(crate) fn new(n: Limbs) -> Self {
-        let n0inv = neg_inverse_u32(n.first().copied().unwrap_or(1));
-        let r2 = r_squared(&n);
-        Modulus { n, n0inv, r2 }
+    /// Modulus from big-endian bytes without leading zeros; `None` unless it is odd
+    /// and above 1.
+    pub(crate) fn from_be_bytes(bytes: &[u8]) -> Option<Self> {
+        let bits = bytes.len() * 8 - bytes.first()?.leading_zeros() as usize;
+        let w = if bits.div_ceil(28) <= MAX_LIMBS_28 {
+            28
+        } else {
+            26
+        };
+        let k = bits.div_ceil(w as usize);
+        let n = limbs_from_be_bytes(bytes, w, k)?;
+        if n.first()? & 1 == 0 || bits < 2 {
+            return None;
+        }
+        let mut m = Modulus {
+            n0inv: neg_inverse(n[0]) & ((1 << w) - 1),
+            n,
+            w,
+            mask: (1 << w) - 1,
+            r2: Vec::new(),
+        };
+        m.r2 = m.r_squared(bits);
+        Some(m)
     }
 
-    pub(crate) fn limbs(&self) -> usize {
-        self.n.len()
+    /// `bytes` (big-endian) as limbs when the value is below the modulus.
+    pub(crate) fn element(&self, bytes: &[u8]) -> Option<Limbs> {
+        let x = limbs_from_be_bytes(bytes, self.w, self.n.len())?;
+        less_than(&x, &self.n).then_some(x)
     }
 
-    pub(crate) fn n(&self) -> &[u32] {
-        &self.n
-    }
-
-    /// base^exp mod n for base < n; `exp` is big-endian bytes, not zero.
-    pub(crate) fn pow(&self, base: &[u32], exp: &[u8]) -> Limbs {
+    /// base^exp mod n for base < n, as `len` big-endian bytes; `exp` is big-endian
+    /// and not zero.
+    pub(crate) fn pow_to_bytes(&self, base: &[u64], exp: &[u8], len: usize) -> Vec<u8> {
         let k = self.n.len();
-        let mut scratch = vec![0u32; k + 2];
-        let mut base_m = vec![0u32; k];
+        let mut scratch = vec![0u64; k];
+        let mut base_m = vec![0u64; k];
         self.mul(base, &self.r2, &mut base_m, &mut scratch);
         let mut acc = base_m.clone();
-        let mut tmp = vec![0u32; k];
+        let mut tmp = vec![0u64; k];
         let mut started = false;
         for &byte in exp {
             for bit in (0..8).rev() {
@@ -50,7 +77,7 @@ impl Modulus {
                     started = set;
                     continue;
                 }
-                self.mul(&acc, &acc, &mut tmp, &mut scratch);
+                self.sqr(&acc, &mut tmp, &mut scratch);
                 if set {
                     self.mul(&tmp, &base_m, &mut acc, &mut scratch);
                 } else {
@@ -59,52 +86,174 @@ impl Modulus {
             }
         }
         // Leaving the Montgomery domain is a product with 1.
-        let mut one = vec![0u32; k];
+        let mut one = vec![0u64; k];
         one[0] = 1;
         self.mul(&acc, &one, &mut tmp, &mut scratch);
-        tmp
+        self.to_be_bytes(&tmp, len)
     }
 
-    /// out = a·b·R^-1 mod n (CIOS). `a`, `b` < n; `scratch` has len+2 limbs.
-    fn mul(&self, a: &[u32], b: &[u32], out: &mut [u32], scratch: &mut [u32]) {
+    /// out = a·b·R^-1 mod n for a, b < n; `m` is scratch of k limbs.
+    fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64], m: &mut [u64]) {
         let k = self.n.len();
-        let n = &self.n[..k];
-        let b = &b[..k];
-        let t = &mut scratch[..k + 2];
-        t.fill(0);
-        for &ai in &a[..k] {
-            let ai = u64::from(ai);
-            let mut carry = 0u64;
-            for (tj, &bj) in t[..k].iter_mut().zip(b) {
-                let s = u64::from(*tj) + ai * u64::from(bj) + carry;
-                *tj = s as u32;
-                carry = s >> 32;
+        let (a, b, n, m, out) = (&a[..k], &b[..k], &self.n[..k], &mut m[..k], &mut out[..k]);
+        let mut acc = 0u64;
+        for i in 0..k {
+            for ((&aj, &mj), (&bj, &nj)) in a[..i]
+                .iter()
+                .zip(&m[..i])
+                .zip(b[1..=i].iter().rev().zip(n[1..=i].iter().rev()))
+            {
+                acc += aj * bj + mj * nj;
             }
-            let s = u64::from(t[k]) + carry;
-            t[k] = s as u32;
-            t[k + 1] = (s >> 32) as u32;
+            acc = self.reduce_column(acc + a[i] * b[0], i, m);
+        }
+        for i in k..2 * k {
+            let lo = i + 1 - k;
+            for ((&aj, &mj), (&bj, &nj)) in a[lo..]
+                .iter()
+                .zip(&m[lo..])
+                .zip(b[lo..].iter().rev().zip(n[lo..].iter().rev()))
+            {
+                acc += aj * bj + mj * nj;
+            }
+            out[i - k] = acc & self.mask;
+            acc >>= self.w;
+        }
+        self.final_subtract(acc, out);
+    }
 
-            let m = u64::from(t[0].wrapping_mul(self.n0inv));
-            let mut carry = (u64::from(t[0]) + m * u64::from(n[0])) >> 32;
-            for j in 1..k {
-                let s = u64::from(t[j]) + m * u64::from(n[j]) + carry;
-                t[j - 1] = s as u32;
-                carry = s >> 32;
+    /// out = a·a·R^-1 mod n for a < n: each cross product is computed once and doubled.
+    fn sqr(&self, a: &[u64], out: &mut [u64], m: &mut [u64]) {
+        let k = self.n.len();
+        let (a, n, m, out) = (&a[..k], &self.n[..k], &mut m[..k], &mut out[..k]);
+        let mut acc = 0u64;
+        for i in 0..2 * k - 1 {
+            // Column i: pairs (j, i-j) with lo <= j < i-j <= hi, then the diagonal.
+            let lo = (i + 1).saturating_sub(k);
+            let half = i.div_ceil(2);
+            let mut cross = 0u64;
+            for (&x, &y) in a[lo..half]
+                .iter()
+                .zip(a[i + 1 - half..=i - lo].iter().rev())
+            {
+                cross += x * y;
             }
-            let s = u64::from(t[k]) + carry;
-            t[k - 1] = s as u32;
-            t[k] = t[k + 1].wrapping_add((s >> 32) as u32);
+            acc += 2 * cross;
+            if i % 2 == 0 {
+                acc += a[i / 2] * a[i / 2];
+            }
+            if i < k {
+                for (&mj, &nj) in m[..i].iter().zip(n[1..=i].iter().rev()) {
+                    acc += mj * nj;
+                }
+                acc = self.reduce_column(acc, i, m);
+            } else {
+                for (&mj, &nj) in m[lo..].iter().zip(n[lo..].iter().rev()) {
+                    acc += mj * nj;
+                }
+                out[i - k] = acc & self.mask;
+                acc >>= self.w;
+            }
         }
-        let out = &mut out[..k];
-        out.copy_from_slice(&t[..k]);
-        if t[k] != 0 || !less_than(out, n) {
-            sub_in_place(out, n);
+        // Column 2k-1 holds only the carry.
+        out[k - 1] = acc & self.mask;
+        self.final_subtract(acc >> self.w, out);
+    }
+
+    /// Chooses m_i so the column's low w bits vanish, adds m_i·n_0 and carries out.
+    #[inline(always)]
+    fn reduce_column(&self, acc: u64, i: usize, m: &mut [u64]) -> u64 {
+        let mi = acc.wrapping_mul(self.n0inv) & self.mask;
+        m[i] = mi;
+        (acc + mi * self.n[0]) >> self.w
+    }
+
+    /// The result is below 2n: one conditional subtraction brings it below n.
+    fn final_subtract(&self, carry: u64, out: &mut [u64]) {
+        if carry != 0 || !less_than(out, &self.n) {
+            sub_in_place(out, &self.n, self.mask);
         }
+    }
+
+    /// R^2 mod n: 2^(w·k + s) mod n by doubling from 2^(bits-1) (below n), then j
+    /// Montgomery squarings, each doubling the exponent above R, where s·2^j = w·k.
+    fn r_squared(&self, bits: usize) -> Limbs {
+        let k = self.n.len();
+        let total = self.w as usize * k;
+        let j = total.trailing_zeros().min(8);
+        let s = total >> j;
+        let top = bits - 1;
+        let mut x = vec![0u64; k];
+        x[top / self.w as usize] = 1 << (top % self.w as usize);
+        for _ in 0..total + s - top {
+            let mut carry = 0u64;
+            for limb in x.iter_mut() {
+                let v = (*limb << 1) | carry;
+                carry = v >> self.w;
+                *limb = v & self.mask;
+            }
+            self.final_subtract(carry, &mut x);
+        }
+        let (mut tmp, mut scratch) = (vec![0u64; k], vec![0u64; k]);
+        for _ in 0..j {
+            self.sqr(&x, &mut tmp, &mut scratch);
+            std::mem::swap(&mut x, &mut tmp);
+        }
+        x
+    }
+
+    /// Limbs (below n) to exactly `len` big-endian bytes.
+    fn to_be_bytes(&self, limbs: &[u64], len: usize) -> Vec<u8> {
+        let mut out = vec![0u8; len];
+        let (mut bit_buf, mut buf_bits, mut pos) = (0u64, 0u32, len);
+        for &limb in limbs {
+            bit_buf |= limb << buf_bits;
+            buf_bits += self.w;
+            while buf_bits >= 8 && pos > 0 {
+                pos -= 1;
+                out[pos] = bit_buf as u8;
+                bit_buf >>= 8;
+                buf_bits -= 8;
+            }
+        }
+        if pos > 0 {
+            out[pos - 1] = bit_buf as u8;
+        }
+        out
     }
 }
 
+/// Big-endian bytes to `k` little-endian `w`-bit limbs; `None` if it needs more.
+fn limbs_from_be_bytes(bytes: &[u8], w: u32, k: usize) -> Option<Limbs> {
+    let mask = (1u64 << w) - 1;
+    let mut limbs = vec![0u64; k];
+    let (mut buf, mut buf_bits, mut i) = (0u64, 0u32, 0usize);
+    for &byte in bytes.iter().rev() {
+        buf |= u64::from(byte) << buf_bits;
+        buf_bits += 8;
+        if buf_bits >= w {
+            store(&mut limbs, i, buf & mask)?;
+            buf >>= w;
+            buf_bits -= w;
+            i += 1;
+        }
+    }
+    store(&mut limbs, i, buf)?;
+    Some(limbs)
+}
+
+/// Sets limb `i`; a non-zero value beyond the limb count does not fit.
+fn store(limbs: &mut [u64], i: usize, v: u64) -> Option<()> {
+    match limbs.get_mut(i) {
+        Some(slot) => *slot = v,
+        None if v != 0 => return None,
+        None => {}
+    }
+    Some(())
+}
+
 /// a < b for equal-length little-endian numbers.
-pub(crate) fn less_than(a: &[u32], b: &[u32]) -> bool {
+fn less_than(a: &[u64], b: &[u64]) -> bool {
     for (x, y) in a.iter().rev().zip(b.iter().rev()) {
         if x != y {
             return x < y;
@@ -113,70 +262,21 @@ pub(crate) fn less_than(a: &[u32], b: &[u32]) -> bool {
     false
 }
 
-/// a -= b (mod 2^(32·len)).
-fn sub_in_place(a: &mut [u32], b: &[u32]) {
+/// a -= b (mod 2^(w·len)) on normalized limbs.
+fn sub_in_place(a: &mut [u64], b: &[u64], mask: u64) {
     let mut borrow = 0u64;
     for (x, &y) in a.iter_mut().zip(b) {
-        let d = u64::from(*x)
-            .wrapping_sub(u64::from(y))
-            .wrapping_sub(borrow);
-        *x = d as u32;
-        borrow = (d >> 63) & 1;
+        let d = x.wrapping_sub(y).wrapping_sub(borrow);
+        *x = d & mask;
+        borrow = d >> 63;
     }
 }
 
-/// -x^-1 mod 2^32 for odd x, by Newton iteration (each step doubles the correct bits).
-fn neg_inverse_u32(x: u32) -> u32 {
-    let mut inv: u32 = 1;
-    for _ in 0..5 {
-        inv = inv.wrapping_mul(2u32.wrapping_sub(x.wrapping_mul(inv)));
+/// -x^-1 mod 2^64 for odd x, by Newton iteration (each step doubles the correct bits).
+fn neg_inverse(x: u64) -> u64 {
+    let mut inv: u64 = 1;
+    for _ in 0..6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(x.wrapping_mul(inv)));
     }
     inv.wrapping_neg()
-}
-
-/// 2^(64·len) mod n by repeated doubling from 1; done once per key.
-fn r_squared(n: &[u32]) -> Limbs {
-    let k = n.len();
-    let mut x = vec![0u32; k];
-    if let Some(first) = x.first_mut() {
-        *first = 1;
-    }
-    for _ in 0..64 * k {
-        let mut carry = 0u32;
-        for limb in x.iter_mut() {
-            let next = *limb >> 31;
-            *limb = (*limb << 1) | carry;
-            carry = next;
-        }
-        if carry != 0 || !less_than(&x, n) {
-            sub_in_place(&mut x, n);
-        }
-    }
-    x
-}
-
-/// Big-endian bytes to `k` little-endian limbs; `None` when the value needs more limbs.
-pub(crate) fn from_be_bytes(bytes: &[u8], k: usize) -> Option<Limbs> {
-    let mut limbs = vec![0u32; k];
-    for (i, chunk) in bytes.rchunks(4).enumerate() {
-        let mut v = 0u32;
-        for &b in chunk {
-            v = (v << 8) | u32::from(b);
-        }
-        if v != 0 {
-            *limbs.get_mut(i)? = v;
-        }
-    }
-    Some(limbs)
-}
-
-/// Limbs to big-endian bytes, exactly `len` bytes (the caller ensures it fits).
-pub(crate) fn to_be_bytes(limbs: &[u32], len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    for (i, byte) in out.iter_mut().rev().enumerate() {
-        if let Some(limb) = limbs.get(i / 4) {
-            *byte = (limb >> (8 * (i % 4))) as u8;
-        }
-    }
-    out
 }
