@@ -5,8 +5,14 @@ use crate::jws::{claims, split};
 use jwt_simple::prelude::*;
 use std::time::{Duration as StdDuration, Instant};
 
-/// Runs `f` repeatedly for about `budget` and prints verifications per second.
+/// Runs `f` repeatedly for about `budget` and prints verifications per second, when `name`
+/// contains the optional filter (the second argument), so a profile can isolate one case.
 fn measure(name: &str, budget: StdDuration, mut f: impl FnMut() -> bool) {
+    if let Some(filter) = std::env::args().nth(2) {
+        if !name.contains(&filter) {
+            return;
+        }
+    }
     assert!(f(), "{name}: the benchmark token must verify");
     // Warm up so V8 has tiered the hot code up from its baseline compiler.
     let warm = Instant::now();

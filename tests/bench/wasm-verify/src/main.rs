@@ -1,6 +1,6 @@
 //! Verifications per second for each JWS algorithm, built for wasm32-wasip1 and run in
 //! V8 (Node.js `node:wasi`) so the numbers reflect the engine Envoy embeds.
-//! Usage: wasm-verify-bench [SECONDS_PER_CASE]
+//! Usage: wasm-verify-bench [SECONDS_PER_CASE [CASE_NAME_FILTER]]
 
 // The filter's module itself, without the filter library: linking that would pull in
 // proxy-wasm's host imports and reactor entry point, which a WASI command cannot have.
