@@ -84,6 +84,20 @@ pub fn run() {
         ed.sign(claims()).unwrap(),
     );
     let (p256, p384, ped) = (es256.public_key(), es384.public_key(), ed.public_key());
+    let (input256, sig256) = split(&t256);
+    let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&p256.public_key().to_bytes_uncompressed())
+        .unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(&sig256).unwrap();
+    measure("ES256 p256 raw", budget, || {
+        use p256::ecdsa::signature::Verifier;
+        vk.verify(input256.as_bytes(), &sig).is_ok()
+    });
+    let (input_ed, sig_ed) = split(&ted);
+    let ed_raw = ed25519_compact::PublicKey::from_slice(&ped.to_bytes()).unwrap();
+    let ed_sig = ed25519_compact::Signature::from_slice(&sig_ed).unwrap();
+    measure("EdDSA ed25519-compact raw", budget, || {
+        ed_raw.verify(input_ed.as_bytes(), &ed_sig).is_ok()
+    });
     measure("ES256 jwt-simple", budget, || {
         p256.verify_token::<NoCustomClaims>(&t256, None).is_ok()
     });
