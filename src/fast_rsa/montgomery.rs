@@ -25,6 +25,9 @@ pub(crate) struct Modulus {
     n0inv: u64,
     /// R^2 mod n with R = 2^(w·k), to enter the Montgomery domain with one product.
     r2: Limbs,
+    /// n's limbs as u32 in reverse order, for the SIMD column dot products.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    n_rev32: Vec<u32>,
 }
 
 impl Modulus {
@@ -48,7 +51,13 @@ impl Modulus {
             w,
             mask: (1 << w) - 1,
             r2: Vec::new(),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            n_rev32: Vec::new(),
         };
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            m.n_rev32 = m.n.iter().rev().map(|&l| l as u32).collect();
+        }
         m.r2 = m.r_squared(bits);
         Some(m)
     }
@@ -93,6 +102,19 @@ impl Modulus {
     }
 
     /// out = a·b·R^-1 mod n for a, b < n; `m` is scratch of k limbs.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64], m: &mut [u64]) {
+        simd::mont_mul(self, a, b, out, m);
+    }
+
+    /// out = a·a·R^-1 mod n: with SIMD, a product beats a scalar squaring.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn sqr(&self, a: &[u64], out: &mut [u64], m: &mut [u64]) {
+        simd::mont_mul(self, a, a, out, m);
+    }
+
+    /// out = a·b·R^-1 mod n for a, b < n; `m` is scratch of k limbs.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64], m: &mut [u64]) {
         let k = self.n.len();
         let (a, b, n, m, out) = (&a[..k], &b[..k], &self.n[..k], &mut m[..k], &mut out[..k]);
@@ -123,6 +145,7 @@ impl Modulus {
     }
 
     /// out = a·a·R^-1 mod n for a < n: each cross product is computed once and doubled.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     fn sqr(&self, a: &[u64], out: &mut [u64], m: &mut [u64]) {
         let k = self.n.len();
         let (a, n, m, out) = (&a[..k], &self.n[..k], &mut m[..k], &mut out[..k]);
@@ -279,4 +302,66 @@ fn neg_inverse(x: u64) -> u64 {
         inv = inv.wrapping_mul(2u64.wrapping_sub(x.wrapping_mul(inv)));
     }
     inv.wrapping_neg()
+}
+
+/// Montgomery products with wasm SIMD: each column sum is a dot product of two
+/// contiguous u32 runs (one operand stored reversed), four 32×32→64 products per
+/// `u64x2.extmul` pair. Only built when the module is compiled with simd128.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use super::Modulus;
+    use core::arch::wasm32::*;
+
+    /// Σ x[t]·y[t] over the common length; values are below 2^28.
+    #[inline(always)]
+    fn dot(x: &[u32], y: &[u32]) -> u64 {
+        let len = x.len().min(y.len());
+        let quads = len / 4;
+        let mut acc = u64x2_splat(0);
+        for q in 0..quads {
+            // SAFETY: 4q+3 < len, within both slices; v128.load allows unaligned addresses.
+            let (vx, vy) = unsafe {
+                (
+                    v128_load(x.as_ptr().add(4 * q) as *const v128),
+                    v128_load(y.as_ptr().add(4 * q) as *const v128),
+                )
+            };
+            acc = u64x2_add(acc, u64x2_extmul_low_u32x4(vx, vy));
+            acc = u64x2_add(acc, u64x2_extmul_high_u32x4(vx, vy));
+        }
+        let mut sum = u64x2_extract_lane::<0>(acc) + u64x2_extract_lane::<1>(acc);
+        for (&p, &q) in x[4 * quads..len].iter().zip(&y[4 * quads..len]) {
+            sum += u64::from(p) * u64::from(q);
+        }
+        sum
+    }
+
+    pub(super) fn mont_mul(md: &Modulus, a: &[u64], b: &[u64], out: &mut [u64], m64: &mut [u64]) {
+        let k = md.n.len();
+        // One allocation for a, b reversed and m as u32 runs.
+        let mut runs = vec![0u32; 3 * k];
+        let (a32, rest) = runs.split_at_mut(k);
+        let (b_rev, m) = rest.split_at_mut(k);
+        for (dst, &src) in a32.iter_mut().zip(&a[..k]) {
+            *dst = src as u32;
+        }
+        for (dst, &src) in b_rev.iter_mut().zip(b[..k].iter().rev()) {
+            *dst = src as u32;
+        }
+        let n_rev = &md.n_rev32[..k];
+        let mut acc = 0u64;
+        for i in 0..k {
+            // Σ_{j<=i} a_j·b_(i-j) + Σ_{j<i} m_j·n_(i-j), with b_(i-j) = b_rev[k-1-i+j].
+            acc += dot(&a32[..=i], &b_rev[k - 1 - i..]) + dot(&m[..i], &n_rev[k - 1 - i..]);
+            acc = md.reduce_column(acc, i, m64);
+            m[i] = m64[i] as u32;
+        }
+        for i in k..2 * k {
+            let lo = i + 1 - k;
+            acc += dot(&a32[lo..], &b_rev[..k - lo]) + dot(&m[lo..], &n_rev[..k - lo]);
+            out[i - k] = acc & md.mask;
+            acc >>= md.w;
+        }
+        md.final_subtract(acc, out);
+    }
 }
