@@ -7,6 +7,7 @@ use crate::config::Provider;
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub method: String,
+    pub scheme: String,
     pub path: String,
     pub host: String,
     pub headers: Vec<(String, Vec<u8>)>,
@@ -57,7 +58,7 @@ pub fn extract(provider: &Provider, req: &Request) -> Option<Extracted> {
             let Ok(value) = std::str::from_utf8(value) else {
                 continue;
             };
-            if let Some(token) = strip_prefix_ignore_case(value, &loc.value_prefix) {
+            if let Some(token) = value.strip_prefix(loc.value_prefix.as_str()) {
                 let token = token.trim();
                 if !token.is_empty() {
                     return Some(Extracted {
@@ -85,16 +86,6 @@ pub fn extract(provider: &Provider, req: &Request) -> Option<Extracted> {
         }
     }
     None
-}
-
-/// The auth scheme in `Authorization` is case-insensitive (RFC 9110 §11.1).
-fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = value.get(..prefix.len())?;
-    if head.eq_ignore_ascii_case(prefix) {
-        value.get(prefix.len()..)
-    } else {
-        None
-    }
 }
 
 fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
@@ -145,6 +136,7 @@ mod tests {
     fn req(path: &str, headers: &[(&str, &str)]) -> Request {
         Request {
             method: "GET".into(),
+            scheme: "http".into(),
             path: path.into(),
             host: "h".into(),
             headers: headers
@@ -157,7 +149,9 @@ mod tests {
     #[test]
     fn default_locations_are_bearer_header_then_access_token() {
         let p = provider("");
-        let got = extract(&p, &req("/", &[("authorization", "bearer a.b.c")])).unwrap();
+        // Envoy matches the prefix exactly; so do we, for the same answer on the same request.
+        assert!(extract(&p, &req("/", &[("authorization", "bearer a.b.c")])).is_none());
+        let got = extract(&p, &req("/", &[("authorization", "Bearer a.b.c")])).unwrap();
         assert_eq!(got.token, "a.b.c");
         assert_eq!(got.location, Location::Header("authorization".into()));
         let got = extract(&p, &req("/x?y=1&access_token=t.t.t", &[])).unwrap();

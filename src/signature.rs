@@ -1,55 +1,33 @@
-//! Signature verification for each key type. Keys are built once per JWKS version; a
-//! token's `alg` must fit the key's type, so an RSA public key can never be used as an
-//! HMAC secret.
+//! Signature verification for each key type, over exactly the bytes the signature covers.
+//! Keys are built once per JWKS version; a token's `alg` must fit the key's type, so an RSA
+//! public key can never be used as an HMAC secret. Claims are the authenticator's business:
+//! nothing here reads them, so a claim or header parameter we do not use cannot make a
+//! valid signature fail.
 
+use crate::fast_rsa::{RsaPublicKey, Scheme};
 use crate::jwt::{Alg, Jwt};
-use jwt_simple::prelude::*;
+use p256::ecdsa::signature::DigestVerifier as _;
 
 pub enum PublicKey {
-    Rsa(Box<RsaKeys>),
-    P256(ES256PublicKey),
-    P384(ES384PublicKey),
-    Ed25519(Ed25519PublicKey),
-    Oct(Box<HmacKeys>),
-}
-
-pub struct RsaKeys {
-    bits: usize,
-    rs256: RS256PublicKey,
-    rs384: RS384PublicKey,
-    rs512: RS512PublicKey,
-    ps256: PS256PublicKey,
-    ps384: PS384PublicKey,
-    ps512: PS512PublicKey,
-}
-
-pub struct HmacKeys {
-    hs256: HS256Key,
-    hs384: HS384Key,
-    hs512: HS512Key,
+    Rsa(Box<RsaPublicKey>),
+    P256(Box<p256::ecdsa::VerifyingKey>),
+    P384(Box<p384::ecdsa::VerifyingKey>),
+    Ed25519(ed25519_compact::PublicKey),
+    Oct(Vec<u8>),
 }
 
 impl PublicKey {
     pub fn rsa(n: &[u8], e: &[u8]) -> Result<PublicKey, String> {
-        let bad = |_| "invalid RSA modulus or exponent".to_string();
-        let n_trimmed = trim_leading_zeros(n);
-        let bits =
-            n_trimmed.len() * 8 - n_trimmed.first().map_or(8, |b| b.leading_zeros() as usize);
-        if bits < crate::jwks::MIN_RSA_BITS {
+        let key =
+            RsaPublicKey::from_components(n, e).map_err(|e| format!("invalid RSA key: {e:?}"))?;
+        if key.bits() < crate::jwks::MIN_RSA_BITS {
             return Err(format!(
-                "RSA key of {bits} bits is below the {}-bit minimum",
+                "RSA key of {} bits is below the {}-bit minimum",
+                key.bits(),
                 crate::jwks::MIN_RSA_BITS
             ));
         }
-        Ok(PublicKey::Rsa(Box::new(RsaKeys {
-            bits,
-            rs256: RS256PublicKey::from_components(n, e).map_err(bad)?,
-            rs384: RS384PublicKey::from_components(n, e).map_err(bad)?,
-            rs512: RS512PublicKey::from_components(n, e).map_err(bad)?,
-            ps256: PS256PublicKey::from_components(n, e).map_err(bad)?,
-            ps384: PS384PublicKey::from_components(n, e).map_err(bad)?,
-            ps512: PS512PublicKey::from_components(n, e).map_err(bad)?,
-        })))
+        Ok(PublicKey::Rsa(Box::new(key)))
     }
 
     pub fn ec(crv: &str, x: &[u8], y: &[u8]) -> Result<PublicKey, String> {
@@ -65,10 +43,15 @@ impl PublicKey {
         point.push(4u8);
         point.extend_from_slice(x);
         point.extend_from_slice(y);
-        let bad = |_| format!("the {crv} point is not on the curve");
-        Ok(match crv {
-            "P-256" => PublicKey::P256(ES256PublicKey::from_bytes(&point).map_err(bad)?),
-            _ => PublicKey::P384(ES384PublicKey::from_bytes(&point).map_err(bad)?),
+        let bad = || format!("the {crv} point is not on the curve");
+        Ok(if size == 32 {
+            PublicKey::P256(Box::new(
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| bad())?,
+            ))
+        } else {
+            PublicKey::P384(Box::new(
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| bad())?,
+            ))
         })
     }
 
@@ -76,28 +59,21 @@ impl PublicKey {
         if crv != "Ed25519" {
             return Err(format!("unsupported OKP curve {crv:?}"));
         }
-        if x.len() != 32 {
-            return Err("Ed25519 keys are 32 bytes".into());
-        }
-        Ed25519PublicKey::from_bytes(x)
+        ed25519_compact::PublicKey::from_slice(x)
             .map(PublicKey::Ed25519)
-            .map_err(|_| "invalid Ed25519 key".into())
+            .map_err(|_| "Ed25519 keys are 32 bytes".into())
     }
 
     pub fn oct(k: &[u8]) -> Result<PublicKey, String> {
         if k.is_empty() {
             return Err("empty symmetric key".into());
         }
-        Ok(PublicKey::Oct(Box::new(HmacKeys {
-            hs256: HS256Key::from_bytes(k),
-            hs384: HS384Key::from_bytes(k),
-            hs512: HS512Key::from_bytes(k),
-        })))
+        Ok(PublicKey::Oct(k.to_vec()))
     }
 
     pub fn rsa_bits(&self) -> usize {
         match self {
-            PublicKey::Rsa(keys) => keys.bits,
+            PublicKey::Rsa(key) => key.bits(),
             _ => 0,
         }
     }
@@ -116,41 +92,58 @@ impl PublicKey {
         )
     }
 
-    /// Checks the token's signature with this key. Claims were already checked by the
-    /// authenticator; the library re-checks times against the same clock and skew.
-    pub fn verify(&self, jwt: &Jwt<'_>, now: u64, skew: u64) -> bool {
-        let options = VerificationOptions {
-            accept_future: true,
-            artificial_time: Some(UnixTimeStamp::from_secs(now)),
-            time_tolerance: Some(Duration::from_secs(skew)),
-            max_token_length: None,
-            max_header_length: Some(jwt.token.len()),
-            // The library refuses unusual `typ` values; Envoy does not look at `typ`.
-            required_signature_type: jwt.typ.clone(),
-            ..Default::default()
-        };
-        let token = jwt.token;
-        let o = Some(options);
-        use Alg::*;
-        match (self, jwt.alg) {
-            (PublicKey::Rsa(k), RS256) => k.rs256.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Rsa(k), RS384) => k.rs384.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Rsa(k), RS512) => k.rs512.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Rsa(k), PS256) => k.ps256.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Rsa(k), PS384) => k.ps384.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Rsa(k), PS512) => k.ps512.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::P256(k), ES256) => k.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::P384(k), ES384) => k.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Ed25519(k), EdDSA) => k.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Oct(k), HS256) => k.hs256.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Oct(k), HS384) => k.hs384.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            (PublicKey::Oct(k), HS512) => k.hs512.verify_token::<NoCustomClaims>(token, o).is_ok(),
-            _ => false,
-        }
+    /// Checks the token's signature with this key.
+    pub fn verify(&self, jwt: &Jwt<'_>) -> bool {
+        verify_raw(self, jwt.alg, jwt.signing_input.as_bytes(), &jwt.signature)
     }
 }
 
-fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or(&[])
+pub fn verify_raw(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+    use Alg::*;
+    match (key, alg) {
+        (PublicKey::Rsa(k), RS256) => k.verify(Scheme::Pkcs1Sha256, msg, sig),
+        (PublicKey::Rsa(k), RS384) => k.verify(Scheme::Pkcs1Sha384, msg, sig),
+        (PublicKey::Rsa(k), RS512) => k.verify(Scheme::Pkcs1Sha512, msg, sig),
+        (PublicKey::Rsa(k), PS256) => k.verify(Scheme::PssSha256, msg, sig),
+        (PublicKey::Rsa(k), PS384) => k.verify(Scheme::PssSha384, msg, sig),
+        (PublicKey::Rsa(k), PS512) => k.verify(Scheme::PssSha512, msg, sig),
+        (PublicKey::P256(k), ES256) => {
+            // JWS carries r||s, never DER (RFC 7518 §3.4).
+            let Ok(sig) = p256::ecdsa::Signature::from_slice(sig) else {
+                return false;
+            };
+            k.verify_digest(
+                |d: &mut hmac_sha256::Hash| {
+                    d.update(msg);
+                    Ok(())
+                },
+                &sig,
+            )
+            .is_ok()
+        }
+        (PublicKey::P384(k), ES384) => {
+            let Ok(sig) = p384::ecdsa::Signature::from_slice(sig) else {
+                return false;
+            };
+            k.verify_digest(
+                |d: &mut hmac_sha512::sha384::Hash| {
+                    d.update(msg);
+                    Ok(())
+                },
+                &sig,
+            )
+            .is_ok()
+        }
+        (PublicKey::Ed25519(k), EdDSA) => {
+            ed25519_compact::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
+        }
+        // Tags are compared in constant time: a timing leak would let a client forge one
+        // byte at a time.
+        (PublicKey::Oct(k), HS256) => ct_codecs::verify(&hmac_sha256::HMAC::mac(msg, k), sig),
+        (PublicKey::Oct(k), HS384) => {
+            ct_codecs::verify(&hmac_sha512::sha384::HMAC::mac(msg, k), sig)
+        }
+        (PublicKey::Oct(k), HS512) => ct_codecs::verify(&hmac_sha512::HMAC::mac(msg, k), sig),
+        _ => false,
+    }
 }

@@ -49,8 +49,12 @@ pub fn evaluate(
             }
         }
         Requirement::AllowMissing | Requirement::AllowMissingOrFailed => {
-            let verdict = any((0..provider_count)
-                .map(|id| evaluate(&Requirement::Provider(id), provider_count, check)));
+            // Every provider gets its say (not only the first that verifies), so each one
+            // whose token is valid forwards its claims.
+            let verdicts: Vec<Verdict> = (0..provider_count)
+                .map(|id| evaluate(&Requirement::Provider(id), provider_count, check))
+                .collect();
+            let verdict = any(verdicts.into_iter());
             match (requirement, verdict) {
                 (_, Verdict::Pending) => Verdict::Pending,
                 (Requirement::AllowMissing, Verdict::Deny(e, id)) if !e.is_absent() => {

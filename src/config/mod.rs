@@ -236,15 +236,28 @@ fn bounded(
     }
 }
 
+/// Errors name the full path of the offending field (`providers.p.remote_jwks.timeout_ms`),
+/// which is what a user needs to find it in a large WasmPlugin. Duplicate keys anywhere are
+/// refused: "the last one wins" would silently drop half of what the user wrote.
 fn from_json<T: DeserializeOwned>(bytes: &[u8], field: &str) -> Result<T, ConfigError> {
-    serde_json::from_slice(bytes).map_err(|e| ConfigError::new(field, e.to_string()))
+    let value =
+        crate::strict_json::parse(bytes).map_err(|e| ConfigError::new(field, e.to_string()))?;
+    from_value(&value, field)
 }
 
 fn from_value<T: DeserializeOwned>(
     value: &serde_json::Value,
     field: &str,
 ) -> Result<T, ConfigError> {
-    T::deserialize(value).map_err(|e| ConfigError::new(field, e.to_string()))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let at = match (field, path.as_str()) {
+            (f, ".") => f.to_string(),
+            ("config", p) => p.to_string(),
+            (f, p) => format!("{f}.{p}"),
+        };
+        ConfigError::new(at, e.inner().to_string())
+    })
 }
 
 fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, ConfigError> {
@@ -340,11 +353,27 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         forward: raw.forward.unwrap_or(false),
         forward_payload_header,
         claim_to_headers,
-        kid_refetch_interval_ms: raw
-            .kid_refetch_interval_seconds
-            .unwrap_or(DEFAULT_KID_REFETCH_S)
-            .saturating_mul(1000),
+        kid_refetch_interval_ms: kid_refetch_interval(raw.kid_refetch_interval_seconds, field)?,
     })
+}
+
+/// Zero would let made-up `kid`s drive back-to-back JWKS fetches: the storm this limit
+/// exists to prevent.
+fn kid_refetch_interval(value: Option<u64>, field: &str) -> Result<u64, ConfigError> {
+    match value.unwrap_or(DEFAULT_KID_REFETCH_S) {
+        0 => Err(ConfigError::new(
+            format!("{field}.kid_refetch_interval_seconds"),
+            "must be at least 1",
+        )),
+        v => Ok(v.saturating_mul(1000)),
+    }
+}
+
+fn non_empty_cluster(cluster: &Option<String>, field: &str) -> Result<(), ConfigError> {
+    match cluster {
+        Some(c) if c.is_empty() => Err(ConfigError::new(field, "must not be empty")),
+        _ => Ok(()),
+    }
 }
 
 fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> {
@@ -373,6 +402,7 @@ fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> 
     }
     if let Some(remote) = &raw.remote_jwks {
         let at = format!("{field}.remote_jwks");
+        non_empty_cluster(&remote.cluster, &format!("{at}.cluster"))?;
         let target = HttpTarget::parse(&remote.uri, remote.cluster.as_deref())
             .map_err(|reason| ConfigError::new(format!("{at}.uri"), reason))?;
         return Ok(KeySource::Remote(RemoteSource {
@@ -388,6 +418,8 @@ fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> 
         return Err(ConfigError::new(field, "no key source"));
     };
     let at = format!("{field}.oidc_discovery");
+    non_empty_cluster(&discovery.cluster, &format!("{at}.cluster"))?;
+    non_empty_cluster(&discovery.jwks_cluster, &format!("{at}.jwks_cluster"))?;
     let url = format!(
         "{}/.well-known/openid-configuration",
         raw.issuer.trim_end_matches('/')

@@ -25,6 +25,7 @@ fn read_request() -> Request {
         match name.as_str() {
             ":method" => req.method = String::from_utf8_lossy(&value).into_owned(),
             ":path" => req.path = String::from_utf8_lossy(&value).into_owned(),
+            ":scheme" => req.scheme = String::from_utf8_lossy(&value).into_owned(),
             ":authority" => req.host = String::from_utf8_lossy(&value).into_owned(),
             _ => {}
         }
