@@ -61,6 +61,16 @@ def check_listeners(ports: dict, token: str, listeners: list[str]):
                 raise SystemExit(f"{name}: request without a token got {missing.status_code}")
 
 
+def cache_counters(envoy: Envoy, listener: str) -> tuple[int, int]:
+    """(hits, misses) of the listener's token cache so far; (0, 0) where there is none."""
+    prefix = {"native": "http.native.jwt_authn.jwt_cache_", "native_cache": "http.native_cache.jwt_authn.jwt_cache_",
+              "wasm": "wasmcustom.jwt_authn_wasm.provider.bench.token_cache_"}.get(listener)
+    if prefix is None:
+        return 0, 0
+    stats = envoy.stats(filter="cache_(hit|miss)$")
+    return stats.get(prefix + "hit", 0), stats.get(prefix + "miss", 0)
+
+
 def schedule(algs, listeners: list[str], rounds: int) -> list[tuple]:
     """Cells as (alg, mode, listener); the cells of one case alternate A B C A B C."""
     groups = []
@@ -84,8 +94,9 @@ def machine() -> str:
             f"{wrk_version.split(' [')[0]} -t1 -c8; load average before the run {os.getloadavg()[0]:.2f}")
 
 
-def table(results: dict, order: list[tuple]) -> list[str]:
-    head = ("case", "listener", "req/s", "p50 ms", "p99 ms", "vs native", "vs native+cache", "vs no-op wasm")
+def table(results: dict, order: list[tuple], hits: dict) -> list[str]:
+    head = ("case", "listener", "req/s", "p50 ms", "p99 ms", "vs native", "vs native+cache", "vs no-op wasm",
+            "cache hits")
     rows = [head]
     for alg, mode, name in order:
         runs = results[(alg, mode, name)]
@@ -98,8 +109,14 @@ def table(results: dict, order: list[tuple]) -> list[str]:
         case = "no token check" if mode == "floor" else f"{alg} {'1 token (hits)' if mode == 'hit' else 'distinct (misses)'}"
         rows.append((case, name, f"{rps:.0f}", f"{statistics.mean(r.p50_ms for r in runs):.2f}",
                      f"{statistics.mean(r.p99_ms for r in runs):.2f}", ratio.get("native", "-"),
-                     ratio.get("native_cache", "-"), ratio.get("noop", "-")))
+                     ratio.get("native_cache", "-"), ratio.get("noop", "-"), hit_rate(hits.get((alg, mode, name)))))
     return rows
+
+
+def hit_rate(counts: tuple[int, int] | None) -> str:
+    if not counts or sum(counts) == 0:
+        return "-"
+    return f"{100 * counts[0] / sum(counts):.0f}%"
 
 
 def markdown(rows: list) -> str:
@@ -149,6 +166,7 @@ def main() -> int:
     admin = free_port()
     config = bench_config.render(admin, ports, ISSUER, jwks_text(*keys.values()), str(WASM), str(NOOP))
     results: dict = {}
+    hits: dict = {}  # cell -> (cache hits, cache misses) during its measured runs
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, \
             Envoy(config, admin, concurrency=1, log_level="warn", component_log_level="wasm:warn") as envoy:
         workdir = Path(tmp)
@@ -164,7 +182,10 @@ def main() -> int:
                     wrk.run(ports[name], files[(alg, "miss")], 1)
         for alg, mode, name in schedule(algs, listeners, args.rounds):
             tokens = floor_tokens if mode == "floor" else files[(alg, mode)]
+            before = cache_counters(envoy, name)
             result = wrk.run(ports[name], tokens, args.seconds)
+            after, total = cache_counters(envoy, name), hits.get((alg, mode, name), (0, 0))
+            hits[(alg, mode, name)] = (total[0] + after[0] - before[0], total[1] + after[1] - before[1])
             results.setdefault((alg, mode, name), []).append(result)
             print(f"  {alg:6} {mode:5} {name:13} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms"
                   f"  p99 {result.p99_ms:6.2f} ms  bad {result.bad}", flush=True)
@@ -173,7 +194,7 @@ def main() -> int:
             raise SystemExit("envoy exited during the run:\n" + envoy.log_tail())
 
     order = list(dict.fromkeys(schedule(algs, listeners, 1)))
-    rows = table(results, order)
+    rows = table(results, order, hits)
     print()
     print(header)
     print(plain_text(rows))
