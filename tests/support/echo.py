@@ -1,5 +1,7 @@
 """Upstream that answers every request with the method, path and headers it received, as JSON."""
 import json
+import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler
 
 from .httpserver import LoopbackServer
@@ -9,6 +11,9 @@ class EchoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _echo(self):
+        owner = getattr(self.server, "owner", None)
+        if owner is not None:
+            owner.record(self.path)
         length = int(self.headers.get("content-length") or 0)
         if length:
             self.rfile.read(length)
@@ -35,8 +40,26 @@ class EchoHandler(BaseHTTPRequestHandler):
         pass
 
 
-def echo_server(port: int | None = None) -> LoopbackServer:
-    return LoopbackServer(EchoHandler, port)
+class EchoServer(LoopbackServer):
+    """Also counts what reached it, so a test can prove a refused request never did."""
+
+    def __init__(self, port: int | None = None):
+        super().__init__(EchoHandler, port)
+        self._lock = threading.Lock()
+        self._paths: Counter = Counter()
+
+    def record(self, path: str):
+        with self._lock:
+            self._paths[path] += 1
+
+    def requests(self, path_prefix: str = "") -> int:
+        """How many requests arrived whose path starts with `path_prefix`."""
+        with self._lock:
+            return sum(n for p, n in self._paths.items() if p.startswith(path_prefix))
+
+
+def echo_server(port: int | None = None) -> EchoServer:
+    return EchoServer(port)
 
 
 if __name__ == "__main__":

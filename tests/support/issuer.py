@@ -47,7 +47,7 @@ class _IssuerHandler(BaseHTTPRequestHandler):
             body = body[: len(body) // 2]
         elif behaviour == "huge":
             doc = json.loads(body)
-            doc["padding"] = "x" * HUGE_BYTES
+            doc["padding"] = "x" * issuer.huge_bytes
             body = json.dumps(doc).encode()
         self.send_response(status)
         self.send_header("content-type", ctype)
@@ -74,6 +74,7 @@ class Issuer(LoopbackServer):
         self._extra: dict[str, bytes] = {}
         self._dynamic: dict = {}
         self.hang_seconds = 10.0
+        self.huge_bytes = HUGE_BYTES
 
     @property
     def issuer(self) -> str:
@@ -106,6 +107,11 @@ class Issuer(LoopbackServer):
     def fetches(self, path: str = JWKS_PATH) -> int:
         with self._lock:
             return self._counts[path]
+
+    def requests(self) -> int:
+        """Every request, whatever the path: a fetch of a URL we never published shows here."""
+        with self._lock:
+            return sum(self._counts.values())
 
     def fetch_times(self, path: str = JWKS_PATH) -> list[float]:
         """time.monotonic() of each request to `path`."""
