@@ -107,10 +107,10 @@ impl Modulus {
         simd::mont_mul(self, a, b, out, m);
     }
 
-    /// out = a·a·R^-1 mod n: with SIMD, a product beats a scalar squaring.
+    /// out = a·a·R^-1 mod n for a < n.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     fn sqr(&self, a: &[u64], out: &mut [u64], m: &mut [u64]) {
-        simd::mont_mul(self, a, a, out, m);
+        simd::mont_sqr(self, a, out, m);
     }
 
     /// out = a·b·R^-1 mod n for a, b < n; `m` is scratch of k limbs.
@@ -162,7 +162,7 @@ impl Modulus {
                 cross += x * y;
             }
             acc += 2 * cross;
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 acc += a[i / 2] * a[i / 2];
             }
             if i < k {
@@ -337,6 +337,45 @@ mod simd {
     }
 
     pub(super) fn mont_mul(md: &Modulus, a: &[u64], b: &[u64], out: &mut [u64], m64: &mut [u64]) {
+        // Σ_{j<=i} a_j·b_(i-j), with b_(i-j) = b_rev[k-1-i+j].
+        let column = |a32: &[u32], b_rev: &[u32], i: usize, lo: usize, hi: usize| {
+            let k = a32.len();
+            dot(&a32[lo..=hi], &b_rev[k - 1 - i + lo..])
+        };
+        montgomery(md, a, b, out, m64, column);
+    }
+
+    /// Each cross product once, doubled, plus the diagonal term.
+    pub(super) fn mont_sqr(md: &Modulus, a: &[u64], out: &mut [u64], m64: &mut [u64]) {
+        let column = |a32: &[u32], a_rev: &[u32], i: usize, lo: usize, _hi: usize| {
+            let k = a32.len();
+            let half = i.div_ceil(2);
+            let cross = if half > lo {
+                dot(&a32[lo..half], &a_rev[k - 1 - i + lo..])
+            } else {
+                0
+            };
+            let diag = if i.is_multiple_of(2) {
+                u64::from(a32[i / 2]) * u64::from(a32[i / 2])
+            } else {
+                0
+            };
+            2 * cross + diag
+        };
+        montgomery(md, a, a, out, m64, column);
+    }
+
+    /// Product-scanning Montgomery multiplication; `column(a, b_rev, i, lo, hi)` sums
+    /// a_j·b_(i-j) for j in lo..=hi.
+    #[inline(always)]
+    fn montgomery(
+        md: &Modulus,
+        a: &[u64],
+        b: &[u64],
+        out: &mut [u64],
+        m64: &mut [u64],
+        column: impl Fn(&[u32], &[u32], usize, usize, usize) -> u64,
+    ) {
         let k = md.n.len();
         // One allocation for a, b reversed and m as u32 runs.
         let mut runs = vec![0u32; 3 * k];
@@ -351,17 +390,19 @@ mod simd {
         let n_rev = &md.n_rev32[..k];
         let mut acc = 0u64;
         for i in 0..k {
-            // Σ_{j<=i} a_j·b_(i-j) + Σ_{j<i} m_j·n_(i-j), with b_(i-j) = b_rev[k-1-i+j].
-            acc += dot(&a32[..=i], &b_rev[k - 1 - i..]) + dot(&m[..i], &n_rev[k - 1 - i..]);
+            // Σ_{j<i} m_j·n_(i-j), with n_(i-j) = n_rev[k-1-i+j].
+            acc += column(a32, b_rev, i, 0, i) + dot(&m[..i], &n_rev[k - 1 - i..]);
             acc = md.reduce_column(acc, i, m64);
             m[i] = m64[i] as u32;
         }
-        for i in k..2 * k {
+        for i in k..2 * k - 1 {
             let lo = i + 1 - k;
-            acc += dot(&a32[lo..], &b_rev[..k - lo]) + dot(&m[lo..], &n_rev[..k - lo]);
+            acc += column(a32, b_rev, i, lo, k - 1) + dot(&m[lo..], &n_rev[..k - lo]);
             out[i - k] = acc & md.mask;
             acc >>= md.w;
         }
-        md.final_subtract(acc, out);
+        // Column 2k-1 holds only the carry.
+        out[k - 1] = acc & md.mask;
+        md.final_subtract(acc >> md.w, out);
     }
 }
