@@ -1,0 +1,26 @@
+//! Token parsing, claim checks and signature verification against a fixed key set.
+#![no_main]
+
+use jwt_authn_wasm::{authenticator, jwt};
+use jwt_authn_wasm_fuzz::{filter_config, keys, NOW};
+use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
+
+static KEYS: LazyLock<jwt_authn_wasm::jwks::KeySet> = LazyLock::new(keys);
+
+static CONFIG: LazyLock<jwt_authn_wasm::config::FilterConfig> = LazyLock::new(filter_config);
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(token) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(parsed) = jwt::parse(token) else {
+        return;
+    };
+    // The claim checks are cheap and can panic on arithmetic; try them for every provider.
+    for provider in &CONFIG.providers {
+        let _ = authenticator::check_claims(provider, &parsed, NOW);
+        let _ = authenticator::check_claims(provider, &parsed, u64::MAX);
+    }
+    let _ = authenticator::verify_signature(&KEYS, &parsed);
+});
