@@ -85,4 +85,11 @@ def to_standard_alphabet(token: str) -> str:
 
 
 def padded(segment: str) -> str:
-    return segment + "=" * (-len(segment) % 4)
+    """The segment with base64 '=' padding; '==' when its length needs none (invalid either way)."""
+    return segment + "=" * (-len(segment) % 4 or 2)
+
+
+def with_header(token: str, header: dict) -> str:
+    """Another header over the same payload and signature."""
+    _, payload, sig = token.split(".")
+    return f"{_seg(header)}.{payload}.{sig}"
