@@ -57,6 +57,11 @@ def main():
     write("jwks", "weak", json.dumps(jwks(make_key("RS256", kid="weak", rsa_bits=1024))).encode())
     write("jwks", "bad_entries", b'{"keys":[1,{"kty":"EC","crv":"P-521"},{"kty":"RSA","n":"!!","e":"AQAB"}]}')
 
+    write("fetch", "discovery", json.dumps({"issuer": ISSUER, "jwks_uri": "https://keys.fuzz.example:8443/certs"}).encode())
+    write("fetch", "discovery_ipv6", json.dumps({"issuer": ISSUER + "/", "jwks_uri": "http://[::1]:9000/j?x=1"}).encode())
+    write("fetch", "status", b"200")
+    write("fetch", "shared_record", b"7\n" + json.dumps(doc).encode())
+
     config_examples = {
         "full": json.loads((FUZZ / "fixtures" / "config.json").read_text()),
         "minimal": {"providers": {"p": {"issuer": "i", "local_jwks": {"inline_string": '{"keys":[]}'}}}},

@@ -7,7 +7,7 @@ import pytest
 
 from support.paths import REPO
 
-TARGETS = ("token", "jwks", "config", "rules", "engine")
+TARGETS = ("token", "jwks", "fetch", "config", "rules", "engine")
 SECONDS = 10
 
 
