@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from conftest import A_KEYS, ATTACKER, B_KEY
+from support.attack_stack import A_KEYS, ATTACKER, B_KEY
 from support.attacks import (ALG_NONE_SPELLINGS, ecdsa_variants, hmac_confusions, padded, sign_bytes,
                              to_standard_alphabet, with_header)
 from support.tokens import claims, hmac_with_secret, raw_token, sign, swap_payload

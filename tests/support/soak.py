@@ -99,7 +99,10 @@ class Rotation:
         now = time.monotonic()
         iss = self.issuer.issuer
         lines = [f"valid {sign(self.stable, claims(iss, sub=sub, lifetime=3600))}" for sub in ("a", "b")]
-        for key, published, removed in self.published.values():
+        # The last few retired keys are enough; older ones would only crowd out the rest.
+        entries = list(self.published.values())
+        retired = [e for e in entries if e[2] is not None][:-3]
+        for key, published, removed in (e for e in entries if not any(e is r for r in retired)):
             if removed is None:
                 cls = "valid" if now - published > self.grace else "transition"
             else:
