@@ -1,5 +1,6 @@
 """A loopback HTTP server that can be stopped and started again on the same port."""
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,6 +27,13 @@ class _Server(ThreadingHTTPServer):
         with self._conns_lock:
             self._conns.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer (wrk stopping, Envoy resetting an upstream request) is
+        # no server fault; anything else still prints its traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self):
         """Being down means kept-alive connections break too, not only new ones."""
