@@ -245,17 +245,18 @@ def test_ecdsa_signature_values_as_native_jwt_authn(attack_stack, alg):
         assert st.echo.requests(f"/ecdsa-{alg}/{n}") == 0
 
 
-# Measured: native jwt_authn refuses these (exp lies more than max_lifetime from now); the filter measures the
-# lifetime from iat only, so a token with a future iat lives as long as its exp says. Reported as a filter bug;
-# strict, so the fix turns this test red until the marker goes.
-@pytest.mark.xfail(strict=True, reason="max_lifetime_seconds is measured from iat, native bounds exp - now")
-@pytest.mark.parametrize("iat_ahead", [100_000, 2 ** 62])
-def test_lifetime_with_a_future_iat_as_native(attack_stack, iat_ahead):
-    """A properly signed token whose iat lies in the future: exp - iat is within max_lifetime_seconds,
-    exp itself is far away. Only the issuer can sign one; the answer must equal native's."""
+# Measured: native jwt_authn bounds exp - now by max_lifetime (it refuses a future iat with a near exp
+# far ahead, and accepts an old iat with a near exp); the filter bounds exp - iat, so it answers the
+# opposite in both cases. Reported as a filter bug; strict, so the fix turns this red until the marker goes.
+@pytest.mark.xfail(strict=True, reason="max_lifetime_seconds bounds exp - iat, native bounds exp - now")
+@pytest.mark.parametrize("iat_offset,exp_offset", [(100_000, 100_010), (2 ** 62, 2 ** 62 + 10), (-7000, 300)],
+                         ids=["future_iat", "far_future_iat", "old_iat_near_exp"])
+def test_max_lifetime_as_native(attack_stack, iat_offset, exp_offset):
+    """Provider a allows 3600 s. Only the issuer can sign these tokens; the answer must equal native's."""
     st = attack_stack
-    iat = int(time.time()) + iat_ahead
-    token = sign_bytes(RS, {"alg": "RS256", "kid": RS.kid}, {**_good(st), "iat": iat, "exp": iat + 10})
-    wasm = st.request(f"/future-iat/{iat_ahead}", token).status_code
-    native = st.request(f"/future-iat/{iat_ahead}", token, native=True).status_code
-    assert (wasm, native) == (401, 401)
+    now = int(time.time())
+    token = sign_bytes(RS, {"alg": "RS256", "kid": RS.kid}, {**_good(st), "iat": now + iat_offset,
+                                                              "exp": now + exp_offset})
+    wasm = st.request(f"/lifetime/{iat_offset}", token).status_code
+    native = st.request(f"/lifetime/{iat_offset}", token, native=True).status_code
+    assert wasm == native
