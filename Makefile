@@ -19,7 +19,7 @@ setup:
 wasm: setup
 	cargo build --release --target $(WASM_TARGET) --lib -p jwt-authn-wasm
 	@mkdir -p build
-	wasm-opt -O3 --strip-debug --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals $(WASM_RAW) -o $(WASM)
+	wasm-opt -O3 --strip-debug --strip-producers --enable-simd --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals $(WASM_RAW) -o $(WASM)
 	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
 
 validator: setup

@@ -24,9 +24,10 @@ pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), 
         }
         _ => {}
     }
+    // As Envoy: the time left until `exp` is bounded, whatever `iat` claims, so a token
+    // minted with a future `iat` cannot outlive the bound either.
     if let (Some(max), Some(exp)) = (provider.max_lifetime_seconds, jwt.exp) {
-        let start = jwt.iat.or(jwt.nbf).unwrap_or(now);
-        if exp.saturating_sub(start) > max {
+        if exp.saturating_sub(now) > max {
             return Err(AuthError::LifetimeTooLong);
         }
     }

@@ -245,10 +245,8 @@ def test_ecdsa_signature_values_as_native_jwt_authn(attack_stack, alg):
         assert st.echo.requests(f"/ecdsa-{alg}/{n}") == 0
 
 
-# Measured: native jwt_authn bounds exp - now by max_lifetime (it refuses a future iat with a near exp
-# far ahead, and accepts an old iat with a near exp); the filter bounds exp - iat, so it answers the
-# opposite in both cases. Reported as a filter bug; strict, so the fix turns this red until the marker goes.
-@pytest.mark.xfail(strict=True, reason="max_lifetime_seconds bounds exp - iat, native bounds exp - now")
+# Native jwt_authn bounds exp - now by max_lifetime: it refuses a future iat whose exp is far ahead,
+# and accepts an old iat with a near exp. The filter must answer the same.
 @pytest.mark.parametrize("iat_offset,exp_offset", [(100_000, 100_010), (2 ** 62, 2 ** 62 + 10), (-7000, 300)],
                          ids=["future_iat", "far_future_iat", "old_iat_near_exp"])
 def test_max_lifetime_as_native(attack_stack, iat_offset, exp_offset):

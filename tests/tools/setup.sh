@@ -25,6 +25,9 @@ for comp in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$comp" || rustup component add "$comp"
 done
 
+# The fuzz targets in make test run under cargo-fuzz.
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+
 req=tests/requirements.txt
 stamp=.venv/.requirements.sha
 sum=$(sha256sum "$req" | cut -d' ' -f1)
