@@ -36,32 +36,20 @@ pub fn poll(worker: &mut Worker, now: u64) {
             continue;
         };
         let lease_ms = lease_ms(&source);
-        let mut acquired = false;
-        if std::mem::take(&mut rt.want_kid_refetch) {
-            let interval_ms = worker
-                .config
-                .providers
-                .get(id)
-                .map_or(0, |p| p.kid_refetch_interval_ms);
-            acquired = record::try_acquire(
-                &HostStore,
-                &shared.record,
-                now,
-                lease_ms,
-                worker.owner,
-                FetchReason::UnknownKid { interval_ms },
-            ) == Acquire::Acquired;
-        }
-        if !acquired {
-            acquired = record::try_acquire(
-                &HostStore,
-                &shared.record,
-                now,
-                lease_ms,
-                worker.owner,
-                FetchReason::Scheduled,
-            ) == Acquire::Acquired;
-        }
+        let owner = worker.owner;
+        let take = |reason| {
+            record::try_acquire(&HostStore, &shared.record, now, lease_ms, owner, reason)
+                == Acquire::Acquired
+        };
+        let kid_refetch = std::mem::take(&mut rt.want_kid_refetch);
+        let interval_ms = worker
+            .config
+            .providers
+            .get(id)
+            .map_or(0, |p| p.kid_refetch_interval_ms);
+        // An unknown kid may fetch early; otherwise the schedule decides.
+        let acquired = (kid_refetch && take(FetchReason::UnknownKid { interval_ms }))
+            || take(FetchReason::Scheduled);
         if acquired {
             start(worker, id, &source, now);
         }
@@ -123,7 +111,7 @@ fn dispatch(
     }
 }
 
-/// Handles a fetch response. Returns true when the provider's fetch is over.
+/// Handles a fetch response: the next discovery step, or the end of the fetch.
 pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) {
     let Some((id, stage)) = worker.calls.remove(&token) else {
         return;
