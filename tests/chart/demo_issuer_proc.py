@@ -8,6 +8,7 @@ import time
 import requests
 
 from chartlib import CHART
+from support import process
 
 SCRIPT = CHART / "files" / "demo_issuer.py"
 
@@ -45,13 +46,7 @@ class DemoIssuer:
         return r.text.strip()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        process.stop(self.proc, timeout=5)
         if self.proc and self.proc.stdout:
             self.proc.stdout.close()
 

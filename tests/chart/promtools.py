@@ -8,6 +8,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from support import process
 from support.ports import free_port
 
 
@@ -44,16 +45,9 @@ class Prometheus:
             [binary("prometheus"), f"--config.file={self.dir / 'prometheus.yml'}",
              f"--storage.tsdb.path={self.dir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"prometheus exited:\n{self.log()}"
-            try:
-                if requests.get(self.url + "/-/ready", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"prometheus not ready:\n{self.log()}")
+        process.wait_ready(self.proc, lambda: requests.get(self.url + "/-/ready", timeout=1).status_code == 200,
+                           timeout, "prometheus", self.log)
+        return self
 
     def log(self) -> str:
         return (self.dir / "prometheus.log").read_text(errors="replace")[-4000:]
@@ -77,13 +71,7 @@ class Prometheus:
             time.sleep(0.2)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        process.stop(self.proc)
         if getattr(self, "_log", None):
             self._log.close()
         self._tmp.cleanup()

@@ -8,6 +8,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from support import process
 from support.ports import free_port
 
 MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json"
@@ -43,25 +44,12 @@ class Registry:
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([binary, "serve", str(cfg_path)], stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"registry exited: {self.log_path.read_text()[-2000:]}"
-            try:
-                if requests.get(self.url("/v2/"), timeout=1).status_code in (200, 401):
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"registry did not come up on {self.host}: {self.log_path.read_text()[-2000:]}")
+        process.wait_ready(self.proc, lambda: requests.get(self.url("/v2/"), timeout=1).status_code in (200, 401),
+                           15, f"registry on {self.host}", lambda: self.log_path.read_text()[-2000:])
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        process.stop(self.proc)
 
     def url(self, path: str) -> str:
         return f"http://{self.host}{path}"
