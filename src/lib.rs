@@ -8,6 +8,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod extractor;
+pub mod fast_ec;
 pub mod fast_rsa;
 pub mod jwks;
 pub mod jwks_cache;

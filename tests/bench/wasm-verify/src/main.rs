@@ -4,12 +4,17 @@
 
 // The filter's module itself, without the filter library: linking that would pull in
 // proxy-wasm's host imports and reactor entry point, which a WASI command cannot have.
-// Left out of this crate's test build: fast_rsa's own tests need the filter crate's
-// dev-dependencies and run there.
+// Left out of this crate's test build: fast_rsa's and fast_ec's own tests need the filter
+// crate's dev-dependencies and run there.
 #[cfg(not(test))]
 #[path = "../../../../src/fast_rsa/mod.rs"]
 #[allow(dead_code)]
 mod fast_rsa;
+
+#[cfg(not(test))]
+#[path = "../../../../src/fast_ec/mod.rs"]
+#[allow(dead_code)]
+mod fast_ec;
 
 #[cfg(not(test))]
 mod bench;

@@ -1,0 +1,126 @@
+//! The two JWS curves (P-256 for ES256, P-384 for ES384, SEC 2 / NIST SP 800-186), their
+//! hash, and the generator's table, built once on first use.
+
+use super::field::{const_to_mont, hex, limbs_from_be, Fe, Modulus};
+use super::point::Affine;
+use super::table::Table;
+use std::sync::OnceLock;
+
+/// The JWS hash that goes with a curve (RFC 7518 §3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HashAlg {
+    Sha256,
+    Sha384,
+}
+
+/// A curve y² = x³ - 3x + b over GF(p) with a generator G of prime order n (cofactor 1).
+pub(crate) struct Curve<const N: usize> {
+    pub(crate) name: &'static str,
+    pub(crate) p: Modulus<N>,
+    pub(crate) n: Modulus<N>,
+    /// b in the Montgomery domain.
+    pub(crate) b: Fe<N>,
+    /// G in the Montgomery domain.
+    g: Affine<N>,
+    /// Field element and scalar size in bytes; p and n both have 8·bytes bits.
+    pub(crate) bytes: usize,
+    pub(crate) hash: HashAlg,
+    /// wNAF width of the generator's table (shared by every key, so larger).
+    g_width: u32,
+    /// wNAF width of each public key's table (one per key).
+    pub(crate) key_width: u32,
+    g_table: OnceLock<Option<Table<N>>>,
+}
+
+impl<const N: usize> Curve<N> {
+    pub(crate) fn bits(&self) -> usize {
+        8 * self.bytes
+    }
+
+    /// The generator's table, built on first use.
+    pub(crate) fn g_table(&self) -> Option<&Table<N>> {
+        self.g_table
+            .get_or_init(|| Table::new(&self.p, &self.g, self.bits(), self.g_width))
+            .as_ref()
+    }
+
+    /// Digest of `msg` with the curve's JWS hash, `bytes` long (the hash and the curve
+    /// have the same size, so no truncation is needed).
+    pub(crate) fn digest(&self, msg: &[u8]) -> [u8; 48] {
+        let mut out = [0u8; 48];
+        match self.hash {
+            HashAlg::Sha256 => out[..32].copy_from_slice(&hmac_sha256::Hash::hash(msg)),
+            HashAlg::Sha384 => out.copy_from_slice(&hmac_sha512::sha384::Hash::hash(msg)),
+        }
+        out
+    }
+}
+
+const fn mont<const N: usize>(be: &[u8], p: &[u8]) -> Fe<N> {
+    const_to_mont(&limbs_from_be(be), &limbs_from_be(p))
+}
+
+const P256_P: [u8; 32] = hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+const P256_N: [u8; 32] = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const P256_B: [u8; 32] = hex("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+const P256_GX: [u8; 32] = hex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
+const P256_GY: [u8; 32] = hex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
+
+/// Limbs of a P-256 element (9 × 29 = 261 bits).
+pub(crate) const P256_LIMBS: usize = 9;
+
+pub(crate) static P256: Curve<P256_LIMBS> = Curve {
+    name: "P-256",
+    p: Modulus::new(&P256_P),
+    n: Modulus::new(&P256_N),
+    b: mont(&P256_B, &P256_P),
+    g: Affine {
+        x: mont(&P256_GX, &P256_P),
+        y: mont(&P256_GY, &P256_P),
+    },
+    bytes: 32,
+    hash: HashAlg::Sha256,
+    g_width: 8,
+    key_width: 7,
+    g_table: OnceLock::new(),
+};
+
+const P384_P: [u8; 48] = hex(concat!(
+    "ffffffffffffffffffffffffffffffffffffffffffffffff",
+    "fffffffffffffffeffffffff0000000000000000ffffffff"
+));
+const P384_N: [u8; 48] = hex(concat!(
+    "ffffffffffffffffffffffffffffffffffffffffffffffff",
+    "c7634d81f4372ddf581a0db248b0a77aecec196accc52973"
+));
+const P384_B: [u8; 48] = hex(concat!(
+    "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe814112",
+    "0314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef"
+));
+const P384_GX: [u8; 48] = hex(concat!(
+    "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b98",
+    "59f741e082542a385502f25dbf55296c3a545e3872760ab7"
+));
+const P384_GY: [u8; 48] = hex(concat!(
+    "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147c",
+    "e9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f"
+));
+
+/// Limbs of a P-384 element (14 × 29 = 406 bits).
+pub(crate) const P384_LIMBS: usize = 14;
+
+pub(crate) static P384: Curve<P384_LIMBS> = Curve {
+    name: "P-384",
+    p: Modulus::new(&P384_P),
+    n: Modulus::new(&P384_N),
+    b: mont(&P384_B, &P384_P),
+    g: Affine {
+        x: mont(&P384_GX, &P384_P),
+        y: mont(&P384_GY, &P384_P),
+    },
+    bytes: 48,
+    hash: HashAlg::Sha384,
+    g_width: 8,
+    key_width: 7,
+    g_table: OnceLock::new(),
+};

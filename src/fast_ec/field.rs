@@ -1,0 +1,472 @@
+//! Arithmetic modulo an odd prime below 2^(29·N), shaped for wasm32 in V8.
+//!
+//! wasm multiplies 64×64→64 natively but has no 64×64→128 product, so residues are N
+//! little-endian 29-bit limbs held in u32: a limb product is under 2^58 and a whole
+//! Montgomery column (at most 2N products plus the carry) sums into one u64 without carry
+//! handling in the inner loops (product scanning). One type serves the base field (mod p)
+//! and the scalars (mod n) of both curves. Every value handed out is fully reduced, so
+//! equality is limb equality. All values are public: the code is variable-time.
+
+/// Bits per limb.
+pub(crate) const LIMB_BITS: u32 = 29;
+const MASK: u32 = (1 << LIMB_BITS) - 1;
+
+/// A residue: N little-endian 29-bit limbs, below the modulus.
+pub(crate) type Fe<const N: usize> = [u32; N];
+
+/// An odd prime modulus with its Montgomery constants (R = 2^(29·N)), all computed at
+/// compile time.
+#[derive(Debug)]
+pub(crate) struct Modulus<const N: usize> {
+    m: Fe<N>,
+    /// -m^-1 mod 2^29.
+    m0inv: u32,
+    /// R mod m: one in the Montgomery domain.
+    one: Fe<N>,
+    /// R^2 mod m, to enter the Montgomery domain with one product.
+    r2: Fe<N>,
+}
+
+impl<const N: usize> Modulus<N> {
+    /// The modulus from its big-endian bytes. Compile-time only: it must be odd, and
+    /// 4m < R so lazily reduced products stay in range.
+    pub(crate) const fn new(be: &[u8]) -> Self {
+        assert!(be.len() * 8 + 2 <= LIMB_BITS as usize * N);
+        let m: Fe<N> = limbs_from_be(be);
+        assert!(m[0] & 1 == 1);
+        // Newton's iteration doubles the correct low bits of m^-1 each step.
+        let mut inv: u32 = 1;
+        let mut i = 0;
+        while i < 5 {
+            inv = inv.wrapping_mul(2u32.wrapping_sub(m[0].wrapping_mul(inv)));
+            i += 1;
+        }
+        let m0inv = inv.wrapping_neg() & MASK;
+        // R mod m and R^2 mod m by doubling 1, reducing after each step.
+        let mut x = [0u32; N];
+        x[0] = 1;
+        let mut one = [0u32; N];
+        let mut step = 0;
+        while step < 2 * LIMB_BITS as usize * N {
+            x = const_double_mod(&x, &m);
+            step += 1;
+            if step == LIMB_BITS as usize * N {
+                one = x;
+            }
+        }
+        Modulus {
+            m,
+            m0inv,
+            one,
+            r2: x,
+        }
+    }
+
+    /// The modulus itself (not a residue).
+    pub(crate) fn modulus(&self) -> &Fe<N> {
+        &self.m
+    }
+
+    /// One in the Montgomery domain.
+    pub(crate) fn one(&self) -> Fe<N> {
+        self.one
+    }
+
+    /// The big-endian integer in `be` when it is below the modulus; leading zero bytes
+    /// are allowed.
+    pub(crate) fn element(&self, be: &[u8]) -> Option<Fe<N>> {
+        let x = try_limbs_from_be(be)?;
+        less_than(&x, &self.m).then_some(x)
+    }
+
+    /// x mod m for x below 2m.
+    pub(crate) fn reduce_once(&self, x: &Fe<N>) -> Fe<N> {
+        let mut x = *x;
+        if !less_than(&x, &self.m) {
+            sub_in_place(&mut x, &self.m);
+        }
+        x
+    }
+
+    /// x·R mod m.
+    pub(crate) fn to_mont(&self, x: &Fe<N>) -> Fe<N> {
+        self.mul(x, &self.r2)
+    }
+
+    /// x·R^-1 mod m: out of the Montgomery domain.
+    #[cfg(test)]
+    pub(crate) fn out_of_mont(&self, x: &Fe<N>) -> Fe<N> {
+        let mut one = [0u32; N];
+        one[0] = 1;
+        self.mul(x, &one)
+    }
+
+    /// a·b·R^-1 mod m (Montgomery product), product-scanning.
+    pub(crate) fn mul(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        let m = &self.m;
+        let mut q = [0u32; N];
+        let mut out = [0u32; N];
+        let mut acc = 0u64;
+        for i in 0..N {
+            for j in 0..i {
+                acc +=
+                    u64::from(a[j]) * u64::from(b[i - j]) + u64::from(q[j]) * u64::from(m[i - j]);
+            }
+            acc += u64::from(a[i]) * u64::from(b[0]);
+            acc = self.reduce_column(acc, &mut q[i]);
+        }
+        for i in N..2 * N - 1 {
+            for j in i + 1 - N..N {
+                acc +=
+                    u64::from(a[j]) * u64::from(b[i - j]) + u64::from(q[j]) * u64::from(m[i - j]);
+            }
+            out[i - N] = acc as u32 & MASK;
+            acc >>= LIMB_BITS;
+        }
+        out[N - 1] = acc as u32;
+        self.reduce_once(&out)
+    }
+
+    /// a·a·R^-1 mod m: each cross product once, doubled.
+    pub(crate) fn sqr(&self, a: &Fe<N>) -> Fe<N> {
+        let m = &self.m;
+        let mut q = [0u32; N];
+        let mut out = [0u32; N];
+        let mut acc = 0u64;
+        for i in 0..2 * N - 1 {
+            let lo = (i + 1).saturating_sub(N);
+            let mut cross = 0u64;
+            let mut j = lo;
+            while 2 * j < i {
+                cross += u64::from(a[j]) * u64::from(a[i - j]);
+                j += 1;
+            }
+            acc += 2 * cross;
+            if i % 2 == 0 {
+                acc += u64::from(a[i / 2]) * u64::from(a[i / 2]);
+            }
+            if i < N {
+                for j in 0..i {
+                    acc += u64::from(q[j]) * u64::from(m[i - j]);
+                }
+                acc = self.reduce_column(acc, &mut q[i]);
+            } else {
+                for j in lo..N {
+                    acc += u64::from(q[j]) * u64::from(m[i - j]);
+                }
+                out[i - N] = acc as u32 & MASK;
+                acc >>= LIMB_BITS;
+            }
+        }
+        out[N - 1] = acc as u32;
+        self.reduce_once(&out)
+    }
+
+    /// Picks q_i so the column's low 29 bits vanish, adds q_i·m_0 and carries out.
+    #[inline(always)]
+    fn reduce_column(&self, acc: u64, qi: &mut u32) -> u64 {
+        let q = (acc as u32).wrapping_mul(self.m0inv) & MASK;
+        *qi = q;
+        (acc + u64::from(q) * u64::from(self.m[0])) >> LIMB_BITS
+    }
+
+    /// a + b mod m.
+    pub(crate) fn add(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        let mut out = [0u32; N];
+        let mut carry = 0u32;
+        for i in 0..N {
+            let s = a[i] + b[i] + carry;
+            out[i] = s & MASK;
+            carry = s >> LIMB_BITS;
+        }
+        // The sum is below 2m < R: the top limb absorbs the carry.
+        out[N - 1] |= carry << LIMB_BITS;
+        self.reduce_once(&out)
+    }
+
+    /// a - b mod m.
+    pub(crate) fn sub(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        let mut out = *a;
+        if sub_in_place(&mut out, b) {
+            add_in_place(&mut out, &self.m);
+        }
+        out
+    }
+
+    /// -a mod m.
+    pub(crate) fn neg(&self, a: &Fe<N>) -> Fe<N> {
+        self.sub(&[0u32; N], a)
+    }
+
+    /// a^-1 mod m for a in 1..m (outside the Montgomery domain), by the binary extended
+    /// Euclidean algorithm; `None` for zero. Variable-time.
+    pub(crate) fn invert(&self, a: &Fe<N>) -> Option<Fe<N>> {
+        if is_zero(a) {
+            return None;
+        }
+        // Invariants: x1·a ≡ u and x2·a ≡ v (mod m); u, v odd after each shift.
+        let (mut u, mut v) = (*a, self.m);
+        let mut x1 = [0u32; N];
+        x1[0] = 1;
+        let mut x2 = [0u32; N];
+        // Every step removes at least one bit from u or v: 2·29·N steps are plenty for a
+        // prime modulus, and bound the loop for any other.
+        for _ in 0..2 * LIMB_BITS as usize * N + 2 {
+            let t = trailing_zeros(&u);
+            shr_in_place(&mut u, t);
+            self.div_pow2(&mut x1, t);
+            if is_one(&u) {
+                return Some(x1);
+            }
+            if less_than(&v, &u) {
+                sub_in_place(&mut u, &v);
+                x1 = self.sub(&x1, &x2);
+            } else {
+                sub_in_place(&mut v, &u);
+                if is_zero(&v) {
+                    // v was u: gcd(a, m) = u > 1.
+                    return None;
+                }
+                x2 = self.sub(&x2, &x1);
+                let t = trailing_zeros(&v);
+                shr_in_place(&mut v, t);
+                self.div_pow2(&mut x2, t);
+                if is_one(&v) {
+                    return Some(x2);
+                }
+            }
+        }
+        None
+    }
+
+    /// a^-1 in the Montgomery domain (a·R to a^-1·R); `None` for zero.
+    pub(crate) fn invert_mont(&self, a: &Fe<N>) -> Option<Fe<N>> {
+        // invert gives a^-1·R^-1; two products with R^2 bring it to a^-1·R.
+        let inv = self.invert(a)?;
+        Some(self.to_mont(&self.to_mont(&inv)))
+    }
+
+    /// x·2^-t mod m for x < m: repeatedly adds the multiple of m that clears the low bits
+    /// (at most 29 at a time) and shifts them out.
+    fn div_pow2(&self, x: &mut Fe<N>, mut t: u32) {
+        while t > 0 {
+            let s = t.min(LIMB_BITS);
+            t -= s;
+            let low = (1u32 << s) - 1;
+            let k = u64::from(x[0].wrapping_mul(self.m0inv) & low);
+            // (x + k·m) / 2^s < m: limbs of the sum, shifted as they are produced.
+            let mut acc = u64::from(x[0]) + k * u64::from(self.m[0]);
+            let mut prev = (acc as u32 & MASK) >> s;
+            acc >>= LIMB_BITS;
+            for i in 1..N {
+                acc += u64::from(x[i]) + k * u64::from(self.m[i]);
+                let limb = acc as u32 & MASK;
+                acc >>= LIMB_BITS;
+                x[i - 1] = (prev | (limb << (LIMB_BITS - s))) & MASK;
+                prev = limb >> s;
+            }
+            x[N - 1] = prev | ((acc as u32) << (LIMB_BITS - s));
+        }
+    }
+}
+
+/// True when x is zero.
+pub(crate) fn is_zero<const N: usize>(x: &Fe<N>) -> bool {
+    x.iter().all(|&l| l == 0)
+}
+
+fn is_one<const N: usize>(x: &Fe<N>) -> bool {
+    x[0] == 1 && x[1..].iter().all(|&l| l == 0)
+}
+
+/// a < b for normalized limbs.
+pub(crate) fn less_than<const N: usize>(a: &Fe<N>, b: &Fe<N>) -> bool {
+    for i in (0..N).rev() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+    }
+    false
+}
+
+/// a -= b on normalized limbs; true when it borrowed (a < b).
+fn sub_in_place<const N: usize>(a: &mut Fe<N>, b: &Fe<N>) -> bool {
+    let mut borrow = 0u32;
+    for i in 0..N {
+        let d = a[i].wrapping_sub(b[i]).wrapping_sub(borrow);
+        a[i] = d & MASK;
+        borrow = d >> 31;
+    }
+    borrow != 0
+}
+
+/// a += b on normalized limbs, dropping the carry out of the top limb.
+fn add_in_place<const N: usize>(a: &mut Fe<N>, b: &Fe<N>) {
+    let mut carry = 0u32;
+    for i in 0..N {
+        let s = a[i] + b[i] + carry;
+        a[i] = s & MASK;
+        carry = s >> LIMB_BITS;
+    }
+}
+
+/// a + b when the sum is below `bound` (all normalized, sum below R).
+pub(crate) fn add_below<const N: usize>(a: &Fe<N>, b: &Fe<N>, bound: &Fe<N>) -> Option<Fe<N>> {
+    let mut sum = *a;
+    add_in_place(&mut sum, b);
+    less_than(&sum, bound).then_some(sum)
+}
+
+/// Trailing zero bits of a non-zero value (29·N for zero).
+fn trailing_zeros<const N: usize>(x: &Fe<N>) -> u32 {
+    let mut t = 0;
+    for &l in x {
+        if l != 0 {
+            return t + l.trailing_zeros();
+        }
+        t += LIMB_BITS;
+    }
+    t
+}
+
+/// x >>= t.
+fn shr_in_place<const N: usize>(x: &mut Fe<N>, t: u32) {
+    let limbs = (t / LIMB_BITS) as usize;
+    let bits = t % LIMB_BITS;
+    for i in 0..N {
+        let lo = x.get(i + limbs).copied().unwrap_or(0);
+        let hi = x.get(i + limbs + 1).copied().unwrap_or(0);
+        x[i] = ((lo >> bits) | (hi << (LIMB_BITS - bits))) & MASK;
+    }
+}
+
+/// Bits `at..at+width` (width <= 29) of x; bits beyond the top read as zero.
+pub(crate) fn bits_at<const N: usize>(x: &Fe<N>, at: usize, width: u32) -> u32 {
+    let limb = at / LIMB_BITS as usize;
+    let shift = (at % LIMB_BITS as usize) as u32;
+    let lo = u64::from(x.get(limb).copied().unwrap_or(0));
+    let hi = u64::from(x.get(limb + 1).copied().unwrap_or(0));
+    (((lo | (hi << LIMB_BITS)) >> shift) as u32) & ((1 << width) - 1)
+}
+
+/// Big-endian bytes to limbs; `None` if the value needs more than N limbs.
+pub(crate) fn try_limbs_from_be<const N: usize>(be: &[u8]) -> Option<Fe<N>> {
+    let mut limbs = [0u32; N];
+    let (mut buf, mut buf_bits, mut i) = (0u64, 0u32, 0usize);
+    for &byte in be.iter().rev() {
+        buf |= u64::from(byte) << buf_bits;
+        buf_bits += 8;
+        if buf_bits >= LIMB_BITS {
+            store(&mut limbs, i, buf as u32 & MASK)?;
+            buf >>= LIMB_BITS;
+            buf_bits -= LIMB_BITS;
+            i += 1;
+        }
+    }
+    store(&mut limbs, i, buf as u32)?;
+    Some(limbs)
+}
+
+/// Sets limb `i`; a non-zero value beyond the limb count does not fit.
+fn store<const N: usize>(limbs: &mut Fe<N>, i: usize, v: u32) -> Option<()> {
+    match limbs.get_mut(i) {
+        Some(slot) => *slot = v,
+        None if v != 0 => return None,
+        None => {}
+    }
+    Some(())
+}
+
+/// Limbs (below 2^(8·len)) to exactly `out.len()` big-endian bytes.
+#[cfg(test)]
+pub(crate) fn to_be_bytes<const N: usize>(x: &Fe<N>, out: &mut [u8]) {
+    let (mut buf, mut buf_bits, mut limbs) = (0u64, 0u32, x.iter());
+    for byte in out.iter_mut().rev() {
+        if buf_bits < 8 {
+            buf |= u64::from(limbs.next().copied().unwrap_or(0)) << buf_bits;
+            buf_bits += LIMB_BITS;
+        }
+        *byte = buf as u8;
+        buf >>= 8;
+        buf_bits -= 8;
+    }
+}
+
+/// Compile-time big-endian bytes to limbs.
+pub(crate) const fn limbs_from_be<const N: usize>(be: &[u8]) -> Fe<N> {
+    let mut limbs = [0u32; N];
+    let mut bit = 0;
+    while bit < be.len() * 8 {
+        let byte = be[be.len() - 1 - bit / 8];
+        if (byte >> (bit % 8)) & 1 == 1 {
+            limbs[bit / LIMB_BITS as usize] |= 1 << (bit % LIMB_BITS as usize);
+        }
+        bit += 1;
+    }
+    limbs
+}
+
+/// Compile-time 2x mod m for x < m.
+const fn const_double_mod<const N: usize>(x: &Fe<N>, m: &Fe<N>) -> Fe<N> {
+    let mut out = [0u32; N];
+    let mut carry = 0;
+    let mut i = 0;
+    while i < N {
+        let s = (x[i] << 1) | carry;
+        out[i] = s & MASK;
+        carry = s >> LIMB_BITS;
+        i += 1;
+    }
+    out[N - 1] |= carry << LIMB_BITS;
+    // out < 2m: subtract m unless out < m.
+    let mut ge = true;
+    let mut i = N;
+    while i > 0 {
+        i -= 1;
+        if out[i] != m[i] {
+            ge = out[i] > m[i];
+            break;
+        }
+    }
+    if ge {
+        let mut borrow = 0u32;
+        let mut i = 0;
+        while i < N {
+            let d = out[i].wrapping_sub(m[i]).wrapping_sub(borrow);
+            out[i] = d & MASK;
+            borrow = d >> 31;
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Compile-time x·R mod m for x < m, by 29·N modular doublings.
+pub(crate) const fn const_to_mont<const N: usize>(x: &Fe<N>, m: &Fe<N>) -> Fe<N> {
+    let mut x = *x;
+    let mut i = 0;
+    while i < LIMB_BITS as usize * N {
+        x = const_double_mod(&x, m);
+        i += 1;
+    }
+    x
+}
+
+/// Compile-time hex to bytes (a bad constant is a build error).
+pub(crate) const fn hex<const L: usize>(s: &str) -> [u8; L] {
+    let s = s.as_bytes();
+    assert!(s.len() == 2 * L);
+    let mut out = [0u8; L];
+    let mut i = 0;
+    while i < 2 * L {
+        let c = s[i];
+        let v = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("lowercase hex only"),
+        };
+        out[i / 2] = (out[i / 2] << 4) | v;
+        i += 1;
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! ECDSA signature verification on P-256 (ES256) and P-384 (ES384), tuned for 32-bit wasm:
+//! 29-bit limbs with 64-bit products and Montgomery multiplication (field.rs), Jacobian
+//! point arithmetic (point.rs), and multiple-of-a-point tables (table.rs) built once per
+//! public key when the key is parsed, and once per curve for the generator, so a
+//! verification is about `bits / 8` doublings and one addition per non-zero wNAF digit.
+//!
+//! Only public data is involved (keys, signatures, messages), so the arithmetic is
+//! variable-time. Every input is untrusted: nothing here panics on any key or signature.
+
+mod curve;
+mod field;
+mod point;
+mod scalar;
+mod table;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod wycheproof_tests;
+
+use curve::{Curve, P256, P256_LIMBS, P384, P384_LIMBS};
+use field::{is_zero, try_limbs_from_be};
+use point::{is_on_curve, Affine};
+use table::{mul2, x_matches, Table};
+
+/// Why a public key was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyError {
+    /// A coordinate is not exactly the curve's field size in bytes.
+    Length,
+    /// A coordinate is not below p, or (x, y) does not satisfy the curve equation.
+    NotOnCurve,
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyError::Length => "EC coordinates have the wrong length",
+            KeyError::NotOnCurve => "the EC point is not on the curve",
+        })
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// An ECDSA public key with its table of multiples, ready to verify many signatures.
+/// `N` is the limb count of the curve's elements; use [`P256PublicKey`] or
+/// [`P384PublicKey`].
+pub struct EcPublicKey<const N: usize> {
+    curve: &'static Curve<N>,
+    table: Table<N>,
+}
+
+/// A P-256 key: ES256 (ECDSA with SHA-256).
+pub type P256PublicKey = EcPublicKey<P256_LIMBS>;
+/// A P-384 key: ES384 (ECDSA with SHA-384).
+pub type P384PublicKey = EcPublicKey<P384_LIMBS>;
+
+impl P256PublicKey {
+    /// Key from the big-endian affine coordinates (JWK `x` and `y`), 32 bytes each.
+    pub fn p256(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        Self::from_affine(&P256, x, y)
+    }
+}
+
+impl P384PublicKey {
+    /// Key from the big-endian affine coordinates (JWK `x` and `y`), 48 bytes each.
+    pub fn p384(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        Self::from_affine(&P384, x, y)
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for EcPublicKey<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EcPublicKey({})", self.curve.name)
+    }
+}
+
+impl<const N: usize> EcPublicKey<N> {
+    fn from_affine(curve: &'static Curve<N>, x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        if x.len() != curve.bytes || y.len() != curve.bytes {
+            return Err(KeyError::Length);
+        }
+        let f = &curve.p;
+        let (Some(x), Some(y)) = (f.element(x), f.element(y)) else {
+            return Err(KeyError::NotOnCurve);
+        };
+        let q = Affine {
+            x: f.to_mont(&x),
+            y: f.to_mont(&y),
+        };
+        // An affine pair is never the identity; on a curve of prime order every other
+        // point generates the whole group, so the table entries are never infinity.
+        if !is_on_curve(f, &curve.b, &q) {
+            return Err(KeyError::NotOnCurve);
+        }
+        let table = Table::new(f, &q, curve.bits(), curve.key_width).ok_or(KeyError::NotOnCurve)?;
+        Ok(EcPublicKey { curve, table })
+    }
+
+    /// True when `signature` (r‖s, big-endian, each the curve's size: JWS form, RFC 7518
+    /// §3.4) is a valid ECDSA signature of `message` hashed with the curve's JWS hash.
+    /// Like BoringSSL, both s and n - s are accepted.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let digest = self.curve.digest(message);
+        match digest.get(..self.curve.bytes) {
+            Some(digest) => self.verify_prehashed(digest, signature),
+            None => false,
+        }
+    }
+
+    /// Verification against a digest of the curve's size (SEC 1 §4.1.4).
+    fn verify_prehashed(&self, digest: &[u8], signature: &[u8]) -> bool {
+        let c = self.curve;
+        let (n, bits) = (&c.n, c.bits());
+        if signature.len() != 2 * c.bytes || digest.len() != c.bytes {
+            return false;
+        }
+        let (r, s) = signature.split_at(c.bytes);
+        // r and s in [1, n-1].
+        let (Some(r), Some(s)) = (n.element(r), n.element(s)) else {
+            return false;
+        };
+        if is_zero(&r) || is_zero(&s) {
+            return false;
+        }
+        // e: the digest as an integer below 2^bits < 2n, reduced mod n.
+        let Some(e) = try_limbs_from_be::<N>(digest) else {
+            return false;
+        };
+        let e = n.reduce_once(&e);
+        let Some(w) = n.invert(&s) else {
+            return false;
+        };
+        // u1 = e·w, u2 = r·w: Montgomery products with w·R leave the domain.
+        let w = n.to_mont(&w);
+        let (u1, u2) = (n.mul(&e, &w), n.mul(&r, &w));
+        let Some(g) = c.g_table() else {
+            return false;
+        };
+        let d1 = scalar::wnaf(&u1, bits, g.width());
+        let d2 = scalar::wnaf(&u2, bits, self.table.width());
+        match mul2(&c.p, bits, g, &d1, &self.table, &d2) {
+            Some(point) if !point.is_infinity() => x_matches(&c.p, n, &point, &r),
+            _ => false,
+        }
+    }
+}
