@@ -319,13 +319,15 @@ impl<const N: usize> Modulus<N> {
             let mut acc = u64::from(x[0]) + k * u64::from(self.m[0]);
             let mut prev = (acc as u32 & MASK) >> s;
             acc >>= LIMB_BITS;
-            for i in 1..N {
-                acc += u64::from(x[i]) + k * u64::from(self.m[i]);
-                let limb = acc as u32 & MASK;
-                acc >>= LIMB_BITS;
-                x[i - 1] = (prev | (limb << (LIMB_BITS - s))) & MASK;
-                prev = limb >> s;
-            }
+            unroll!(i in LIMBS {
+                if i > 0 && i < N {
+                    acc += u64::from(x[i]) + k * u64::from(self.m[i]);
+                    let limb = acc as u32 & MASK;
+                    acc >>= LIMB_BITS;
+                    x[i - 1] = (prev | (limb << (LIMB_BITS - s))) & MASK;
+                    prev = limb >> s;
+                }
+            });
             x[N - 1] = prev | ((acc as u32) << (LIMB_BITS - s));
         }
     }
@@ -333,7 +335,7 @@ impl<const N: usize> Modulus<N> {
 
 /// True when x is zero.
 pub(crate) fn is_zero<const N: usize>(x: &Fe<N>) -> bool {
-    x.iter().all(|&l| l == 0)
+    x.iter().fold(0, |acc, &l| acc | l) == 0
 }
 
 fn is_one<const N: usize>(x: &Fe<N>) -> bool {
@@ -342,33 +344,39 @@ fn is_one<const N: usize>(x: &Fe<N>) -> bool {
 
 /// a < b for normalized limbs.
 pub(crate) fn less_than<const N: usize>(a: &Fe<N>, b: &Fe<N>) -> bool {
-    for i in (0..N).rev() {
-        if a[i] != b[i] {
+    unroll!(r in LIMBS {
+        let i = MAX_LIMBS - 1 - r;
+        if i < N && a[i] != b[i] {
             return a[i] < b[i];
         }
-    }
+    });
     false
 }
 
 /// a -= b on normalized limbs; true when it borrowed (a < b).
 fn sub_in_place<const N: usize>(a: &mut Fe<N>, b: &Fe<N>) -> bool {
     let mut borrow = 0u32;
-    for i in 0..N {
-        let d = a[i].wrapping_sub(b[i]).wrapping_sub(borrow);
-        a[i] = d & MASK;
-        borrow = d >> 31;
-    }
+    unroll!(i in LIMBS {
+        if i < N {
+            let d = a[i].wrapping_sub(b[i]).wrapping_sub(borrow);
+            a[i] = d & MASK;
+            borrow = d >> 31;
+        }
+    });
     borrow != 0
 }
 
 /// a += b on normalized limbs, dropping the carry out of the top limb.
+#[allow(unused_assignments)]
 fn add_in_place<const N: usize>(a: &mut Fe<N>, b: &Fe<N>) {
     let mut carry = 0u32;
-    for i in 0..N {
-        let s = a[i] + b[i] + carry;
-        a[i] = s & MASK;
-        carry = s >> LIMB_BITS;
-    }
+    unroll!(i in LIMBS {
+        if i < N {
+            let s = a[i] + b[i] + carry;
+            a[i] = s & MASK;
+            carry = s >> LIMB_BITS;
+        }
+    });
 }
 
 /// a + b when the sum is below `bound` (all normalized, sum below R).
@@ -393,11 +401,19 @@ fn trailing_zeros<const N: usize>(x: &Fe<N>) -> u32 {
 /// x >>= t.
 fn shr_in_place<const N: usize>(x: &mut Fe<N>, t: u32) {
     let limbs = (t / LIMB_BITS) as usize;
+    if limbs > 0 {
+        for i in 0..N {
+            x[i] = x.get(i + limbs).copied().unwrap_or(0);
+        }
+    }
     let bits = t % LIMB_BITS;
-    for i in 0..N {
-        let lo = x.get(i + limbs).copied().unwrap_or(0);
-        let hi = x.get(i + limbs + 1).copied().unwrap_or(0);
-        x[i] = ((lo >> bits) | (hi << (LIMB_BITS - bits))) & MASK;
+    if bits > 0 {
+        unroll!(i in LIMBS {
+            if i < N {
+                let hi = if i + 1 < N { x[i + 1] } else { 0 };
+                x[i] = ((x[i] >> bits) | (hi << (LIMB_BITS - bits))) & MASK;
+            }
+        });
     }
 }
 
