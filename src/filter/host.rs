@@ -2,7 +2,7 @@
 
 use crate::jwks_cache::{SharedStore, StoreError};
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{BufferType, MapType, Status};
+use proxy_wasm::types::{BufferType, LogLevel, MapType, Status};
 use std::time::UNIX_EPOCH;
 
 pub struct HostStore;
@@ -44,4 +44,28 @@ pub fn call_response_body(size: usize) -> Vec<u8> {
         .ok()
         .flatten()
         .unwrap_or_default()
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_get_log_level(level: *mut u32) -> u32;
+}
+
+/// Envoy's log level for wasm, so that a message it would drop (a debug line per denied
+/// request) is never formatted. `None` when the host cannot say.
+pub fn log_level() -> Option<LogLevel> {
+    let mut level = u32::MAX;
+    // SAFETY: the host writes one u32 through a pointer to a live local.
+    let status = unsafe { proxy_get_log_level(&mut level) };
+    if status != 0 {
+        return None;
+    }
+    Some(match level {
+        0 => LogLevel::Trace,
+        1 => LogLevel::Debug,
+        2 => LogLevel::Info,
+        3 => LogLevel::Warn,
+        4 => LogLevel::Error,
+        _ => LogLevel::Critical,
+    })
 }

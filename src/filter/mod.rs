@@ -8,6 +8,9 @@ mod metrics;
 mod root;
 mod worker;
 
+// Envoy only calls the callbacks the module exports, and `make wasm` keeps those listed in
+// exports.json: a callback implemented here must be added there too.
+
 use proxy_wasm::traits::RootContext;
 use proxy_wasm::types::LogLevel;
 

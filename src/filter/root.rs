@@ -21,6 +21,13 @@ pub struct Root {
     pub worker: Option<Rc<RefCell<Worker>>>,
 }
 
+/// Follows Envoy's wasm log level, also when it is changed at runtime through /logging.
+fn follow_log_level() {
+    if let Some(level) = host::log_level() {
+        proxy_wasm::set_log_level(level);
+    }
+}
+
 impl Root {
     fn run(&self, f: impl FnOnce(&mut Worker, u64)) {
         let Some(worker) = &self.worker else {
@@ -78,6 +85,7 @@ impl Context for Root {
 
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
+        follow_log_level();
         let bytes = host::plugin_configuration();
         match config::parse(&bytes) {
             Ok(cfg) => {
@@ -98,6 +106,7 @@ impl RootContext for Root {
 
     fn on_tick(&mut self) {
         let _ = hostcalls::set_tick_period(TICK);
+        follow_log_level();
         self.run(fetcher::poll);
     }
 

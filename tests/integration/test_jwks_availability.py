@@ -72,3 +72,30 @@ def test_rotated_out_key_refused_after_refresh(wasm_module, key):
         time.sleep(0.3)  # let the workers pick up the new version
         assert st.request("/old", old_token).status_code == 401
         assert_allowed(st.request("/new", sign(new, claims(st.issuer.issuer))))
+
+
+def test_request_body_does_not_resume_a_paused_request(wasm_module, key):
+    """A POST held for keys stays held when its body arrives: a forged token is refused and the
+    upstream never sees it, a good one reaches the upstream with its body."""
+    forger = make_key("ES256", kid="avail-1")
+    with Stack() as st:
+        st.issuer.set_jwks(jwks(key))
+        st.start({"providers": {"main": remote_provider(st.issuer, "issuer", timeout_ms=5000)}}, down=("issuer",))
+        results = {}
+
+        def call(name, signer):
+            results[name] = st.request(f"/body/{name}", sign(signer, claims(st.issuer.issuer)), method="POST",
+                                       data=b"x" * 70000)
+
+        callers = [threading.Thread(target=call, args=a) for a in (("forged", forger), ("good", key))]
+        for c in callers:
+            c.start()
+        time.sleep(1.0)
+        assert st.echo.requests("/body/") == 0, "a request waiting for keys reached the upstream"
+        st.issuer.up()
+        for c in callers:
+            c.join(timeout=15)
+        assert results["forged"].status_code == 401
+        assert st.echo.requests("/body/forged") == 0
+        assert_allowed(results["good"])
+        assert results["good"].json()["method"] == "POST"

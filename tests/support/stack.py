@@ -68,8 +68,9 @@ class Stack:
         return f"http://127.0.0.1:{port}{path}"
 
     def request(self, path: str = "/", token: str | None = None, headers: dict | None = None,
-                method: str = "GET", native: bool = False, timeout: float = 15) -> requests.Response:
+                method: str = "GET", native: bool = False, timeout: float = 15,
+                data: bytes | None = None) -> requests.Response:
         h = dict(headers or {})
         if token is not None:
             h["authorization"] = f"Bearer {token}"
-        return requests.request(method, self.url(path, native), headers=h, timeout=timeout)
+        return requests.request(method, self.url(path, native), headers=h, timeout=timeout, data=data)
