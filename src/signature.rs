@@ -4,14 +4,14 @@
 //! nothing here reads them, so a claim or header parameter we do not use cannot make a
 //! valid signature fail.
 
+use crate::fast_ec::{P256PublicKey, P384PublicKey};
 use crate::fast_rsa::{RsaPublicKey, Scheme};
 use crate::jwt::{Alg, Jwt};
-use p256::ecdsa::signature::DigestVerifier as _;
 
 pub enum PublicKey {
     Rsa(Box<RsaPublicKey>),
-    P256(Box<p256::ecdsa::VerifyingKey>),
-    P384(Box<p384::ecdsa::VerifyingKey>),
+    P256(Box<P256PublicKey>),
+    P384(Box<P384PublicKey>),
     Ed25519(ed25519_compact::PublicKey),
     Oct(Vec<u8>),
 }
@@ -39,19 +39,13 @@ impl PublicKey {
         if x.len() != size || y.len() != size {
             return Err(format!("{crv} coordinates must be {size} bytes"));
         }
-        let mut point = Vec::with_capacity(1 + 2 * size);
-        point.push(4u8);
-        point.extend_from_slice(x);
-        point.extend_from_slice(y);
-        let bad = || format!("the {crv} point is not on the curve");
+        // Coordinates not below p, or a point off the curve. The key's table of
+        // multiples is built here, once per JWKS version.
+        let bad = |_| format!("the {crv} point is not on the curve");
         Ok(if size == 32 {
-            PublicKey::P256(Box::new(
-                p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| bad())?,
-            ))
+            PublicKey::P256(Box::new(P256PublicKey::p256(x, y).map_err(bad)?))
         } else {
-            PublicKey::P384(Box::new(
-                p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| bad())?,
-            ))
+            PublicKey::P384(Box::new(P384PublicKey::p384(x, y).map_err(bad)?))
         })
     }
 
@@ -107,33 +101,10 @@ pub fn verify_raw(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
         (PublicKey::Rsa(k), PS256) => k.verify(Scheme::PssSha256, msg, sig),
         (PublicKey::Rsa(k), PS384) => k.verify(Scheme::PssSha384, msg, sig),
         (PublicKey::Rsa(k), PS512) => k.verify(Scheme::PssSha512, msg, sig),
-        (PublicKey::P256(k), ES256) => {
-            // JWS carries r||s, never DER (RFC 7518 §3.4).
-            let Ok(sig) = p256::ecdsa::Signature::from_slice(sig) else {
-                return false;
-            };
-            k.verify_digest(
-                |d: &mut hmac_sha256::Hash| {
-                    d.update(msg);
-                    Ok(())
-                },
-                &sig,
-            )
-            .is_ok()
-        }
-        (PublicKey::P384(k), ES384) => {
-            let Ok(sig) = p384::ecdsa::Signature::from_slice(sig) else {
-                return false;
-            };
-            k.verify_digest(
-                |d: &mut hmac_sha512::sha384::Hash| {
-                    d.update(msg);
-                    Ok(())
-                },
-                &sig,
-            )
-            .is_ok()
-        }
+        // JWS carries r||s, never DER (RFC 7518 §3.4); SHA-256 with P-256, SHA-384 with
+        // P-384. High-S signatures verify, as with BoringSSL.
+        (PublicKey::P256(k), ES256) => k.verify(msg, sig),
+        (PublicKey::P384(k), ES384) => k.verify(msg, sig),
         (PublicKey::Ed25519(k), EdDSA) => {
             ed25519_compact::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
         }
