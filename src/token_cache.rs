@@ -8,32 +8,48 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 /// What later requests need from a verified token: headers to write upstream.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VerifiedToken {
     pub payload_b64: String,
     pub claims: Map<String, Value>,
 }
 
-struct Entry {
+/// Marks the end of the recency list.
+const NIL: usize = usize::MAX;
+
+struct Slot {
+    provider: ProviderId,
+    token: Rc<str>,
     key_version: u64,
     valid_until: u64,
     value: Rc<VerifiedToken>,
-    last_used: u64,
+    /// Neighbours in the recency list, most recently used first.
+    newer: usize,
+    older: usize,
 }
 
+/// A least-recently-used cache: a hash index per provider into slots linked by recency, so
+/// a lookup, an insertion and an eviction each cost O(1). Under a stream of distinct
+/// tokens every request evicts one entry; a scan of the whole cache there would cost more
+/// than the hash lookups it saves.
 pub struct TokenCache {
     capacity: usize,
-    len: usize,
-    clock: u64,
-    by_provider: Vec<HashMap<String, Entry>>,
+    slots: Vec<Slot>,
+    /// Slots of removed entries, reused before the vector grows.
+    free: Vec<usize>,
+    newest: usize,
+    oldest: usize,
+    by_provider: Vec<HashMap<Rc<str>, usize>>,
 }
 
 impl TokenCache {
     pub fn new(capacity: usize, providers: usize) -> TokenCache {
         TokenCache {
             capacity,
-            len: 0,
-            clock: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            newest: NIL,
+            oldest: NIL,
             by_provider: (0..providers).map(|_| HashMap::new()).collect(),
         }
     }
@@ -45,21 +61,15 @@ impl TokenCache {
         key_version: u64,
         now: u64,
     ) -> Option<Rc<VerifiedToken>> {
-        self.clock += 1;
-        let clock = self.clock;
-        let map = self.by_provider.get_mut(provider)?;
-        let fresh = match map.get_mut(token) {
-            None => return None,
-            Some(e) if e.key_version == key_version && now <= e.valid_until => {
-                e.last_used = clock;
-                return Some(e.value.clone());
-            }
-            Some(_) => false,
-        };
-        if !fresh {
-            map.remove(token);
-            self.len -= 1;
+        let index = *self.by_provider.get(provider)?.get(token)?;
+        let slot = self.slots.get(index)?;
+        if slot.key_version == key_version && now <= slot.valid_until {
+            let value = slot.value.clone();
+            self.unlink(index);
+            self.push_newest(index);
+            return Some(value);
         }
+        self.remove(index);
         None
     }
 
@@ -74,51 +84,100 @@ impl TokenCache {
         if self.capacity == 0 || provider >= self.by_provider.len() {
             return;
         }
-        self.clock += 1;
-        let entry = Entry {
+        let existing = self
+            .by_provider
+            .get(provider)
+            .and_then(|m| m.get(token))
+            .copied();
+        if let Some(index) = existing {
+            self.remove(index);
+        }
+        if self.len() >= self.capacity {
+            self.remove(self.oldest);
+        }
+        let token: Rc<str> = Rc::from(token);
+        let slot = Slot {
+            provider,
+            token: token.clone(),
             key_version,
             valid_until,
             value,
-            last_used: self.clock,
+            newer: NIL,
+            older: NIL,
         };
-        let replaced = self
-            .by_provider
-            .get_mut(provider)
-            .and_then(|m| m.insert(token.to_string(), entry))
-            .is_some();
-        if !replaced {
-            self.len += 1;
-            if self.len > self.capacity {
-                self.evict_least_recently_used();
+        let index = match self.free.pop() {
+            Some(index) => match self.slots.get_mut(index) {
+                Some(place) => {
+                    *place = slot;
+                    index
+                }
+                None => return,
+            },
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
             }
+        };
+        if let Some(map) = self.by_provider.get_mut(provider) {
+            map.insert(token, index);
         }
+        self.push_newest(index);
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.slots.len() - self.free.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
-    /// A linear scan, only on insertion into a full cache: that path has just paid for a
-    /// signature check, which costs far more than scanning a few thousand entries.
-    fn evict_least_recently_used(&mut self) {
-        let oldest = self
-            .by_provider
-            .iter()
-            .enumerate()
-            .flat_map(|(p, m)| m.iter().map(move |(t, e)| (e.last_used, p, t)))
-            .min_by_key(|(used, _, _)| *used)
-            .map(|(_, p, t)| (p, t.clone()));
-        if let Some((p, token)) = oldest {
-            if let Some(m) = self.by_provider.get_mut(p) {
-                if m.remove(&token).is_some() {
-                    self.len -= 1;
-                }
-            }
+    fn remove(&mut self, index: usize) {
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        let (provider, token) = (slot.provider, slot.token.clone());
+        if let Some(map) = self.by_provider.get_mut(provider) {
+            map.remove(&token);
         }
+        self.unlink(index);
+        if let Some(slot) = self.slots.get_mut(index) {
+            // Drops the claims now rather than when the slot is reused.
+            slot.value = Rc::new(VerifiedToken::default());
+            slot.token = Rc::from("");
+        }
+        self.free.push(index);
+    }
+
+    fn unlink(&mut self, index: usize) {
+        let Some((newer, older)) = self.slots.get(index).map(|s| (s.newer, s.older)) else {
+            return;
+        };
+        match self.slots.get_mut(newer) {
+            Some(s) => s.older = older,
+            None => self.newest = older,
+        }
+        match self.slots.get_mut(older) {
+            Some(s) => s.newer = newer,
+            None => self.oldest = newer,
+        }
+        if let Some(s) = self.slots.get_mut(index) {
+            s.newer = NIL;
+            s.older = NIL;
+        }
+    }
+
+    fn push_newest(&mut self, index: usize) {
+        let previous = self.newest;
+        if let Some(s) = self.slots.get_mut(index) {
+            s.newer = NIL;
+            s.older = previous;
+        }
+        match self.slots.get_mut(previous) {
+            Some(s) => s.newer = index,
+            None => self.oldest = index,
+        }
+        self.newest = index;
     }
 }
 
@@ -156,6 +215,59 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert!(c.get(0, "b", 1, 0).is_none());
         assert!(c.get(0, "a", 1, 0).is_some() && c.get(0, "c", 1, 0).is_some());
+    }
+
+    /// Random gets and inserts over a few providers and tokens, checked against a plain
+    /// list kept in recency order.
+    #[test]
+    fn matches_a_naive_lru_model() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for capacity in [1usize, 2, 3, 7] {
+            let mut cache = TokenCache::new(capacity, 3);
+            // (provider, token, version, valid_until), most recently used last.
+            let mut model: Vec<(usize, String, u64, u64)> = Vec::new();
+            for step in 0..5000 {
+                let provider = next(3) as usize;
+                let token = format!("t{}", next(9));
+                let version = 1 + next(2);
+                let now = next(20);
+                if next(2) == 0 {
+                    let got = cache.get(provider, &token, version, now);
+                    let pos = model.iter().position(|e| e.0 == provider && e.1 == token);
+                    let want = match pos {
+                        Some(i) if model[i].2 == version && now <= model[i].3 => {
+                            let e = model.remove(i);
+                            model.push(e);
+                            true
+                        }
+                        Some(i) => {
+                            model.remove(i);
+                            false
+                        }
+                        None => false,
+                    };
+                    assert_eq!(got.is_some(), want, "step {step}");
+                    if let Some(v) = got {
+                        assert_eq!(v.payload_b64, token);
+                    }
+                } else {
+                    let until = 5 + next(20);
+                    cache.insert(provider, &token, version, until, v(&token));
+                    model.retain(|e| !(e.0 == provider && e.1 == token));
+                    if model.len() >= capacity {
+                        model.remove(0);
+                    }
+                    model.push((provider, token, version, until));
+                }
+                assert_eq!(cache.len(), model.len(), "step {step}");
+            }
+        }
     }
 
     #[test]
