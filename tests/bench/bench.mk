@@ -4,8 +4,15 @@ BENCH_ARGS ?=
 
 .PHONY: bench-noop bench-micro
 
+# The no-op filter gets the same export trimming and wasm-opt pass as the filter, so that
+# "vs no-op wasm" compares like with like.
+NOOP_WASM := build/noop_filter.wasm
+
 bench-noop: setup
 	cargo build --release --target $(WASM_TARGET) -p noop-filter
+	@mkdir -p build
+	wasm-metadce $(WASM_FEATURES) -f tests/bench/noop-filter/exports.json target/$(WASM_TARGET)/release/noop_filter.wasm -o build/noop_filter.dce.wasm > /dev/null
+	wasm-opt -O3 --strip-debug --strip-producers $(WASM_FEATURES) build/noop_filter.dce.wasm -o $(NOOP_WASM)
 
 bench: wasm bench-noop
 	$(PY) tests/bench/run_bench.py $(BENCH_ARGS)

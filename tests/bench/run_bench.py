@@ -30,7 +30,7 @@ from support.tokens import claims, sign  # noqa: E402
 
 ALGS = ("RS256", "ES256", "EdDSA")
 ISSUER = "https://bench.example"
-NOOP = REPO / "target" / "wasm32-wasip1" / "release" / "noop_filter.wasm"
+NOOP = REPO / "build" / "noop_filter.wasm"
 JWT_LISTENERS = ("native", "native_cache", "wasm")
 # Goals of the performance issue: (alg or None for all, mode, listener compared, minimum ratio).
 GOALS = [(None, "hit", "native_cache", 0.9), ("RS256", "miss", "native", 0.5), ("ES256", "miss", "native", 0.4)]
