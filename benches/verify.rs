@@ -1,10 +1,12 @@
 //! Native cost of one signature verification per algorithm: fast_rsa against
-//! jwt-simple for RSA, and jwt-simple for the EC and EdDSA families.
+//! jwt-simple for RSA, fast_ec against jwt-simple (RustCrypto p256/p384) for ES256 and
+//! ES384, and jwt-simple for EdDSA.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 #[path = "../tests/bench/wasm-verify/src/jws.rs"]
 mod jws;
 use jws::{claims, split};
+use jwt_authn_wasm::fast_ec::{P256PublicKey, P384PublicKey};
 use jwt_authn_wasm::fast_rsa::{RsaPublicKey, Scheme};
 use jwt_simple::prelude::*;
 use std::hint::black_box;
@@ -58,6 +60,26 @@ fn ec_and_eddsa(c: &mut Criterion) {
     let t384 = es384.sign(claims()).expect("sign");
     let ted = ed.sign(claims()).expect("sign");
     let (p256, p384, ped) = (es256.public_key(), es384.public_key(), ed.public_key());
+    let point256 = p256.public_key().to_bytes_uncompressed();
+    let point384 = p384.public_key().to_bytes_uncompressed();
+    let fast256 = P256PublicKey::p256(&point256[1..33], &point256[33..]).expect("key");
+    let fast384 = P384PublicKey::p384(&point384[1..49], &point384[49..]).expect("key");
+    let (input256, sig256) = split(&t256);
+    let (input384, sig384) = split(&t384);
+    assert!(fast256.verify(input256.as_bytes(), &sig256));
+    assert!(fast384.verify(input384.as_bytes(), &sig384));
+    c.bench_function("ES256 fast_ec verify", |b| {
+        b.iter(|| fast256.verify(black_box(input256.as_bytes()), &sig256))
+    });
+    c.bench_function("ES384 fast_ec verify", |b| {
+        b.iter(|| fast384.verify(black_box(input384.as_bytes()), &sig384))
+    });
+    c.bench_function("P-256 fast_ec key parse", |b| {
+        b.iter(|| P256PublicKey::p256(black_box(&point256[1..33]), &point256[33..]).is_ok())
+    });
+    c.bench_function("P-384 fast_ec key parse", |b| {
+        b.iter(|| P384PublicKey::p384(black_box(&point384[1..49]), &point384[49..]).is_ok())
+    });
     c.bench_function("ES256 jwt-simple verify_token", |b| {
         b.iter(|| {
             p256.verify_token::<NoCustomClaims>(black_box(&t256), None)
