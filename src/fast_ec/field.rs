@@ -4,8 +4,12 @@
 //! little-endian 29-bit limbs held in u32: a limb product is under 2^58 and a whole
 //! Montgomery column (at most 2N products plus the carry) sums into one u64 without carry
 //! handling in the inner loops (product scanning). One type serves the base field (mod p)
-//! and the scalars (mod n) of both curves. Every value handed out is fully reduced, so
-//! equality is limb equality. All values are public: the code is variable-time.
+//! and the scalars (mod n) of both curves.
+//!
+//! Reduction is lazy: the arithmetic takes and returns values below 2m (4m < R keeps the
+//! Montgomery product below 2m without a final subtraction), so a residue has up to two
+//! representations. [`Modulus::canonical`], [`Modulus::eq`] and [`Modulus::is_zero`] give
+//! exact answers. All values are public: the code is variable-time.
 
 /// Expands `$body` once per listed constant, bound to `$v`: with the constants known,
 /// the limb-count guards and indices fold away and the loops are straight-line code even
@@ -32,7 +36,8 @@ const MAX_LIMBS: usize = 14;
 pub(crate) const LIMB_BITS: u32 = 29;
 const MASK: u32 = (1 << LIMB_BITS) - 1;
 
-/// A residue: N little-endian 29-bit limbs, below the modulus.
+/// A residue: N little-endian 29-bit limbs, below twice the modulus (below the modulus
+/// where a function says "canonical").
 pub(crate) type Fe<const N: usize> = [u32; N];
 
 /// An odd prime modulus with its Montgomery constants (R = 2^(29·N)), all computed at
@@ -40,6 +45,8 @@ pub(crate) type Fe<const N: usize> = [u32; N];
 #[derive(Debug)]
 pub(crate) struct Modulus<const N: usize> {
     m: Fe<N>,
+    /// 2m: lazily reduced values stay below it.
+    m2: Fe<N>,
     /// -m^-1 mod 2^29.
     m0inv: u32,
     /// R mod m: one in the Montgomery domain.
@@ -78,6 +85,7 @@ impl<const N: usize> Modulus<N> {
         }
         Modulus {
             m,
+            m2: const_add(&m, &m),
             m0inv,
             one,
             r2: x,
@@ -94,40 +102,26 @@ impl<const N: usize> Modulus<N> {
         self.one
     }
 
-    /// The big-endian integer in `be` when it is below the modulus; leading zero bytes
-    /// are allowed.
+    /// The big-endian integer in `be` when it is below the modulus (so canonical); leading
+    /// zero bytes are allowed.
     pub(crate) fn element(&self, be: &[u8]) -> Option<Fe<N>> {
         let x = try_limbs_from_be(be)?;
         less_than(&x, &self.m).then_some(x)
     }
 
-    /// x mod m for x below 2m.
-    #[allow(unused_assignments)]
-    pub(crate) fn reduce_once(&self, x: &Fe<N>) -> Fe<N> {
-        let m = &self.m;
-        // Compare from the top limb: it nearly always decides.
-        let below = 'cmp: {
-            unroll!(r in LIMBS {
-                let i = MAX_LIMBS - 1 - r;
-                if i < N && x[i] != m[i] {
-                    break 'cmp x[i] < m[i];
-                }
-            });
-            false
-        };
-        if below {
-            return *x;
-        }
-        let mut out = [0u32; N];
-        let mut borrow = 0u32;
-        unroll!(i in LIMBS {
-            if i < N {
-                let d = x[i].wrapping_sub(m[i]).wrapping_sub(borrow);
-                out[i] = d & MASK;
-                borrow = d >> 31;
-            }
-        });
-        out
+    /// The canonical form (below m) of x below 2m.
+    pub(crate) fn canonical(&self, x: &Fe<N>) -> Fe<N> {
+        subtract_if_not_below(x, &self.m)
+    }
+
+    /// a ≡ b (mod m).
+    pub(crate) fn eq(&self, a: &Fe<N>, b: &Fe<N>) -> bool {
+        self.canonical(a) == self.canonical(b)
+    }
+
+    /// x ≡ 0 (mod m): x is 0 or m.
+    pub(crate) fn is_zero(&self, x: &Fe<N>) -> bool {
+        is_zero(x) || *x == self.m
     }
 
     /// x·R mod m.
@@ -135,15 +129,16 @@ impl<const N: usize> Modulus<N> {
         self.mul(x, &self.r2)
     }
 
-    /// x·R^-1 mod m: out of the Montgomery domain.
+    /// x·R^-1 mod m, canonical: out of the Montgomery domain.
     #[cfg(test)]
     pub(crate) fn out_of_mont(&self, x: &Fe<N>) -> Fe<N> {
         let mut one = [0u32; N];
         one[0] = 1;
-        self.mul(x, &one)
+        self.canonical(&self.mul(x, &one))
     }
 
-    /// a·b·R^-1 mod m (Montgomery product), product-scanning, fully unrolled.
+    /// a·b·R^-1 mod m (Montgomery product), product-scanning, fully unrolled. With a, b
+    /// below 2m the result (ab + qm)/R is below 4m²/R + m <= 2m.
     pub(crate) fn mul(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
         let m = &self.m;
         let mut q = [0u32; N];
@@ -166,7 +161,7 @@ impl<const N: usize> Modulus<N> {
             }
         });
         out[N - 1] = acc as u32;
-        self.reduce_once(&out)
+        out
     }
 
     /// a·a·R^-1 mod m: each cross product once, doubled; fully unrolled.
@@ -195,7 +190,7 @@ impl<const N: usize> Modulus<N> {
             }
         });
         out[N - 1] = acc as u32;
-        self.reduce_once(&out)
+        out
     }
 
     /// Closes column i: below N, picks q_i so the column's low 29 bits vanish; above,
@@ -203,7 +198,14 @@ impl<const N: usize> Modulus<N> {
     #[inline(always)]
     fn end_column(&self, i: usize, acc: &mut u64, q: &mut Fe<N>, out: &mut Fe<N>) {
         if i < N {
-            let qi = (*acc as u32).wrapping_mul(self.m0inv) & MASK;
+            // Both primes p are -1 mod 2^29 (m0inv = 1): one product less on the
+            // carry chain, the critical path of the whole product.
+            let low = *acc as u32;
+            let qi = if self.m0inv == 1 {
+                low
+            } else {
+                low.wrapping_mul(self.m0inv)
+            } & MASK;
             q[i] = qi;
             *acc = (*acc + u64::from(qi) * u64::from(self.m[0])) >> LIMB_BITS;
         } else {
@@ -225,11 +227,11 @@ impl<const N: usize> Modulus<N> {
                 carry = s >> LIMB_BITS;
             }
         });
-        // The sum is below 2m < R: no carry leaves the top limb.
-        self.reduce_once(&out)
+        // The sum is below 4m <= R: no carry leaves the top limb.
+        subtract_if_not_below(&out, &self.m2)
     }
 
-    /// a - b mod m.
+    /// a - b mod m (adding 2m when it borrows).
     #[allow(unused_assignments)]
     pub(crate) fn sub(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
         let mut out = [0u32; N];
@@ -245,7 +247,7 @@ impl<const N: usize> Modulus<N> {
             let mut carry = 0u32;
             unroll!(i in LIMBS {
                 if i < N {
-                    let s = out[i] + self.m[i] + carry;
+                    let s = out[i] + self.m2[i] + carry;
                     out[i] = s & MASK;
                     carry = s >> LIMB_BITS;
                 }
@@ -259,9 +261,10 @@ impl<const N: usize> Modulus<N> {
         self.sub(&[0u32; N], a)
     }
 
-    /// a^-1 mod m for a in 1..m (outside the Montgomery domain), by the binary extended
+    /// a^-1 mod m (outside the Montgomery domain), canonical, by the binary extended
     /// Euclidean algorithm; `None` for zero. Variable-time.
     pub(crate) fn invert(&self, a: &Fe<N>) -> Option<Fe<N>> {
+        let a = &self.canonical(a);
         if is_zero(a) {
             return None;
         }
@@ -277,7 +280,7 @@ impl<const N: usize> Modulus<N> {
             shr_in_place(&mut u, t);
             self.div_pow2(&mut x1, t);
             if is_one(&u) {
-                return Some(x1);
+                return Some(self.canonical(&x1));
             }
             if less_than(&v, &u) {
                 sub_in_place(&mut u, &v);
@@ -293,7 +296,7 @@ impl<const N: usize> Modulus<N> {
                 shr_in_place(&mut v, t);
                 self.div_pow2(&mut x2, t);
                 if is_one(&v) {
-                    return Some(x2);
+                    return Some(self.canonical(&x2));
                 }
             }
         }
@@ -307,15 +310,15 @@ impl<const N: usize> Modulus<N> {
         Some(self.to_mont(&self.to_mont(&inv)))
     }
 
-    /// x·2^-t mod m for x < m: repeatedly adds the multiple of m that clears the low bits
-    /// (at most 29 at a time) and shifts them out.
+    /// x·2^-t mod m for x < 2m: repeatedly adds the multiple of m that clears the low bits
+    /// (s <= 29 at a time) and shifts them out; (x + k·m)/2^s < (2m + 2^s·m)/2^s <= 2m.
     fn div_pow2(&self, x: &mut Fe<N>, mut t: u32) {
         while t > 0 {
             let s = t.min(LIMB_BITS);
             t -= s;
             let low = (1u32 << s) - 1;
             let k = u64::from(x[0].wrapping_mul(self.m0inv) & low);
-            // (x + k·m) / 2^s < m: limbs of the sum, shifted as they are produced.
+            // Limbs of x + k·m, shifted as they are produced.
             let mut acc = u64::from(x[0]) + k * u64::from(self.m[0]);
             let mut prev = (acc as u32 & MASK) >> s;
             acc >>= LIMB_BITS;
@@ -333,7 +336,35 @@ impl<const N: usize> Modulus<N> {
     }
 }
 
-/// True when x is zero.
+/// x - m when x >= m, else x (for x < 2m).
+#[allow(unused_assignments)]
+fn subtract_if_not_below<const N: usize>(x: &Fe<N>, m: &Fe<N>) -> Fe<N> {
+    // Compare from the top limb: it nearly always decides.
+    let below = 'cmp: {
+        unroll!(r in LIMBS {
+            let i = MAX_LIMBS - 1 - r;
+            if i < N && x[i] != m[i] {
+                break 'cmp x[i] < m[i];
+            }
+        });
+        false
+    };
+    if below {
+        return *x;
+    }
+    let mut out = [0u32; N];
+    let mut borrow = 0u32;
+    unroll!(i in LIMBS {
+        if i < N {
+            let d = x[i].wrapping_sub(m[i]).wrapping_sub(borrow);
+            out[i] = d & MASK;
+            borrow = d >> 31;
+        }
+    });
+    out
+}
+
+/// True when x is zero (the representation, not the residue: see [`Modulus::is_zero`]).
 pub(crate) fn is_zero<const N: usize>(x: &Fe<N>) -> bool {
     x.iter().fold(0, |acc, &l| acc | l) == 0
 }
@@ -481,6 +512,21 @@ pub(crate) const fn limbs_from_be<const N: usize>(be: &[u8]) -> Fe<N> {
         bit += 1;
     }
     limbs
+}
+
+/// Compile-time a + b (the sum must fit).
+const fn const_add<const N: usize>(a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+    let mut out = [0u32; N];
+    let mut carry = 0;
+    let mut i = 0;
+    while i < N {
+        let s = a[i] + b[i] + carry;
+        out[i] = s & MASK;
+        carry = s >> LIMB_BITS;
+        i += 1;
+    }
+    assert!(carry == 0);
+    out
 }
 
 /// Compile-time 2x mod m for x < m.

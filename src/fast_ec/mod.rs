@@ -128,20 +128,21 @@ impl<const N: usize> EcPublicKey<N> {
         let Some(e) = try_limbs_from_be::<N>(digest) else {
             return false;
         };
-        let e = n.reduce_once(&e);
+        let e = n.canonical(&e);
         let Some(w) = n.invert(&s) else {
             return false;
         };
-        // u1 = e·w, u2 = r·w: Montgomery products with w·R leave the domain.
+        // u1 = e·w, u2 = r·w: Montgomery products with w·R leave the domain. The
+        // recoding reads their bits, so they are made canonical.
         let w = n.to_mont(&w);
-        let (u1, u2) = (n.mul(&e, &w), n.mul(&r, &w));
+        let (u1, u2) = (n.canonical(&n.mul(&e, &w)), n.canonical(&n.mul(&r, &w)));
         let Some(g) = c.g_table() else {
             return false;
         };
         let d1 = scalar::wnaf(&u1, bits, g.width());
         let d2 = scalar::wnaf(&u2, bits, self.table.width());
         match mul2(&c.p, bits, g, &d1, &self.table, &d2) {
-            Some(point) if !point.is_infinity() => x_matches(&c.p, n, &point, &r),
+            Some(point) if !point.is_infinity(&c.p) => x_matches(&c.p, n, &point, &r),
             _ => false,
         }
     }

@@ -1,10 +1,10 @@
 //! Points of a short Weierstrass curve y² = x³ - 3x + b (both NIST curves have a = -3),
-//! coordinates in the Montgomery domain of the base field. Affine points are the table
+//! coordinates in the Montgomery domain of the base field, lazily reduced. Affine points are the table
 //! entries; sums are accumulated in Jacobian coordinates (X/Z², Y/Z³), Z = 0 being the
 //! point at infinity. The additions handle doubling and opposite points explicitly, so
 //! any pair of inputs gives the right answer.
 
-use super::field::{is_zero, Fe, Modulus};
+use super::field::{Fe, Modulus};
 
 /// An affine point other than infinity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +38,8 @@ impl<const N: usize> Jacobian<N> {
         }
     }
 
-    pub(crate) fn is_infinity(&self) -> bool {
-        is_zero(&self.z)
+    pub(crate) fn is_infinity(&self, f: &Modulus<N>) -> bool {
+        f.is_zero(&self.z)
     }
 }
 
@@ -49,7 +49,7 @@ pub(crate) fn is_on_curve<const N: usize>(f: &Modulus<N>, b: &Fe<N>, a: &Affine<
     let x3 = f.mul(&x2, &a.x);
     let three_x = f.add(&f.add(&a.x, &a.x), &a.x);
     let rhs = f.add(&f.sub(&x3, &three_x), b);
-    f.sqr(&a.y) == rhs
+    f.eq(&f.sqr(&a.y), &rhs)
 }
 
 /// 2P (dbl-2001-b: 3M + 5S); infinity stays infinity (Z3 = 2·Y·Z).
@@ -85,7 +85,7 @@ pub(crate) fn add_affine<const N: usize>(
     negate: bool,
 ) -> Jacobian<N> {
     let qy = if negate { f.neg(&q.y) } else { q.y };
-    if p.is_infinity() {
+    if p.is_infinity(f) {
         return Jacobian {
             x: q.x,
             y: qy,
@@ -97,9 +97,9 @@ pub(crate) fn add_affine<const N: usize>(
     let s2 = f.mul(&qy, &f.mul(&p.z, &z1z1));
     let h = f.sub(&u2, &p.x);
     let r = f.sub(&s2, &p.y);
-    if is_zero(&h) {
+    if f.is_zero(&h) {
         // Same x: P == Q doubles, P == -Q cancels.
-        return if is_zero(&r) {
+        return if f.is_zero(&r) {
             double(f, p)
         } else {
             Jacobian::infinity()
@@ -120,10 +120,10 @@ pub(crate) fn add_affine<const N: usize>(
 
 /// P + Q (add-1998-cmo-2: 12M + 4S), for building tables.
 pub(crate) fn add<const N: usize>(f: &Modulus<N>, p: &Jacobian<N>, q: &Jacobian<N>) -> Jacobian<N> {
-    if p.is_infinity() {
+    if p.is_infinity(f) {
         return *q;
     }
-    if q.is_infinity() {
+    if q.is_infinity(f) {
         return *p;
     }
     let z1z1 = f.sqr(&p.z);
@@ -134,8 +134,8 @@ pub(crate) fn add<const N: usize>(f: &Modulus<N>, p: &Jacobian<N>, q: &Jacobian<
     let s2 = f.mul(&q.y, &f.mul(&p.z, &z1z1));
     let h = f.sub(&u2, &u1);
     let r = f.sub(&s2, &s1);
-    if is_zero(&h) {
-        return if is_zero(&r) {
+    if f.is_zero(&h) {
+        return if f.is_zero(&r) {
             double(f, p)
         } else {
             Jacobian::infinity()

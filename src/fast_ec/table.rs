@@ -79,7 +79,7 @@ pub(crate) fn mul2<const N: usize>(
     let len = chunk_len(bits);
     let mut acc = Jacobian::infinity();
     for i in (0..len).rev() {
-        if !acc.is_infinity() {
+        if !acc.is_infinity(f) {
             acc = double(f, &acc);
         }
         for (table, digits) in [(g, u1), (q, u2)] {
@@ -105,11 +105,11 @@ pub(crate) fn x_matches<const N: usize>(
 ) -> bool {
     let z2 = f.sqr(&p.z);
     // r < n < p: r is a base field element as it stands.
-    if f.mul(&f.to_mont(r), &z2) == p.x {
+    if f.eq(&f.mul(&f.to_mont(r), &z2), &p.x) {
         return true;
     }
     match super::field::add_below(r, n.modulus(), f.modulus()) {
-        Some(r_plus_n) => f.mul(&f.to_mont(&r_plus_n), &z2) == p.x,
+        Some(r_plus_n) => f.eq(&f.mul(&f.to_mont(&r_plus_n), &z2), &p.x),
         None => false,
     }
 }

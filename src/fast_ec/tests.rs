@@ -75,8 +75,13 @@ fn check_modulus<const N: usize>(m: &Modulus<N>, bytes: usize, rng: &mut Rng) {
     assert_eq!(m.out_of_mont(&m.one()), one);
     assert_eq!(m.invert(&one), Some(one));
     assert_eq!(m.invert(&[0; N]), None);
-    let minus_one = m.neg(&one);
+    assert_eq!(m.invert(m.modulus()), None);
+    let minus_one = m.canonical(&m.neg(&one));
     assert_eq!(m.invert(&minus_one), Some(minus_one));
+    // Lazily reduced values: below 2m, either representative.
+    let m2 = field::add_below(m.modulus(), m.modulus(), &[u32::MAX; N]).unwrap();
+    let below_2m = |x: &Fe<N>| field::less_than(x, &m2);
+    let plus_m = |x: &Fe<N>| field::add_below(x, m.modulus(), &m2).unwrap();
     for _ in 0..200 {
         let (a, b, c) = (
             rng.residue(m, bytes),
@@ -85,19 +90,44 @@ fn check_modulus<const N: usize>(m: &Modulus<N>, bytes: usize, rng: &mut Rng) {
         );
         let (am, bm, cm) = (m.to_mont(&a), m.to_mont(&b), m.to_mont(&c));
         assert_eq!(m.out_of_mont(&am), a);
-        assert_eq!(m.sqr(&am), m.mul(&am, &am));
+        assert!(m.eq(&m.sqr(&am), &m.mul(&am, &am)));
         // (a + b)·c == a·c + b·c and (a - b) + b == a.
-        assert_eq!(
-            m.mul(&m.add(&am, &bm), &cm),
-            m.add(&m.mul(&am, &cm), &m.mul(&bm, &cm))
-        );
-        assert_eq!(m.add(&m.sub(&a, &b), &b), a);
-        assert_eq!(m.add(&a, &m.neg(&a)), [0; N]);
+        assert!(m.eq(
+            &m.mul(&m.add(&am, &bm), &cm),
+            &m.add(&m.mul(&am, &cm), &m.mul(&bm, &cm))
+        ));
+        assert!(m.eq(&m.add(&m.sub(&a, &b), &b), &a));
+        assert!(m.is_zero(&m.add(&a, &m.neg(&a))));
         // (a·b)·c == a·(b·c)
-        assert_eq!(m.mul(&m.mul(&am, &bm), &cm), m.mul(&am, &m.mul(&bm, &cm)));
+        assert!(m.eq(&m.mul(&m.mul(&am, &bm), &cm), &m.mul(&am, &m.mul(&bm, &cm))));
+        // The other representative, x + m, gives the same residues, and every result
+        // stays below 2m.
+        let (am, bm) = (m.canonical(&am), m.canonical(&bm));
+        for (x, y) in [
+            (am, bm),
+            (plus_m(&am), bm),
+            (am, plus_m(&bm)),
+            (plus_m(&am), plus_m(&bm)),
+        ] {
+            for r in [
+                m.mul(&x, &y),
+                m.sqr(&x),
+                m.add(&x, &y),
+                m.sub(&x, &y),
+                m.neg(&x),
+            ] {
+                assert!(below_2m(&r));
+            }
+            assert!(m.eq(&m.mul(&x, &y), &m.mul(&am, &bm)));
+            assert!(m.eq(&m.sqr(&x), &m.sqr(&am)));
+            assert!(m.eq(&m.add(&x, &y), &m.add(&am, &bm)));
+            assert!(m.eq(&m.sub(&x, &y), &m.sub(&am, &bm)));
+            assert_eq!(m.canonical(&x), am);
+        }
         if let Some(inv) = m.invert(&a) {
             assert_eq!(m.out_of_mont(&m.mul(&am, &m.to_mont(&inv))), one);
-            assert_eq!(m.invert_mont(&am), Some(m.to_mont(&inv)));
+            assert!(m.eq(&m.invert_mont(&am).unwrap(), &m.to_mont(&inv)));
+            assert_eq!(m.invert(&plus_m(&a)), Some(inv));
         } else {
             assert_eq!(a, [0; N]);
         }
@@ -110,9 +140,13 @@ fn check_modulus<const N: usize>(m: &Modulus<N>, bytes: usize, rng: &mut Rng) {
     let mut below = m_bytes.clone();
     *below.last_mut().unwrap() -= 1;
     assert_eq!(m.element(&below), Some(minus_one));
-    // Extremes of the Montgomery product.
+    // Extremes of the Montgomery product: 2m - 1 is the largest input.
     let top = m.to_mont(&minus_one);
     assert_eq!(m.out_of_mont(&m.sqr(&top)), one);
+    let largest = plus_m(&minus_one);
+    assert!(below_2m(&m.sqr(&largest)) && below_2m(&m.mul(&largest, &largest)));
+    assert!(m.eq(&m.sqr(&largest), &m.sqr(&minus_one)));
+    assert!(m.is_zero(m.modulus()) && !m.is_zero(&one));
 }
 
 #[test]
@@ -144,7 +178,7 @@ fn wnaf_digits_sum_to_the_scalar() {
                     n.add(&acc, &abs)
                 };
             }
-            assert_eq!(acc, k, "w = {w}");
+            assert_eq!(n.canonical(&acc), k, "w = {w}");
             let mut last = None;
             for (i, &d) in digits.iter().enumerate() {
                 if d != 0 {
@@ -173,10 +207,14 @@ fn reference_mul<const N: usize>(c: &Curve<N>, p: &Affine<N>, k: &Fe<N>) -> Jaco
 }
 
 fn affine<const N: usize>(c: &Curve<N>, p: &Jacobian<N>) -> Option<Affine<N>> {
-    if p.is_infinity() {
+    if p.is_infinity(&c.p) {
         return None;
     }
-    Some(to_affine_batch(&c.p, &[*p]).unwrap()[0])
+    let a = to_affine_batch(&c.p, &[*p]).unwrap()[0];
+    Some(Affine {
+        x: c.p.canonical(&a.x),
+        y: c.p.canonical(&a.y),
+    })
 }
 
 /// G, read back from the generator's table through a multiplication by one.
@@ -202,7 +240,7 @@ fn check_mul2<const N: usize>(c: &Curve<N>, rng: &mut Rng) {
     let bits = c.bits();
     let mut one = [0u32; N];
     one[0] = 1;
-    let n_minus_1 = n.neg(&one);
+    let n_minus_1 = n.canonical(&n.neg(&one));
     let mut cases = vec![
         (one, one),
         (n_minus_1, n_minus_1),
@@ -225,24 +263,26 @@ fn check_mul2<const N: usize>(c: &Curve<N>, rng: &mut Rng) {
         let u = rng.residue(n, c.bytes);
         let d1 = wnaf(&u, bits, g_table.width());
         // u·G + (n-u)·G = infinity
-        let d2 = wnaf(&n.neg(&u), bits, gq.width());
-        assert!(mul2(f, bits, g_table, &d1, &gq, &d2).unwrap().is_infinity());
+        let d2 = wnaf(&n.canonical(&n.neg(&u)), bits, gq.width());
+        assert!(mul2(f, bits, g_table, &d1, &gq, &d2)
+            .unwrap()
+            .is_infinity(f));
         // u·G + u·G = 2u·G
         let d2 = wnaf(&u, bits, gq.width());
         let got = mul2(f, bits, g_table, &d1, &gq, &d2).unwrap();
-        let want = reference_mul(c, &g, &n.add(&u, &u));
+        let want = reference_mul(c, &g, &n.canonical(&n.add(&u, &u)));
         assert_eq!(affine(c, &got), affine(c, &want));
     }
     // n·G is infinity and (n-1)·G = -G.
     let minus_g = affine(c, &reference_mul(c, &g, &n_minus_1)).unwrap();
     assert_eq!(minus_g.x, g.x);
-    assert_eq!(minus_g.y, f.neg(&g.y));
+    assert_eq!(minus_g.y, f.canonical(&f.neg(&g.y)));
     let ng = add(
         f,
         &reference_mul(c, &g, &n_minus_1),
         &Jacobian::from_affine(f, &g),
     );
-    assert!(ng.is_infinity());
+    assert!(ng.is_infinity(f));
 }
 
 #[test]
@@ -265,7 +305,7 @@ fn generator_is_on_the_curve() {
         &generator(&P384)
     ));
     // Doubling infinity stays infinity.
-    assert!(double(&P256.p, &Jacobian::infinity()).is_infinity());
+    assert!(double(&P256.p, &Jacobian::infinity()).is_infinity(&P256.p));
 }
 
 fn split(token: &str) -> (&str, Vec<u8>) {
