@@ -95,6 +95,9 @@ impl<const N: usize> EcPublicKey<N> {
             return Err(KeyError::NotOnCurve);
         }
         let table = Table::new(f, &q, curve.bits(), curve.key_width).ok_or(KeyError::NotOnCurve)?;
+        // The generator's table is built with the curve's first key, so no request pays
+        // for it. (It cannot fail: G is a fixed valid point.)
+        curve.g_table().ok_or(KeyError::NotOnCurve)?;
         Ok(EcPublicKey { curve, table })
     }
 
