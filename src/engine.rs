@@ -81,7 +81,8 @@ pub struct Engine<'a> {
 #[derive(Clone)]
 struct Checked {
     result: ProviderResult,
-    verified: Option<(Extracted, Rc<VerifiedToken>)>,
+    /// Every token the provider's locations held, once all of them verified.
+    verified: Vec<(Extracted, Rc<VerifiedToken>)>,
 }
 
 impl Engine<'_> {
@@ -139,46 +140,73 @@ impl Engine<'_> {
         decision
     }
 
+    /// Every token found in the provider's locations must verify, as in Envoy: a good token
+    /// next to a bad one would otherwise carry the bad one to an upstream that may trust it.
     fn check(&mut self, id: ProviderId, req: &Request, stats: &mut Vec<Stat>) -> Checked {
         let failed = |e: AuthError| Checked {
             result: ProviderResult::Failed(e),
-            verified: None,
+            verified: Vec::new(),
         };
         let Some(provider) = self.config.providers.get(id) else {
             return failed(AuthError::Missing);
         };
-        let Some(extracted) = extractor::extract(provider, req) else {
+        let tokens = extractor::extract_all(provider, req);
+        if tokens.is_empty() {
             return failed(AuthError::Missing);
-        };
-        if extracted.token.len() > self.config.max_token_bytes {
-            return failed(AuthError::TooLarge);
+        }
+        let mut verified: Vec<(Extracted, Rc<VerifiedToken>)> = Vec::with_capacity(tokens.len());
+        let mut pending = false;
+        for extracted in tokens {
+            let seen = verified
+                .iter()
+                .find(|(e, _)| e.token == extracted.token)
+                .map(|(_, v)| v.clone());
+            let result = match seen {
+                Some(v) => Ok(Some(v)),
+                None => self.check_token(id, provider, &extracted.token, stats),
+            };
+            match result {
+                Ok(Some(v)) => verified.push((extracted, v)),
+                Ok(None) => pending = true,
+                Err(e) => return failed(e),
+            }
+        }
+        if pending {
+            return Checked {
+                result: ProviderResult::Pending,
+                verified: Vec::new(),
+            };
+        }
+        stats.push(Stat::ProviderAllowed(id));
+        Checked {
+            result: ProviderResult::Verified,
+            verified,
+        }
+    }
+
+    /// One token, from the cache or verified now. `Ok(None)`: wait for keys.
+    fn check_token(
+        &mut self,
+        id: ProviderId,
+        provider: &Provider,
+        token: &str,
+        stats: &mut Vec<Stat>,
+    ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
+        if token.len() > self.config.max_token_bytes {
+            return Err(AuthError::TooLarge);
         }
         let state = self.keys.state(id);
         if let KeyState::Ready { version, .. } = &state {
-            if let Some(hit) = self.cache.get(id, &extracted.token, *version, self.now) {
+            if let Some(hit) = self.cache.get(id, token, *version, self.now) {
                 stats.push(Stat::CacheHit(id));
-                stats.push(Stat::ProviderAllowed(id));
-                return Checked {
-                    result: ProviderResult::Verified,
-                    verified: Some((extracted, hit)),
-                };
+                return Ok(Some(hit));
             }
         }
-        match self.verify(id, provider, &extracted.token, state) {
-            Ok(Some(verified)) => {
-                stats.push(Stat::CacheMiss(id));
-                stats.push(Stat::ProviderAllowed(id));
-                Checked {
-                    result: ProviderResult::Verified,
-                    verified: Some((extracted, verified)),
-                }
-            }
-            Ok(None) => Checked {
-                result: ProviderResult::Pending,
-                verified: None,
-            },
-            Err(e) => failed(e),
+        let verified = self.verify(id, provider, token, state)?;
+        if verified.is_some() {
+            stats.push(Stat::CacheMiss(id));
         }
+        Ok(verified)
     }
 
     /// `Ok(None)`: wait for keys.
@@ -222,21 +250,28 @@ impl Engine<'_> {
     fn forward(&self, req: &Request, checked: &[Option<Checked>], decision: &mut Decision) {
         let mut path = req.path.clone();
         for (id, entry) in checked.iter().enumerate() {
-            let (Some(Some((extracted, verified))), Some(provider)) = (
-                entry.as_ref().map(|c| c.verified.as_ref()),
+            let (Some(tokens), Some(provider)) = (
+                entry.as_ref().map(|c| c.verified.as_slice()),
                 self.config.providers.get(id),
             ) else {
                 continue;
             };
             if !provider.forward {
-                match &extracted.location {
-                    Location::Header(name) => push_unique(&mut decision.remove_headers, name),
-                    Location::Param(name) => path = extractor::path_without_param(&path, name),
-                    // Rewriting the cookie header risks breaking the application's own
-                    // cookies; Envoy leaves it in place too.
-                    Location::Cookie(_) => {}
+                for (extracted, _) in tokens {
+                    match &extracted.location {
+                        Location::Header(name) => push_unique(&mut decision.remove_headers, name),
+                        Location::Param(name) => path = extractor::path_without_param(&path, name),
+                        // Rewriting the cookie header risks breaking the application's own
+                        // cookies; Envoy leaves it in place too.
+                        Location::Cookie(_) => {}
+                    }
                 }
             }
+            // Payload and claim headers come from the first token found, so that a request
+            // carrying several never gets two values for one header.
+            let Some((_, verified)) = tokens.first() else {
+                continue;
+            };
             if let Some(header) = &provider.forward_payload_header {
                 decision
                     .set_headers

@@ -50,28 +50,27 @@ pub struct Extracted {
     pub location: Location,
 }
 
-/// The first token found in the provider's locations: headers, then parameters, then
-/// cookies, each in configured order.
-pub fn extract(provider: &Provider, req: &Request) -> Option<Extracted> {
+/// The tokens in the provider's locations: for each header, parameter and cookie it names,
+/// in configured order, the first token there. Envoy extracts the same way, and requires
+/// all of them to verify.
+pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
+    let mut found = Vec::new();
     for loc in &provider.from_headers {
-        for value in req.header_values(&loc.name) {
-            let Ok(value) = std::str::from_utf8(value) else {
-                continue;
-            };
-            if let Some(token) = value.strip_prefix(loc.value_prefix.as_str()) {
-                let token = token.trim();
-                if !token.is_empty() {
-                    return Some(Extracted {
-                        token: token.to_string(),
-                        location: Location::Header(loc.name.clone()),
-                    });
-                }
-            }
+        let token = req.header_values(&loc.name).find_map(|value| {
+            let value = std::str::from_utf8(value).ok()?;
+            let token = value.strip_prefix(loc.value_prefix.as_str())?.trim();
+            (!token.is_empty()).then_some(token)
+        });
+        if let Some(token) = token {
+            found.push(Extracted {
+                token: token.to_string(),
+                location: Location::Header(loc.name.clone()),
+            });
         }
     }
     for name in &provider.from_params {
         if let Some(token) = query_param(req.query(), name) {
-            return Some(Extracted {
+            found.push(Extracted {
                 token: token.to_string(),
                 location: Location::Param(name.clone()),
             });
@@ -79,13 +78,13 @@ pub fn extract(provider: &Provider, req: &Request) -> Option<Extracted> {
     }
     for name in &provider.from_cookies {
         if let Some(token) = cookie(req, name) {
-            return Some(Extracted {
+            found.push(Extracted {
                 token: token.to_string(),
                 location: Location::Cookie(name.clone()),
             });
         }
     }
-    None
+    found
 }
 
 fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
@@ -144,6 +143,28 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
                 .collect(),
         }
+    }
+
+    fn extract(p: &Provider, r: &Request) -> Option<Extracted> {
+        extract_all(p, r).into_iter().next()
+    }
+
+    #[test]
+    fn every_location_gives_its_token() {
+        let p = provider(
+            r#","from_headers":[{"name":"x-a"},{"name":"x-b"}],"from_params":["t"],"from_cookies":["c"]"#,
+        );
+        let r = req(
+            "/?t=p.p.p",
+            &[
+                ("x-b", "b.b.b"),
+                ("x-a", "a.a.a"),
+                ("x-a", "a2.a.a"),
+                ("cookie", "c=k.k.k"),
+            ],
+        );
+        let got: Vec<_> = extract_all(&p, &r).into_iter().map(|e| e.token).collect();
+        assert_eq!(got, ["a.a.a", "b.b.b", "p.p.p", "k.k.k"]);
     }
 
     #[test]

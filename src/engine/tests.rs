@@ -372,6 +372,52 @@ fn the_token_is_removed_unless_forwarded() {
 }
 
 #[test]
+fn every_token_of_a_provider_must_verify() {
+    let mut h = Harness::plain();
+    let good = h.good_a();
+    let other = h.token_a(json!({"iss": ISS_A, "sub": "bob", "exp": NOW + 600}));
+    let both = |path_token: &str| {
+        request(
+            "GET",
+            &format!("/p?access_token={path_token}&y=2"),
+            &[("authorization", &format!("Bearer {good}"))],
+        )
+    };
+
+    // A good header token does not carry a bad parameter token upstream.
+    let d = h.decide(&both(&tampered(&other)));
+    assert_eq!(d.outcome, deny(401, "Jwt verification fails", "/p"));
+    assert_eq!(d.reason, Some(AuthError::VerificationFailed));
+
+    // Both good: both are taken off the request.
+    let d = h.decide(&both(&other));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(d.remove_headers, vec!["authorization"]);
+    assert_eq!(d.new_path.as_deref(), Some("/p?y=2"));
+    assert_eq!(
+        d.stats
+            .iter()
+            .filter(|s| matches!(s, Stat::ProviderAllowed(0)))
+            .count(),
+        1
+    );
+
+    // The same token in two places is verified once.
+    let mut fresh = Harness::plain();
+    let token = fresh.good_a();
+    let d = fresh.decide(&request(
+        "GET",
+        &format!("/p?access_token={token}"),
+        &[("authorization", &format!("Bearer {token}"))],
+    ));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(
+        d.stats,
+        vec![Stat::CacheMiss(0), Stat::ProviderAllowed(0), Stat::Allowed]
+    );
+}
+
+#[test]
 fn payload_and_claims_are_written_upstream() {
     let claim = |header: &str, name: &str| json!({"header_name": header, "claim_name": name});
     let mut h = Harness::new(
