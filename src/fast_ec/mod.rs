@@ -3,6 +3,8 @@
 //! point arithmetic (point.rs), and multiple-of-a-point tables (table.rs) built once per
 //! public key when the key is parsed, and once per curve for the generator, so a
 //! verification is about `bits / 8` doublings and one addition per non-zero wNAF digit.
+//! A key's table takes 18 KB (P-256) or 28 KB (P-384); the generator's, with wider
+//! windows, 36 KB or 57 KB, once per curve in use.
 //!
 //! Only public data is involved (keys, signatures, messages), so the arithmetic is
 //! variable-time. Every input is untrusted: nothing here panics on any key or signature.

@@ -1,8 +1,8 @@
 //! Points of a short Weierstrass curve y² = x³ - 3x + b (both NIST curves have a = -3),
-//! coordinates in the Montgomery domain of the base field, lazily reduced. Affine points are the table
-//! entries; sums are accumulated in Jacobian coordinates (X/Z², Y/Z³), Z = 0 being the
-//! point at infinity. The additions handle doubling and opposite points explicitly, so
-//! any pair of inputs gives the right answer.
+//! coordinates in the Montgomery domain of the base field, lazily reduced. Affine points
+//! are the table entries; sums are accumulated in Jacobian coordinates (X/Z², Y/Z³),
+//! Z ≡ 0 being the point at infinity. The additions handle doubling and opposite points
+//! explicitly, so any pair of inputs gives the right answer.
 
 use super::field::{Fe, Modulus};
 
@@ -13,7 +13,7 @@ pub(crate) struct Affine<const N: usize> {
     pub(crate) y: Fe<N>,
 }
 
-/// A point in Jacobian coordinates; Z = 0 is infinity.
+/// A point in Jacobian coordinates; Z ≡ 0 is infinity.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Jacobian<const N: usize> {
     pub(crate) x: Fe<N>,

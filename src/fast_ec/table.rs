@@ -28,8 +28,10 @@ pub(crate) const fn chunk_len(bits: usize) -> usize {
 }
 
 impl<const N: usize> Table<N> {
-    /// The table of `base` (not infinity, of prime order above 2^(width + bits - chunk_len)
-    /// so no entry is infinity) for `bits`-bit scalars; `None` if an entry is infinity.
+    /// The table of `base` for `bits`-bit scalars, `width` in 2..=8 (the digits are i8).
+    /// `base` must not be infinity and must have a prime order above
+    /// 2^(width - 1 + (CHUNKS - 1)·chunk_len), as every point of both curves but infinity
+    /// has: the entries are then distinct and none is infinity. `None` if one is.
     pub(crate) fn new(f: &Modulus<N>, base: &Affine<N>, bits: usize, width: u32) -> Option<Self> {
         let per_run = 1usize << (width - 2);
         let len = chunk_len(bits);
