@@ -484,3 +484,53 @@ fn malformed_keys_are_refused() {
     check_bad_keys(&P256, P256PublicKey::p256, es256);
     check_bad_keys(&P384, P384PublicKey::p384, es384);
 }
+
+fn check_arbitrary_bytes<const N: usize>(
+    c: &Curve<N>,
+    parse: fn(&[u8], &[u8]) -> Result<EcPublicKey<N>, KeyError>,
+    sign: fn(&mut Rng) -> Signed,
+) {
+    let mut rng = Rng(0xdead_beef_cafe_f00d);
+    let size = c.bytes;
+    // Keys of any length and content: refused, never a panic (random bytes of the right
+    // length are on the curve with negligible probability).
+    for _ in 0..300 {
+        let (lx, ly) = (
+            (rng.next() % (2 * size as u64 + 2)) as usize,
+            (rng.next() % (2 * size as u64 + 2)) as usize,
+        );
+        let (x, y) = (rng.bytes(lx), rng.bytes(ly));
+        assert!(parse(&x, &y).is_err());
+    }
+    // Signatures of any length and content, including r and s near 0, n and 2^bits.
+    let s = sign(&mut rng);
+    let key = parse(&s.x, &s.y).expect("valid key");
+    let n_bytes = be(c.n.modulus(), size);
+    for round in 0..300 {
+        let len = match round % 3 {
+            0 => (rng.next() % (4 * size as u64)) as usize,
+            _ => 2 * size,
+        };
+        let mut sig = rng.bytes(len);
+        if len == 2 * size && round % 5 == 0 {
+            // Small values and values just below or above n.
+            let small = [vec![0u8; size - 1], vec![(rng.next() % 3) as u8]].concat();
+            let near_n = be_add(&n_bytes, &[vec![0u8; size - 1], vec![1]].concat());
+            let below_n = be_sub(&n_bytes, &[vec![0u8; size - 1], vec![1]].concat());
+            let pick = |k: u64| match k % 4 {
+                0 => small.clone(),
+                1 => near_n.clone(),
+                2 => below_n.clone(),
+                _ => n_bytes.clone(),
+            };
+            sig = [pick(rng.next()), pick(rng.next())].concat();
+        }
+        assert!(!key.verify(s.input.as_bytes(), &sig), "round {round}");
+    }
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    check_arbitrary_bytes(&P256, P256PublicKey::p256, es256);
+    check_arbitrary_bytes(&P384, P384PublicKey::p384, es384);
+}
