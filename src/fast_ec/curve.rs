@@ -1,7 +1,7 @@
 //! The two JWS curves (P-256 for ES256, P-384 for ES384, SEC 2 / NIST SP 800-186), their
 //! hash, and the generator's table, built once on first use.
 
-use super::field::{const_to_mont, hex, limbs_from_be, Fe, Modulus};
+use super::field::{const_to_mont, hex, limbs_from_be, Fe, Field, Modulus};
 use super::point::Affine;
 use super::table::Table;
 use std::sync::OnceLock;
@@ -13,10 +13,11 @@ pub(crate) enum HashAlg {
     Sha384,
 }
 
-/// A curve y² = x³ - 3x + b over GF(p) with a generator G of prime order n (cofactor 1).
-pub(crate) struct Curve<const N: usize> {
+/// A curve y² = x³ - 3x + b over GF(p) (the field F) with a generator G of prime order n
+/// (cofactor 1).
+pub(crate) struct Curve<F, const N: usize> {
     pub(crate) name: &'static str,
-    pub(crate) p: Modulus<N>,
+    pub(crate) p: F,
     pub(crate) n: Modulus<N>,
     /// b in the Montgomery domain.
     pub(crate) b: Fe<N>,
@@ -32,7 +33,7 @@ pub(crate) struct Curve<const N: usize> {
     g_table: OnceLock<Option<Table<N>>>,
 }
 
-impl<const N: usize> Curve<N> {
+impl<F: Field<N>, const N: usize> Curve<F, N> {
     pub(crate) fn bits(&self) -> usize {
         8 * self.bytes
     }
@@ -56,6 +57,36 @@ impl<const N: usize> Curve<N> {
     }
 }
 
+/// A marker type for a prime field whose modulus is the compile-time constant `$bytes`
+/// (big-endian), with the unrolled arithmetic specialised for it.
+macro_rules! const_field {
+    ($(#[$doc:meta])* $name:ident, $limbs:expr, $bytes:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub(crate) struct $name;
+
+        impl $name {
+            const M: Modulus<$limbs> =
+                Modulus::new(&$bytes);
+        }
+
+        impl Field<$limbs> for $name {
+            #[inline(always)]
+            fn params(&self) -> &Modulus<$limbs> {
+                &Self::M
+            }
+
+            fn mul(&self, a: &[u32; $limbs], b: &[u32; $limbs]) -> [u32; $limbs] {
+                Self::M.mul_unrolled(a, b)
+            }
+
+            fn sqr(&self, a: &[u32; $limbs]) -> [u32; $limbs] {
+                Self::M.sqr_unrolled(a)
+            }
+        }
+    };
+}
+
 const fn mont<const N: usize>(be: &[u8], p: &[u8]) -> Fe<N> {
     const_to_mont(&limbs_from_be(be), &limbs_from_be(p))
 }
@@ -69,9 +100,16 @@ const P256_GY: [u8; 32] = hex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ecec
 /// Limbs of a P-256 element (9 × 29 = 261 bits).
 pub(crate) const P256_LIMBS: usize = 9;
 
-pub(crate) static P256: Curve<P256_LIMBS> = Curve {
+const_field!(
+    /// GF(p) of P-256.
+    P256Field,
+    P256_LIMBS,
+    P256_P
+);
+
+pub(crate) static P256: Curve<P256Field, P256_LIMBS> = Curve {
     name: "P-256",
-    p: Modulus::new(&P256_P),
+    p: P256Field,
     n: Modulus::new(&P256_N),
     b: mont(&P256_B, &P256_P),
     g: Affine {
@@ -109,9 +147,16 @@ const P384_GY: [u8; 48] = hex(concat!(
 /// Limbs of a P-384 element (14 × 29 = 406 bits).
 pub(crate) const P384_LIMBS: usize = 14;
 
-pub(crate) static P384: Curve<P384_LIMBS> = Curve {
+const_field!(
+    /// GF(p) of P-384.
+    P384Field,
+    P384_LIMBS,
+    P384_P
+);
+
+pub(crate) static P384: Curve<P384Field, P384_LIMBS> = Curve {
     name: "P-384",
-    p: Modulus::new(&P384_P),
+    p: P384Field,
     n: Modulus::new(&P384_N),
     b: mont(&P384_B, &P384_P),
     g: Affine {

@@ -8,8 +8,14 @@
 //!
 //! Reduction is lazy: the arithmetic takes and returns values below 2m (4m < R keeps the
 //! Montgomery product below 2m without a final subtraction), so a residue has up to two
-//! representations. [`Modulus::canonical`], [`Modulus::eq`] and [`Modulus::is_zero`] give
-//! exact answers. All values are public: the code is variable-time.
+//! representations. [`Field::canonical`], [`Field::eq`] and [`Field::is_zero`] give exact
+//! answers. All values are public: the code is variable-time.
+//!
+//! [`Field`] is implemented twice: by [`Modulus`] itself, the modulus read at run time
+//! with compact loops (the scalars mod n: a few operations per signature), and by a
+//! marker type per base field (curve.rs) whose modulus is a compile-time constant: its
+//! unrolled products then carry the modulus limbs as immediates and drop the zero ones
+//! (P-256's p has two), about 30% faster in V8.
 
 /// Expands `$body` once per listed constant, bound to `$v`: with the constants known,
 /// the limb-count guards and indices fold away and the loops are straight-line code even
@@ -92,54 +98,34 @@ impl<const N: usize> Modulus<N> {
         }
     }
 
-    /// The modulus itself (not a residue).
-    pub(crate) fn modulus(&self) -> &Fe<N> {
-        &self.m
-    }
-
-    /// One in the Montgomery domain.
-    pub(crate) fn one(&self) -> Fe<N> {
-        self.one
-    }
-
-    /// The big-endian integer in `be` when it is below the modulus (so canonical); leading
-    /// zero bytes are allowed.
-    pub(crate) fn element(&self, be: &[u8]) -> Option<Fe<N>> {
-        let x = try_limbs_from_be(be)?;
-        less_than(&x, &self.m).then_some(x)
-    }
-
-    /// The canonical form (below m) of x below 2m.
-    pub(crate) fn canonical(&self, x: &Fe<N>) -> Fe<N> {
+    #[inline(always)]
+    fn canonical_(&self, x: &Fe<N>) -> Fe<N> {
         subtract_if_not_below(x, &self.m)
     }
 
-    /// a ≡ b (mod m).
-    pub(crate) fn eq(&self, a: &Fe<N>, b: &Fe<N>) -> bool {
-        self.canonical(a) == self.canonical(b)
-    }
-
-    /// x ≡ 0 (mod m): x is 0 or m.
-    pub(crate) fn is_zero(&self, x: &Fe<N>) -> bool {
-        is_zero(x) || *x == self.m
-    }
-
-    /// x·R mod m.
-    pub(crate) fn to_mont(&self, x: &Fe<N>) -> Fe<N> {
-        self.mul(x, &self.r2)
-    }
-
-    /// x·R^-1 mod m, canonical: out of the Montgomery domain.
-    #[cfg(test)]
-    pub(crate) fn out_of_mont(&self, x: &Fe<N>) -> Fe<N> {
-        let mut one = [0u32; N];
-        one[0] = 1;
-        self.canonical(&self.mul(x, &one))
+    /// a·b·R^-1 mod m with loops: compact code for the few products on scalars.
+    fn mul_compact(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        let m = &self.m;
+        let mut q = [0u32; N];
+        let mut out = [0u32; N];
+        let mut acc = 0u64;
+        for i in 0..2 * N - 1 {
+            for j in (i + 1).saturating_sub(N)..N.min(i + 1) {
+                acc += u64::from(a[j]) * u64::from(b[i - j]);
+                if j < i {
+                    acc += u64::from(q[j]) * u64::from(m[i - j]);
+                }
+            }
+            self.end_column(i, &mut acc, &mut q, &mut out);
+        }
+        out[N - 1] = acc as u32;
+        out
     }
 
     /// a·b·R^-1 mod m (Montgomery product), product-scanning, fully unrolled. With a, b
     /// below 2m the result (ab + qm)/R is below 4m²/R + m <= 2m.
-    pub(crate) fn mul(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+    #[inline(always)]
+    pub(crate) fn mul_unrolled(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
         let m = &self.m;
         let mut q = [0u32; N];
         let mut out = [0u32; N];
@@ -165,7 +151,8 @@ impl<const N: usize> Modulus<N> {
     }
 
     /// a·a·R^-1 mod m: each cross product once, doubled; fully unrolled.
-    pub(crate) fn sqr(&self, a: &Fe<N>) -> Fe<N> {
+    #[inline(always)]
+    pub(crate) fn sqr_unrolled(&self, a: &Fe<N>) -> Fe<N> {
         let m = &self.m;
         let mut q = [0u32; N];
         let mut out = [0u32; N];
@@ -214,10 +201,10 @@ impl<const N: usize> Modulus<N> {
         }
     }
 
-    /// a + b mod m.
     // The unrolled carry chain's last carry is dropped: it is always zero.
     #[allow(unused_assignments)]
-    pub(crate) fn add(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+    #[inline(always)]
+    fn add_(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
         let mut out = [0u32; N];
         let mut carry = 0u32;
         unroll!(i in LIMBS {
@@ -231,9 +218,9 @@ impl<const N: usize> Modulus<N> {
         subtract_if_not_below(&out, &self.m2)
     }
 
-    /// a - b mod m (adding 2m when it borrows).
     #[allow(unused_assignments)]
-    pub(crate) fn sub(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+    #[inline(always)]
+    fn sub_(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
         let mut out = [0u32; N];
         let mut borrow = 0u32;
         unroll!(i in LIMBS {
@@ -256,15 +243,10 @@ impl<const N: usize> Modulus<N> {
         out
     }
 
-    /// -a mod m.
-    pub(crate) fn neg(&self, a: &Fe<N>) -> Fe<N> {
-        self.sub(&[0u32; N], a)
-    }
-
     /// a^-1 mod m (outside the Montgomery domain), canonical, by the binary extended
     /// Euclidean algorithm; `None` for zero. Variable-time.
-    pub(crate) fn invert(&self, a: &Fe<N>) -> Option<Fe<N>> {
-        let a = &self.canonical(a);
+    fn invert_(&self, a: &Fe<N>) -> Option<Fe<N>> {
+        let a = &self.canonical_(a);
         if is_zero(a) {
             return None;
         }
@@ -280,34 +262,27 @@ impl<const N: usize> Modulus<N> {
             shr_in_place(&mut u, t);
             self.div_pow2(&mut x1, t);
             if is_one(&u) {
-                return Some(self.canonical(&x1));
+                return Some(self.canonical_(&x1));
             }
             if less_than(&v, &u) {
                 sub_in_place(&mut u, &v);
-                x1 = self.sub(&x1, &x2);
+                x1 = Field::sub(self, &x1, &x2);
             } else {
                 sub_in_place(&mut v, &u);
                 if is_zero(&v) {
                     // v was u: gcd(a, m) = u > 1.
                     return None;
                 }
-                x2 = self.sub(&x2, &x1);
+                x2 = Field::sub(self, &x2, &x1);
                 let t = trailing_zeros(&v);
                 shr_in_place(&mut v, t);
                 self.div_pow2(&mut x2, t);
                 if is_one(&v) {
-                    return Some(self.canonical(&x2));
+                    return Some(self.canonical_(&x2));
                 }
             }
         }
         None
-    }
-
-    /// a^-1 in the Montgomery domain (a·R to a^-1·R); `None` for zero.
-    pub(crate) fn invert_mont(&self, a: &Fe<N>) -> Option<Fe<N>> {
-        // invert gives a^-1·R^-1; two products with R^2 bring it to a^-1·R.
-        let inv = self.invert(a)?;
-        Some(self.to_mont(&self.to_mont(&inv)))
     }
 
     /// x·2^-t mod m for x < 2m: repeatedly adds the multiple of m that clears the low bits
@@ -333,6 +308,107 @@ impl<const N: usize> Modulus<N> {
             });
             x[N - 1] = prev | ((acc as u32) << (LIMB_BITS - s));
         }
+    }
+}
+
+/// Arithmetic modulo a prime; see the module documentation for the two implementations.
+/// Residues in and out are below 2m unless a method says "canonical" (below m).
+pub(crate) trait Field<const N: usize> {
+    /// The modulus and its constants.
+    fn params(&self) -> &Modulus<N>;
+
+    /// a·b·R^-1 mod m (Montgomery product).
+    fn mul(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N>;
+
+    /// a·a·R^-1 mod m.
+    fn sqr(&self, a: &Fe<N>) -> Fe<N>;
+
+    /// a + b mod m.
+    fn add(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        self.params().add_(a, b)
+    }
+
+    /// a - b mod m (adding 2m when it borrows).
+    fn sub(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        self.params().sub_(a, b)
+    }
+
+    /// -a mod m.
+    fn neg(&self, a: &Fe<N>) -> Fe<N> {
+        self.sub(&[0u32; N], a)
+    }
+
+    /// The canonical form (below m).
+    fn canonical(&self, x: &Fe<N>) -> Fe<N> {
+        self.params().canonical_(x)
+    }
+
+    /// a ≡ b (mod m).
+    fn eq(&self, a: &Fe<N>, b: &Fe<N>) -> bool {
+        self.canonical(a) == self.canonical(b)
+    }
+
+    /// x ≡ 0 (mod m): x is 0 or m.
+    fn is_zero(&self, x: &Fe<N>) -> bool {
+        is_zero(x) || *x == self.params().m
+    }
+
+    /// The modulus itself (not a residue).
+    fn modulus(&self) -> &Fe<N> {
+        &self.params().m
+    }
+
+    /// One in the Montgomery domain.
+    fn one(&self) -> Fe<N> {
+        self.params().one
+    }
+
+    /// The big-endian integer in `be` when it is below the modulus (so canonical);
+    /// leading zero bytes are allowed.
+    fn element(&self, be: &[u8]) -> Option<Fe<N>> {
+        let x = try_limbs_from_be(be)?;
+        less_than(&x, &self.params().m).then_some(x)
+    }
+
+    /// x·R mod m.
+    fn to_mont(&self, x: &Fe<N>) -> Fe<N> {
+        self.mul(x, &self.params().r2)
+    }
+
+    /// x·R^-1 mod m, canonical: out of the Montgomery domain.
+    #[cfg(test)]
+    fn out_of_mont(&self, x: &Fe<N>) -> Fe<N> {
+        let mut one = [0u32; N];
+        one[0] = 1;
+        self.canonical(&self.mul(x, &one))
+    }
+
+    /// a^-1 mod m (outside the Montgomery domain), canonical, by the binary extended
+    /// Euclidean algorithm; `None` for zero. Variable-time.
+    fn invert(&self, a: &Fe<N>) -> Option<Fe<N>> {
+        self.params().invert_(a)
+    }
+
+    /// a^-1 in the Montgomery domain (a·R to a^-1·R); `None` for zero.
+    fn invert_mont(&self, a: &Fe<N>) -> Option<Fe<N>> {
+        // invert gives a^-1·R^-1; two products with R^2 bring it to a^-1·R.
+        let inv = self.invert(a)?;
+        Some(self.to_mont(&self.to_mont(&inv)))
+    }
+}
+
+/// The modulus read at run time, compact code.
+impl<const N: usize> Field<N> for Modulus<N> {
+    fn params(&self) -> &Modulus<N> {
+        self
+    }
+
+    fn mul(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        self.mul_compact(a, b)
+    }
+
+    fn sqr(&self, a: &Fe<N>) -> Fe<N> {
+        self.mul_compact(a, a)
     }
 }
 

@@ -20,8 +20,8 @@ mod tests;
 #[cfg(test)]
 mod wycheproof_tests;
 
-use curve::{Curve, P256, P256_LIMBS, P384, P384_LIMBS};
-use field::{is_zero, try_limbs_from_be};
+use curve::{Curve, P256Field, P384Field, P256, P256_LIMBS, P384, P384_LIMBS};
+use field::{is_zero, try_limbs_from_be, Field};
 use point::{is_on_curve, Affine};
 use table::{mul2, x_matches, Table};
 
@@ -45,41 +45,56 @@ impl std::fmt::Display for KeyError {
 
 impl std::error::Error for KeyError {}
 
-/// An ECDSA public key with its table of multiples, ready to verify many signatures.
-/// `N` is the limb count of the curve's elements; use [`P256PublicKey`] or
-/// [`P384PublicKey`].
-pub struct EcPublicKey<const N: usize> {
-    curve: &'static Curve<N>,
-    table: Table<N>,
-}
+/// A P-256 public key for ES256 (ECDSA with SHA-256), with its table of multiples:
+/// parse once, verify many signatures.
+#[derive(Debug)]
+pub struct P256PublicKey(EcKey<P256Field, P256_LIMBS>);
 
-/// A P-256 key: ES256 (ECDSA with SHA-256).
-pub type P256PublicKey = EcPublicKey<P256_LIMBS>;
-/// A P-384 key: ES384 (ECDSA with SHA-384).
-pub type P384PublicKey = EcPublicKey<P384_LIMBS>;
+/// A P-384 public key for ES384 (ECDSA with SHA-384), with its table of multiples.
+#[derive(Debug)]
+pub struct P384PublicKey(EcKey<P384Field, P384_LIMBS>);
 
 impl P256PublicKey {
     /// Key from the big-endian affine coordinates (JWK `x` and `y`), 32 bytes each.
     pub fn p256(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
-        Self::from_affine(&P256, x, y)
+        EcKey::new(&P256, x, y).map(Self)
+    }
+
+    /// True when `signature` (r‖s, 32 bytes each: JWS form, RFC 7518 §3.4) is a valid
+    /// ECDSA signature of SHA-256(`message`). Like BoringSSL, both s and n - s verify.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0.verify(message, signature)
     }
 }
 
 impl P384PublicKey {
     /// Key from the big-endian affine coordinates (JWK `x` and `y`), 48 bytes each.
     pub fn p384(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
-        Self::from_affine(&P384, x, y)
+        EcKey::new(&P384, x, y).map(Self)
+    }
+
+    /// True when `signature` (r‖s, 48 bytes each) is a valid ECDSA signature of
+    /// SHA-384(`message`). Like BoringSSL, both s and n - s verify.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0.verify(message, signature)
     }
 }
 
-impl<const N: usize> std::fmt::Debug for EcPublicKey<N> {
+/// A public key on the curve over the base field F (limbs N), with its table.
+pub(crate) struct EcKey<F: 'static, const N: usize> {
+    curve: &'static Curve<F, N>,
+    table: Table<N>,
+}
+
+impl<F, const N: usize> std::fmt::Debug for EcKey<F, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "EcPublicKey({})", self.curve.name)
     }
 }
 
-impl<const N: usize> EcPublicKey<N> {
-    fn from_affine(curve: &'static Curve<N>, x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+impl<F: Field<N>, const N: usize> EcKey<F, N> {
+    /// Key from the big-endian affine coordinates, each exactly the curve's size.
+    pub(crate) fn new(curve: &'static Curve<F, N>, x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
         if x.len() != curve.bytes || y.len() != curve.bytes {
             return Err(KeyError::Length);
         }
@@ -100,13 +115,13 @@ impl<const N: usize> EcPublicKey<N> {
         // The generator's table is built with the curve's first key, so no request pays
         // for it. (It cannot fail: G is a fixed valid point.)
         curve.g_table().ok_or(KeyError::NotOnCurve)?;
-        Ok(EcPublicKey { curve, table })
+        Ok(EcKey { curve, table })
     }
 
     /// True when `signature` (r‖s, big-endian, each the curve's size: JWS form, RFC 7518
     /// §3.4) is a valid ECDSA signature of `message` hashed with the curve's JWS hash.
     /// Like BoringSSL, both s and n - s are accepted.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         let digest = self.curve.digest(message);
         match digest.get(..self.curve.bytes) {
             Some(digest) => self.verify_prehashed(digest, signature),

@@ -4,7 +4,7 @@
 //! Z ≡ 0 being the point at infinity. The additions handle doubling and opposite points
 //! explicitly, so any pair of inputs gives the right answer.
 
-use super::field::{Fe, Modulus};
+use super::field::{Fe, Field};
 
 /// An affine point other than infinity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl<const N: usize> Jacobian<N> {
         }
     }
 
-    pub(crate) fn from_affine(f: &Modulus<N>, a: &Affine<N>) -> Self {
+    pub(crate) fn from_affine(f: &impl Field<N>, a: &Affine<N>) -> Self {
         Jacobian {
             x: a.x,
             y: a.y,
@@ -38,13 +38,13 @@ impl<const N: usize> Jacobian<N> {
         }
     }
 
-    pub(crate) fn is_infinity(&self, f: &Modulus<N>) -> bool {
+    pub(crate) fn is_infinity(&self, f: &impl Field<N>) -> bool {
         f.is_zero(&self.z)
     }
 }
 
 /// y² == x³ - 3x + b.
-pub(crate) fn is_on_curve<const N: usize>(f: &Modulus<N>, b: &Fe<N>, a: &Affine<N>) -> bool {
+pub(crate) fn is_on_curve<F: Field<N>, const N: usize>(f: &F, b: &Fe<N>, a: &Affine<N>) -> bool {
     let x2 = f.sqr(&a.x);
     let x3 = f.mul(&x2, &a.x);
     let three_x = f.add(&f.add(&a.x, &a.x), &a.x);
@@ -53,7 +53,7 @@ pub(crate) fn is_on_curve<const N: usize>(f: &Modulus<N>, b: &Fe<N>, a: &Affine<
 }
 
 /// 2P (dbl-2001-b: 3M + 5S); infinity stays infinity (Z3 = 2·Y·Z).
-pub(crate) fn double<const N: usize>(f: &Modulus<N>, p: &Jacobian<N>) -> Jacobian<N> {
+pub(crate) fn double<F: Field<N>, const N: usize>(f: &F, p: &Jacobian<N>) -> Jacobian<N> {
     let delta = f.sqr(&p.z);
     let gamma = f.sqr(&p.y);
     let beta = f.mul(&p.x, &gamma);
@@ -78,8 +78,8 @@ pub(crate) fn double<const N: usize>(f: &Modulus<N>, p: &Jacobian<N>) -> Jacobia
 }
 
 /// P + Q for affine Q, or P - Q when `negate` (madd-2004-hmv: 8M + 3S).
-pub(crate) fn add_affine<const N: usize>(
-    f: &Modulus<N>,
+pub(crate) fn add_affine<F: Field<N>, const N: usize>(
+    f: &F,
     p: &Jacobian<N>,
     q: &Affine<N>,
     negate: bool,
@@ -119,7 +119,11 @@ pub(crate) fn add_affine<const N: usize>(
 }
 
 /// P + Q (add-1998-cmo-2: 12M + 4S), for building tables.
-pub(crate) fn add<const N: usize>(f: &Modulus<N>, p: &Jacobian<N>, q: &Jacobian<N>) -> Jacobian<N> {
+pub(crate) fn add<F: Field<N>, const N: usize>(
+    f: &F,
+    p: &Jacobian<N>,
+    q: &Jacobian<N>,
+) -> Jacobian<N> {
     if p.is_infinity(f) {
         return *q;
     }
@@ -156,8 +160,8 @@ pub(crate) fn add<const N: usize>(f: &Modulus<N>, p: &Jacobian<N>, q: &Jacobian<
 
 /// Affine forms of points none of which is infinity, with one field inversion
 /// (Montgomery's trick); `None` if one is infinity.
-pub(crate) fn to_affine_batch<const N: usize>(
-    f: &Modulus<N>,
+pub(crate) fn to_affine_batch<F: Field<N>, const N: usize>(
+    f: &F,
     points: &[Jacobian<N>],
 ) -> Option<Vec<Affine<N>>> {
     // prefix[i] = Z_0 · … · Z_i

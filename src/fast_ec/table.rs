@@ -7,7 +7,7 @@
 //! contributes after i doublings of the shared accumulator. Per verification that is
 //! `chunk_len` doublings (instead of bits) plus one mixed addition per non-zero digit.
 
-use super::field::{Fe, Modulus};
+use super::field::{Fe, Field, Modulus};
 use super::point::{add, add_affine, double, to_affine_batch, Affine, Jacobian};
 use super::scalar::MAX_DIGITS;
 
@@ -32,7 +32,12 @@ impl<const N: usize> Table<N> {
     /// `base` must not be infinity and must have a prime order above
     /// 2^(width - 1 + (CHUNKS - 1)·chunk_len), as every point of both curves but infinity
     /// has: the entries are then distinct and none is infinity. `None` if one is.
-    pub(crate) fn new(f: &Modulus<N>, base: &Affine<N>, bits: usize, width: u32) -> Option<Self> {
+    pub(crate) fn new(
+        f: &impl Field<N>,
+        base: &Affine<N>,
+        bits: usize,
+        width: u32,
+    ) -> Option<Self> {
         let per_run = 1usize << (width - 2);
         let len = chunk_len(bits);
         let mut jacobian = Vec::with_capacity(CHUNKS * per_run);
@@ -70,8 +75,8 @@ impl<const N: usize> Table<N> {
 
 /// u1·G + u2·Q from the scalars' wNAF digits (recoded with each table's width);
 /// `None` only if a digit falls outside its table, which the recoding never produces.
-pub(crate) fn mul2<const N: usize>(
-    f: &Modulus<N>,
+pub(crate) fn mul2<F: Field<N>, const N: usize>(
+    f: &F,
     bits: usize,
     g: &Table<N>,
     u1: &[i8; MAX_DIGITS],
@@ -99,8 +104,8 @@ pub(crate) fn mul2<const N: usize>(
 
 /// x(P) mod n == r, for P not infinity, without leaving Jacobian coordinates:
 /// X == r'·Z² for r' = r, and r' = r + n when that is still below p.
-pub(crate) fn x_matches<const N: usize>(
-    f: &Modulus<N>,
+pub(crate) fn x_matches<F: Field<N>, const N: usize>(
+    f: &F,
     n: &Modulus<N>,
     p: &Jacobian<N>,
     r: &Fe<N>,

@@ -2,11 +2,11 @@
 //! ES256/ES384 signers, and malformed keys and signatures.
 
 use super::curve::{Curve, P256, P384};
-use super::field::{self, Fe, Modulus};
+use super::field::{self, Fe, Field};
 use super::point::{add, double, to_affine_batch, Affine, Jacobian};
 use super::scalar::wnaf;
 use super::table::{mul2, Table};
-use super::{EcPublicKey, KeyError, P256PublicKey, P384PublicKey};
+use super::{EcKey, KeyError};
 use ct_codecs::{Base64UrlSafeNoPadding, Decoder};
 use jwt_simple::prelude::{
     Claims, Duration, ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ECDSAP384KeyPairLike,
@@ -29,7 +29,7 @@ impl Rng {
     }
 
     /// A residue below the modulus (bytes-long candidates, rejection sampling).
-    fn residue<const N: usize>(&mut self, m: &Modulus<N>, bytes: usize) -> Fe<N> {
+    fn residue<const N: usize>(&mut self, m: &impl Field<N>, bytes: usize) -> Fe<N> {
         loop {
             if let Some(x) = m.element(&self.bytes(bytes)) {
                 return x;
@@ -69,7 +69,7 @@ fn be_add(a: &[u8], b: &[u8]) -> Vec<u8> {
     out
 }
 
-fn check_modulus<const N: usize>(m: &Modulus<N>, bytes: usize, rng: &mut Rng) {
+fn check_modulus<F: Field<N>, const N: usize>(m: &F, bytes: usize, rng: &mut Rng) {
     let mut one = [0u32; N];
     one[0] = 1;
     assert_eq!(m.out_of_mont(&m.one()), one);
@@ -152,9 +152,12 @@ fn check_modulus<const N: usize>(m: &Modulus<N>, bytes: usize, rng: &mut Rng) {
 #[test]
 fn field_and_scalar_arithmetic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // The base fields both ways: constant modulus (unrolled) and run-time modulus.
     check_modulus(&P256.p, 32, &mut rng);
+    check_modulus(P256.p.params(), 32, &mut rng);
     check_modulus(&P256.n, 32, &mut rng);
     check_modulus(&P384.p, 48, &mut rng);
+    check_modulus(P384.p.params(), 48, &mut rng);
     check_modulus(&P384.n, 48, &mut rng);
 }
 
@@ -193,7 +196,11 @@ fn wnaf_digits_sum_to_the_scalar() {
 }
 
 /// k·P by double-and-add over the bits of k (reference for the tables).
-fn reference_mul<const N: usize>(c: &Curve<N>, p: &Affine<N>, k: &Fe<N>) -> Jacobian<N> {
+fn reference_mul<F: Field<N>, const N: usize>(
+    c: &Curve<F, N>,
+    p: &Affine<N>,
+    k: &Fe<N>,
+) -> Jacobian<N> {
     let f = &c.p;
     let base = Jacobian::from_affine(f, p);
     let mut acc = Jacobian::infinity();
@@ -206,7 +213,7 @@ fn reference_mul<const N: usize>(c: &Curve<N>, p: &Affine<N>, k: &Fe<N>) -> Jaco
     acc
 }
 
-fn affine<const N: usize>(c: &Curve<N>, p: &Jacobian<N>) -> Option<Affine<N>> {
+fn affine<F: Field<N>, const N: usize>(c: &Curve<F, N>, p: &Jacobian<N>) -> Option<Affine<N>> {
     if p.is_infinity(&c.p) {
         return None;
     }
@@ -218,7 +225,7 @@ fn affine<const N: usize>(c: &Curve<N>, p: &Jacobian<N>) -> Option<Affine<N>> {
 }
 
 /// G, read back from the generator's table through a multiplication by one.
-fn generator<const N: usize>(c: &Curve<N>) -> Affine<N> {
+fn generator<F: Field<N>, const N: usize>(c: &Curve<F, N>) -> Affine<N> {
     let g = c.g_table().unwrap();
     let mut one = [0u32; N];
     one[0] = 1;
@@ -228,7 +235,7 @@ fn generator<const N: usize>(c: &Curve<N>) -> Affine<N> {
     affine(c, &p).unwrap()
 }
 
-fn check_mul2<const N: usize>(c: &Curve<N>, rng: &mut Rng) {
+fn check_mul2<F: Field<N>, const N: usize>(c: &Curve<F, N>, rng: &mut Rng) {
     let f = &c.p;
     let n = &c.n;
     let g = generator(c);
@@ -314,6 +321,9 @@ fn split(token: &str) -> (&str, Vec<u8>) {
     (&token[..dot], sig)
 }
 
+/// Key parser for one curve: `EcKey::new` with the curve filled in.
+type Parse<F, const N: usize> = fn(&[u8], &[u8]) -> Result<EcKey<F, N>, KeyError>;
+
 /// Key, signing input and signature from jwt-simple, for ES256 or ES384.
 struct Signed {
     x: Vec<u8>,
@@ -356,9 +366,9 @@ fn es384(rng: &mut Rng) -> Signed {
     }
 }
 
-fn check_round_trips<const N: usize>(
-    c: &Curve<N>,
-    parse: fn(&[u8], &[u8]) -> Result<EcPublicKey<N>, KeyError>,
+fn check_round_trips<F: Field<N>, const N: usize>(
+    c: &Curve<F, N>,
+    parse: Parse<F, N>,
     sign: fn(&mut Rng) -> Signed,
 ) {
     let mut rng = Rng(0x1234_5678_9abc_def1);
@@ -424,17 +434,17 @@ fn check_round_trips<const N: usize>(
 
 #[test]
 fn es256_round_trips_with_jwt_simple() {
-    check_round_trips(&P256, P256PublicKey::p256, es256);
+    check_round_trips(&P256, |x, y| EcKey::new(&P256, x, y), es256);
 }
 
 #[test]
 fn es384_round_trips_with_jwt_simple() {
-    check_round_trips(&P384, P384PublicKey::p384, es384);
+    check_round_trips(&P384, |x, y| EcKey::new(&P384, x, y), es384);
 }
 
-fn check_bad_keys<const N: usize>(
-    c: &Curve<N>,
-    parse: fn(&[u8], &[u8]) -> Result<EcPublicKey<N>, KeyError>,
+fn check_bad_keys<F: Field<N>, const N: usize>(
+    c: &Curve<F, N>,
+    parse: Parse<F, N>,
     sign: fn(&mut Rng) -> Signed,
 ) {
     let mut rng = Rng(99);
@@ -481,13 +491,13 @@ fn check_bad_keys<const N: usize>(
 
 #[test]
 fn malformed_keys_are_refused() {
-    check_bad_keys(&P256, P256PublicKey::p256, es256);
-    check_bad_keys(&P384, P384PublicKey::p384, es384);
+    check_bad_keys(&P256, |x, y| EcKey::new(&P256, x, y), es256);
+    check_bad_keys(&P384, |x, y| EcKey::new(&P384, x, y), es384);
 }
 
-fn check_arbitrary_bytes<const N: usize>(
-    c: &Curve<N>,
-    parse: fn(&[u8], &[u8]) -> Result<EcPublicKey<N>, KeyError>,
+fn check_arbitrary_bytes<F: Field<N>, const N: usize>(
+    c: &Curve<F, N>,
+    parse: Parse<F, N>,
     sign: fn(&mut Rng) -> Signed,
 ) {
     let mut rng = Rng(0xdead_beef_cafe_f00d);
@@ -531,6 +541,6 @@ fn check_arbitrary_bytes<const N: usize>(
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    check_arbitrary_bytes(&P256, P256PublicKey::p256, es256);
-    check_arbitrary_bytes(&P384, P384PublicKey::p384, es384);
+    check_arbitrary_bytes(&P256, |x, y| EcKey::new(&P256, x, y), es256);
+    check_arbitrary_bytes(&P384, |x, y| EcKey::new(&P384, x, y), es384);
 }
