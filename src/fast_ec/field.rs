@@ -3,8 +3,8 @@
 //! wasm multiplies 64×64→64 natively but has no 64×64→128 product, so residues are N
 //! little-endian 29-bit limbs held in u32: a limb product is under 2^58 and a whole
 //! Montgomery column (at most 2N products plus the carry) sums into one u64 without carry
-//! handling in the inner loops (product scanning). One type serves the base field (mod p)
-//! and the scalars (mod n) of both curves.
+//! handling in the inner loops (product scanning). The same code serves the base field
+//! (mod p) and the scalars (mod n) of both curves.
 //!
 //! Reduction is lazy: the arithmetic takes and returns values below 2m (4m < R keeps the
 //! Montgomery product below 2m without a final subtraction), so a residue has up to two
