@@ -71,6 +71,19 @@ def cache_counters(envoy: Envoy, listener: str) -> tuple[int, int]:
     return stats.get(prefix + "hit", 0), stats.get(prefix + "miss", 0)
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time Envoy's threads have used so far (scheduler run time, nanoseconds). Per request,
+    it is steadier than req/s when the load generator shares the machine."""
+    total = 0
+    task_dir = Path(f"/proc/{pid}/task")
+    for task in task_dir.iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def schedule(algs, listeners: list[str], rounds: int) -> list[tuple]:
     """Cells as (alg, mode, listener); the cells of one case alternate A B C A B C."""
     groups = []
@@ -94,9 +107,9 @@ def machine() -> str:
             f"{wrk_version.split(' [')[0]} -t1 -c8; load average before the run {os.getloadavg()[0]:.2f}")
 
 
-def table(results: dict, order: list[tuple], hits: dict) -> list[str]:
-    head = ("case", "listener", "req/s", "p50 ms", "p99 ms", "vs native", "vs native+cache", "vs no-op wasm",
-            "cache hits")
+def table(results: dict, order: list[tuple], hits: dict, cpu_us: dict) -> list[str]:
+    head = ("case", "listener", "req/s", "p50 ms", "p99 ms", "Envoy CPU us/req", "vs native", "vs native+cache",
+            "vs no-op wasm", "cache hits")
     rows = [head]
     for alg, mode, name in order:
         runs = results[(alg, mode, name)]
@@ -107,8 +120,10 @@ def table(results: dict, order: list[tuple], hits: dict) -> list[str]:
             if results.get(key):
                 ratio[base] = f"{rps / statistics.mean(r.rps for r in results[key]):.2f}"
         case = "no token check" if mode == "floor" else f"{alg} {'1 token (hits)' if mode == 'hit' else 'distinct (misses)'}"
+        cpu = cpu_us.get((alg, mode, name))
         rows.append((case, name, f"{rps:.0f}", f"{statistics.mean(r.p50_ms for r in runs):.2f}",
-                     f"{statistics.mean(r.p99_ms for r in runs):.2f}", ratio.get("native", "-"),
+                     f"{statistics.mean(r.p99_ms for r in runs):.2f}", f"{cpu:.1f}" if cpu else "-",
+                     ratio.get("native", "-"),
                      ratio.get("native_cache", "-"), ratio.get("noop", "-"), hit_rate(hits.get((alg, mode, name)))))
     return rows
 
@@ -167,6 +182,7 @@ def main() -> int:
     config = bench_config.render(admin, ports, ISSUER, jwks_text(*keys.values()), str(WASM), str(NOOP))
     results: dict = {}
     hits: dict = {}  # cell -> (cache hits, cache misses) during its measured runs
+    cpu: dict = {}  # cell -> (Envoy CPU ns, responses) over its measured runs
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, \
             Envoy(config, admin, concurrency=1, log_level="warn", component_log_level="wasm:warn") as envoy:
         workdir = Path(tmp)
@@ -183,7 +199,10 @@ def main() -> int:
         for alg, mode, name in schedule(algs, listeners, args.rounds):
             tokens = floor_tokens if mode == "floor" else files[(alg, mode)]
             before = cache_counters(envoy, name)
+            cpu_before = cpu_ns(envoy.proc.pid)
             result = wrk.run(ports[name], tokens, args.seconds)
+            spent, responses = cpu.get((alg, mode, name), (0, 0))
+            cpu[(alg, mode, name)] = (spent + cpu_ns(envoy.proc.pid) - cpu_before, responses + result.requests)
             after, total = cache_counters(envoy, name), hits.get((alg, mode, name), (0, 0))
             hits[(alg, mode, name)] = (total[0] + after[0] - before[0], total[1] + after[1] - before[1])
             results.setdefault((alg, mode, name), []).append(result)
@@ -194,7 +213,8 @@ def main() -> int:
             raise SystemExit("envoy exited during the run:\n" + envoy.log_tail())
 
     order = list(dict.fromkeys(schedule(algs, listeners, 1)))
-    rows = table(results, order, hits)
+    cpu_us = {cell: ns / 1000 / n for cell, (ns, n) in cpu.items() if n}
+    rows = table(results, order, hits, cpu_us)
     print()
     print(header)
     print(plain_text(rows))

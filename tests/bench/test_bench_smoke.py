@@ -22,4 +22,6 @@ def test_bench_prints_the_table(wasm_module):
     # Misses are not asserted: --distinct 20 fits in the caches at this scale.
     wasm_hits = [r for r in rows if r[3] == "(hits)" and r[4] == "wasm"]
     assert all(r[-1] == "100%" for r in wasm_hits), wasm_hits
+    # case (4 words), listener, req/s, p50, p99, then Envoy's CPU time per request
+    assert all(0 < float(r[8]) < 10_000 for r in wasm_hits), wasm_hits
     assert "non-2xx responses or socket errors: 0" in run.stdout
