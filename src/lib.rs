@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod extractor;
 pub mod fast_ec;
+pub mod fast_ed25519;
 pub mod fast_rsa;
 pub mod jwks;
 pub mod jwks_cache;
