@@ -74,7 +74,7 @@ impl Fe {
     /// The canonical 32-byte little-endian encoding (the value reduced below p; bit 255
     /// clear). Takes loose values.
     pub(crate) fn to_bytes(self) -> [u8; 32] {
-        let mut h = self.0.map(i64::from);
+        let mut h = wide(&self);
         // Three carry passes bring any loose value to 0 <= v < 2^255 with every limb in
         // range: the first leaves a fold of at most 2^43 on limb 0, the second a fold of
         // at most ±19, the third absorbs that.
@@ -126,7 +126,7 @@ impl Fe {
 
     /// The value as tight limbs.
     pub(crate) fn carry(&self) -> Fe {
-        carry_wide(self.0.map(i64::from))
+        carry_wide(wide(self))
     }
 }
 
@@ -204,41 +204,76 @@ fn carry_wide(h: [i64; 10]) -> Fe {
     let c = h0 >> 26;
     h1 += c;
     h0 &= MASK26;
-    Fe([h0, h1, h2, h3, h4, h5, h6, h7, h8, h9].map(|l| l as i32))
+    Fe([
+        h0 as i32, h1 as i32, h2 as i32, h3 as i32, h4 as i32, h5 as i32, h6 as i32, h7 as i32,
+        h8 as i32, h9 as i32,
+    ])
+}
+
+/// Applies `$op` limb by limb, written out: opt-level "s" keeps loops rolled, and these
+/// run between every two products.
+macro_rules! limbwise {
+    ($a:ident, $b:ident, $op:tt) => {{
+        let (a, b) = (&$a.0, &$b.0);
+        Fe([
+            a[0] $op b[0],
+            a[1] $op b[1],
+            a[2] $op b[2],
+            a[3] $op b[3],
+            a[4] $op b[4],
+            a[5] $op b[5],
+            a[6] $op b[6],
+            a[7] $op b[7],
+            a[8] $op b[8],
+            a[9] $op b[9],
+        ])
+    }};
+}
+
+/// The limbs as i64, written out (`map` would go through a loop over stack memory).
+#[inline(always)]
+fn wide(a: &Fe) -> [i64; 10] {
+    let [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9] = a.0;
+    [
+        i64::from(a0),
+        i64::from(a1),
+        i64::from(a2),
+        i64::from(a3),
+        i64::from(a4),
+        i64::from(a5),
+        i64::from(a6),
+        i64::from(a7),
+        i64::from(a8),
+        i64::from(a9),
+    ]
 }
 
 /// a + b, limb by limb (no carry).
 #[inline(always)]
 pub(crate) fn add(a: &Fe, b: &Fe) -> Fe {
-    let mut out = [0i32; 10];
-    for ((o, x), y) in out.iter_mut().zip(a.0).zip(b.0) {
-        *o = x + y;
-    }
-    Fe(out)
+    limbwise!(a, b, +)
 }
 
 /// a - b, limb by limb (no carry; limbs may be negative).
 #[inline(always)]
 pub(crate) fn sub(a: &Fe, b: &Fe) -> Fe {
-    let mut out = [0i32; 10];
-    for ((o, x), y) in out.iter_mut().zip(a.0).zip(b.0) {
-        *o = x - y;
-    }
-    Fe(out)
+    limbwise!(a, b, -)
 }
 
 /// -a, limb by limb.
 #[inline(always)]
 pub(crate) fn neg(a: &Fe) -> Fe {
-    Fe(a.0.map(|x| -x))
+    limbwise!(ZERO_, a, -)
 }
+
+const ZERO_: Fe = Fe::ZERO;
 
 /// a·b, tight. Schoolbook over the ten limbs; a product of limbs i and j lands on limb
 /// i + j, doubled when both are odd (their positions are 25.5·(i + j) + 1), and times 19
 /// when i + j >= 10 (2^255 ≡ 19).
 pub(crate) fn mul(a: &Fe, b: &Fe) -> Fe {
-    let [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9] = a.0.map(i64::from);
-    let [g0, g1, g2, g3, g4, g5, g6, g7, g8, g9] = b.0.map(i64::from);
+    let [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9] = wide(a);
+    let [g0, g1, g2, g3, g4, g5, g6, g7, g8, g9] = wide(b);
     let (f1_2, f3_2, f5_2, f7_2, f9_2) = (2 * f1, 2 * f3, 2 * f5, 2 * f7, 2 * f9);
     let (g1_19, g2_19, g3_19, g4_19, g5_19) = (19 * g1, 19 * g2, 19 * g3, 19 * g4, 19 * g5);
     let (g6_19, g7_19, g8_19, g9_19) = (19 * g6, 19 * g7, 19 * g8, 19 * g9);
@@ -349,7 +384,7 @@ pub(crate) fn mul(a: &Fe, b: &Fe) -> Fe {
 /// when both limbs are odd, 19 past limb 9) folded into one operand.
 #[inline(always)]
 fn sqr_columns(a: &Fe) -> [i64; 10] {
-    let [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9] = a.0.map(i64::from);
+    let [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9] = wide(a);
     let (f0_2, f1_2, f2_2, f3_2, f4_2) = (2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4);
     let (f5_2, f6_2, f7_2, f8_2, f9_2) = (2 * f5, 2 * f6, 2 * f7, 2 * f8, 2 * f9);
     let (f1_4, f3_4, f5_4, f7_4) = (4 * f1, 4 * f3, 4 * f5, 4 * f7);
@@ -375,7 +410,19 @@ pub(crate) fn sqr(a: &Fe) -> Fe {
 
 /// 2·a², tight (a at most 2-loose, so the doubled columns stay below 2^63).
 pub(crate) fn sqr2(a: &Fe) -> Fe {
-    carry_wide(sqr_columns(a).map(|h| 2 * h))
+    let [h0, h1, h2, h3, h4, h5, h6, h7, h8, h9] = sqr_columns(a);
+    carry_wide([
+        2 * h0,
+        2 * h1,
+        2 * h2,
+        2 * h3,
+        2 * h4,
+        2 * h5,
+        2 * h6,
+        2 * h7,
+        2 * h8,
+        2 * h9,
+    ])
 }
 
 /// a^(2^k), tight.
