@@ -4,7 +4,7 @@
 
 // The filter's module itself, without the filter library: linking that would pull in
 // proxy-wasm's host imports and reactor entry point, which a WASI command cannot have.
-// Left out of this crate's test build: fast_rsa's and fast_ec's own tests need the filter
+// Left out of this crate's test build: the modules' own tests need the filter
 // crate's dev-dependencies and run there.
 #[cfg(not(test))]
 #[path = "../../../../src/fast_rsa/mod.rs"]
@@ -15,6 +15,11 @@ mod fast_rsa;
 #[path = "../../../../src/fast_ec/mod.rs"]
 #[allow(dead_code)]
 mod fast_ec;
+
+#[cfg(not(test))]
+#[path = "../../../../src/fast_ed25519/mod.rs"]
+#[allow(dead_code)]
+mod fast_ed25519;
 
 #[cfg(not(test))]
 mod bench;
