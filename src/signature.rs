@@ -5,6 +5,7 @@
 //! valid signature fail.
 
 use crate::fast_ec::{P256PublicKey, P384PublicKey};
+use crate::fast_ed25519::Ed25519PublicKey;
 use crate::fast_rsa::{RsaPublicKey, Scheme};
 use crate::jwt::{Alg, Jwt};
 
@@ -12,7 +13,7 @@ pub enum PublicKey {
     Rsa(Box<RsaPublicKey>),
     P256(Box<P256PublicKey>),
     P384(Box<P384PublicKey>),
-    Ed25519(ed25519_compact::PublicKey),
+    Ed25519(Box<Ed25519PublicKey>),
     Oct(Vec<u8>),
 }
 
@@ -53,8 +54,11 @@ impl PublicKey {
         if crv != "Ed25519" {
             return Err(format!("unsupported OKP curve {crv:?}"));
         }
-        ed25519_compact::PublicKey::from_slice(x)
-            .map(PublicKey::Ed25519)
+        // Only the length is checked, as by Envoy: 32 bytes that are not a point make a
+        // key that fails every signature (BoringSSL decodes the key when verifying).
+        // The key's table of multiples is built here, once per JWKS version.
+        Ed25519PublicKey::from_bytes(x)
+            .map(|key| PublicKey::Ed25519(Box::new(key)))
             .map_err(|_| "Ed25519 keys are 32 bytes".into())
     }
 
@@ -105,9 +109,8 @@ pub fn verify_raw(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
         // P-384. High-S signatures verify, as with BoringSSL.
         (PublicKey::P256(k), ES256) => k.verify(msg, sig),
         (PublicKey::P384(k), ES384) => k.verify(msg, sig),
-        (PublicKey::Ed25519(k), EdDSA) => {
-            ed25519_compact::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
-        }
+        // R‖S, 64 bytes; S below the group order; cofactorless, as BoringSSL.
+        (PublicKey::Ed25519(k), EdDSA) => k.verify(msg, sig),
         // Tags are compared in constant time: a timing leak would let a client forge one
         // byte at a time.
         (PublicKey::Oct(k), HS256) => ct_codecs::verify(&hmac_sha256::HMAC::mac(msg, k), sig),
