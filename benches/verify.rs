@@ -1,12 +1,13 @@
 //! Native cost of one signature verification per algorithm: fast_rsa against
 //! jwt-simple for RSA, fast_ec against jwt-simple (RustCrypto p256/p384) for ES256 and
-//! ES384, and jwt-simple for EdDSA.
+//! ES384, and fast_ed25519 against jwt-simple (ed25519-compact) for EdDSA.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 #[path = "../tests/bench/wasm-verify/src/jws.rs"]
 mod jws;
 use jws::{claims, split};
 use jwt_authn_wasm::fast_ec::{P256PublicKey, P384PublicKey};
+use jwt_authn_wasm::fast_ed25519::Ed25519PublicKey;
 use jwt_authn_wasm::fast_rsa::{RsaPublicKey, Scheme};
 use jwt_simple::prelude::*;
 use std::hint::black_box;
@@ -66,6 +67,10 @@ fn ec_and_eddsa(c: &mut Criterion) {
     let fast384 = P384PublicKey::p384(&point384[1..49], &point384[49..]).expect("key");
     let (input256, sig256) = split(&t256);
     let (input384, sig384) = split(&t384);
+    let ed_bytes = ped.to_bytes();
+    let fast_ed = Ed25519PublicKey::from_bytes(&ed_bytes).expect("key");
+    let (input_ed, sig_ed) = split(&ted);
+    assert!(fast_ed.verify(input_ed.as_bytes(), &sig_ed));
     assert!(fast256.verify(input256.as_bytes(), &sig256));
     assert!(fast384.verify(input384.as_bytes(), &sig384));
     c.bench_function("ES256 fast_ec verify", |b| {
@@ -79,6 +84,12 @@ fn ec_and_eddsa(c: &mut Criterion) {
     });
     c.bench_function("P-384 fast_ec key parse", |b| {
         b.iter(|| P384PublicKey::p384(black_box(&point384[1..49]), &point384[49..]).is_ok())
+    });
+    c.bench_function("EdDSA fast_ed25519 verify", |b| {
+        b.iter(|| fast_ed.verify(black_box(input_ed.as_bytes()), &sig_ed))
+    });
+    c.bench_function("Ed25519 fast_ed25519 key parse", |b| {
+        b.iter(|| Ed25519PublicKey::from_bytes(black_box(&ed_bytes)).is_ok())
     });
     c.bench_function("ES256 jwt-simple verify_token", |b| {
         b.iter(|| {
