@@ -43,8 +43,8 @@ impl Fe {
         while i < 10 {
             let start = start_bit(i);
             let width = if i % 2 == 0 { 26 } else { 25 };
-            // Up to 26 bits from byte start/8 on: four bytes cover shift + 26 <= 33 bits
-            // only with a fifth byte, so read five (the last limb ends at bit 255).
+            // A limb spans at most 7 + 26 = 33 bits from its first byte: read up to five
+            // bytes (four for the last limb, which ends at bit 254).
             let byte = start / 8;
             let mut word: u64 = 0;
             let mut k = 0;
@@ -76,8 +76,8 @@ impl Fe {
     pub(crate) fn to_bytes(self) -> [u8; 32] {
         let mut h = wide(&self);
         // Three carry passes bring any loose value to 0 <= v < 2^255 with every limb in
-        // range: the first leaves a fold of at most 2^43 on limb 0, the second a fold of
-        // at most ±19, the third absorbs that.
+        // range: the first leaves limbs 1..=9 in range and a fold of under 2^11 on limb 0
+        // (the limbs are 32-bit), the second a fold of at most ±19, the third absorbs it.
         for _ in 0..3 {
             let top = carry_chain(&mut h);
             // 2^255 ≡ 19.

@@ -67,8 +67,8 @@ impl Table {
 /// only if a digit falls outside its table, which the recoding never produces.
 pub(crate) fn mul2(p: &Table, a: &[i8; DIGITS], q: &Table, b: &[i8; DIGITS]) -> Option<Extended> {
     let mut acc = Extended::IDENTITY;
-    // The accumulator is complete (with T) after an addition and projective after a
-    // doubling; T is only computed when an addition follows.
+    // `pending` holds the last sum or doubling in completed form: it becomes extended
+    // (4 products) only when an addition follows, projective (3) before a doubling.
     let mut pending: Option<Completed> = None;
     for i in (0..CHUNK_LEN).rev() {
         if i + 1 < CHUNK_LEN {
