@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let req = request(data);
     let _ = matcher::requirement_for(config, &req.method, &req.path);
     for provider in &config.providers {
-        if let Some(found) = extractor::extract(provider, &req) {
+        for found in extractor::extract_all(provider, &req) {
             if let extractor::Location::Param(name) = &found.location {
                 let _ = extractor::path_without_param(&req.path, name);
             }
