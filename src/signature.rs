@@ -4,7 +4,7 @@
 //! nothing here reads them, so a claim or header parameter we do not use cannot make a
 //! valid signature fail.
 
-use crate::fast_ec::{P256PublicKey, P384PublicKey};
+use crate::fast_ec::{P256PublicKey, P384PublicKey, P521PublicKey};
 use crate::fast_ed25519::Ed25519PublicKey;
 use crate::fast_rsa::{RsaPublicKey, Scheme};
 use crate::jwt::{Alg, Jwt};
@@ -13,6 +13,7 @@ pub enum PublicKey {
     Rsa(Box<RsaPublicKey>),
     P256(Box<P256PublicKey>),
     P384(Box<P384PublicKey>),
+    P521(Box<P521PublicKey>),
     Ed25519(Box<Ed25519PublicKey>),
     Oct(Vec<u8>),
 }
@@ -35,6 +36,7 @@ impl PublicKey {
         let size = match crv {
             "P-256" => 32,
             "P-384" => 48,
+            "P-521" => 66,
             other => return Err(format!("unsupported EC curve {other:?}")),
         };
         if x.len() != size || y.len() != size {
@@ -43,10 +45,10 @@ impl PublicKey {
         // Coordinates not below p, or a point off the curve. The key's table of
         // multiples is built here, once per JWKS version.
         let bad = |_| format!("the {crv} point is not on the curve");
-        Ok(if size == 32 {
-            PublicKey::P256(Box::new(P256PublicKey::p256(x, y).map_err(bad)?))
-        } else {
-            PublicKey::P384(Box::new(P384PublicKey::p384(x, y).map_err(bad)?))
+        Ok(match size {
+            32 => PublicKey::P256(Box::new(P256PublicKey::p256(x, y).map_err(bad)?)),
+            48 => PublicKey::P384(Box::new(P384PublicKey::p384(x, y).map_err(bad)?)),
+            _ => PublicKey::P521(Box::new(P521PublicKey::p521(x, y).map_err(bad)?)),
         })
     }
 
@@ -85,6 +87,7 @@ impl PublicKey {
                 RS256 | RS384 | RS512 | PS256 | PS384 | PS512
             ) | (PublicKey::P256(_), ES256)
                 | (PublicKey::P384(_), ES384)
+                | (PublicKey::P521(_), ES512)
                 | (PublicKey::Ed25519(_), EdDSA)
                 | (PublicKey::Oct(_), HS256 | HS384 | HS512)
         )
@@ -106,9 +109,11 @@ pub fn verify_raw(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
         (PublicKey::Rsa(k), PS384) => k.verify(Scheme::PssSha384, msg, sig),
         (PublicKey::Rsa(k), PS512) => k.verify(Scheme::PssSha512, msg, sig),
         // JWS carries r||s, never DER (RFC 7518 §3.4); SHA-256 with P-256, SHA-384 with
-        // P-384. High-S signatures verify, as with BoringSSL.
+        // P-384, SHA-512 with P-521 (r and s 66 bytes each). High-S signatures verify, as
+        // with BoringSSL.
         (PublicKey::P256(k), ES256) => k.verify(msg, sig),
         (PublicKey::P384(k), ES384) => k.verify(msg, sig),
+        (PublicKey::P521(k), ES512) => k.verify(msg, sig),
         // R‖S, 64 bytes; S below the group order; cofactorless, as BoringSSL.
         (PublicKey::Ed25519(k), EdDSA) => k.verify(msg, sig),
         // Tags are compared in constant time: a timing leak would let a client forge one

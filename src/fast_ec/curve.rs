@@ -1,5 +1,5 @@
-//! The two JWS curves (P-256 for ES256, P-384 for ES384, SEC 2 / NIST SP 800-186), their
-//! hash, and the generator's table, built once on first use.
+//! The three JWS curves (P-256 for ES256, P-384 for ES384, P-521 for ES512, SEC 2 / NIST
+//! SP 800-186), their hash, and the generator's table, built once on first use.
 
 use super::field::{const_to_mont, hex, limbs_from_be, Fe, Field, Modulus};
 use super::point::Affine;
@@ -11,6 +11,35 @@ use std::sync::OnceLock;
 pub(crate) enum HashAlg {
     Sha256,
     Sha384,
+    Sha512,
+}
+
+/// The longest digest (SHA-512).
+pub(crate) const MAX_DIGEST: usize = 64;
+
+impl HashAlg {
+    /// Digest of `msg`, and its length. No truncation is ever needed: SHA-256 and SHA-384
+    /// have the size of their curve's n, and SHA-512's 512 bits are fewer than P-521's
+    /// 521 (the whole digest is then the integer e). One copy for every curve.
+    #[inline(never)]
+    fn digest(self, msg: &[u8]) -> ([u8; MAX_DIGEST], usize) {
+        let mut out = [0u8; MAX_DIGEST];
+        let len = match self {
+            HashAlg::Sha256 => {
+                out[..32].copy_from_slice(&hmac_sha256::Hash::hash(msg));
+                32
+            }
+            HashAlg::Sha384 => {
+                out[..48].copy_from_slice(&hmac_sha512::sha384::Hash::hash(msg));
+                48
+            }
+            HashAlg::Sha512 => {
+                out.copy_from_slice(&hmac_sha512::Hash::hash(msg));
+                64
+            }
+        };
+        (out, len)
+    }
 }
 
 /// A curve y² = x³ - 3x + b over GF(p) (the field F) with a generator G of prime order n
@@ -23,8 +52,10 @@ pub(crate) struct Curve<F, const N: usize> {
     pub(crate) b: Fe<N>,
     /// G in the Montgomery domain.
     g: Affine<N>,
-    /// Field element and scalar size in bytes; p and n both have 8·bytes bits.
+    /// Field element and scalar size in bytes (JWK coordinates, r and s).
     pub(crate) bytes: usize,
+    /// Bits of p and of n (8·bytes, except 521 for P-521).
+    bits: usize,
     pub(crate) hash: HashAlg,
     /// wNAF width of the generator's table (shared by every key, so larger).
     g_width: u32,
@@ -35,7 +66,7 @@ pub(crate) struct Curve<F, const N: usize> {
 
 impl<F: Field<N>, const N: usize> Curve<F, N> {
     pub(crate) fn bits(&self) -> usize {
-        8 * self.bytes
+        self.bits
     }
 
     /// The generator's table, built on first use.
@@ -45,15 +76,9 @@ impl<F: Field<N>, const N: usize> Curve<F, N> {
             .as_ref()
     }
 
-    /// Digest of `msg` with the curve's JWS hash, `bytes` long (the hash and the curve
-    /// have the same size, so no truncation is needed).
-    pub(crate) fn digest(&self, msg: &[u8]) -> [u8; 48] {
-        let mut out = [0u8; 48];
-        match self.hash {
-            HashAlg::Sha256 => out[..32].copy_from_slice(&hmac_sha256::Hash::hash(msg)),
-            HashAlg::Sha384 => out.copy_from_slice(&hmac_sha512::sha384::Hash::hash(msg)),
-        }
-        out
+    /// Digest of `msg` with the curve's JWS hash, and its length.
+    pub(crate) fn digest(&self, msg: &[u8]) -> ([u8; MAX_DIGEST], usize) {
+        self.hash.digest(msg)
     }
 }
 
@@ -117,6 +142,7 @@ pub(crate) static P256: Curve<P256Field, P256_LIMBS> = Curve {
         y: mont(&P256_GY, &P256_P),
     },
     bytes: 32,
+    bits: 256,
     hash: HashAlg::Sha256,
     g_width: 8,
     key_width: 7,
@@ -164,7 +190,55 @@ pub(crate) static P384: Curve<P384Field, P384_LIMBS> = Curve {
         y: mont(&P384_GY, &P384_P),
     },
     bytes: 48,
+    bits: 384,
     hash: HashAlg::Sha384,
+    g_width: 8,
+    key_width: 7,
+    g_table: OnceLock::new(),
+};
+
+const P521_P: [u8; 66] = hex(concat!(
+    "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+));
+const P521_N: [u8; 66] = hex(concat!(
+    "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "fffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+));
+const P521_B: [u8; 66] = hex(concat!(
+    "0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef1",
+    "09e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00",
+));
+const P521_GX: [u8; 66] = hex(concat!(
+    "00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d",
+    "3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66",
+));
+const P521_GY: [u8; 66] = hex(concat!(
+    "011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e",
+    "662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650",
+));
+
+/// Limbs of a P-521 element (19 × 29 = 551 bits). 18 limbs (522 bits) would hold p, but
+/// not 4p, which lazy reduction needs below R.
+pub(crate) const P521_LIMBS: usize = 19;
+
+/// GF(p) of P-521 is the modulus read at run time: ES512 is rare, and the unrolled
+/// product for 19 limbs (361 limb products twice over, per call site) would not fit the
+/// module's size budget.
+pub(crate) type P521Field = Modulus<P521_LIMBS>;
+
+pub(crate) static P521: Curve<P521Field, P521_LIMBS> = Curve {
+    name: "P-521",
+    p: Modulus::new(&P521_P),
+    n: Modulus::new(&P521_N),
+    b: mont(&P521_B, &P521_P),
+    g: Affine {
+        x: mont(&P521_GX, &P521_P),
+        y: mont(&P521_GY, &P521_P),
+    },
+    bytes: 66,
+    bits: 521,
+    hash: HashAlg::Sha512,
     g_width: 8,
     key_width: 7,
     g_table: OnceLock::new(),

@@ -20,9 +20,19 @@
 /// Expands `$body` once per listed constant, bound to `$v`: with the constants known,
 /// the limb-count guards and indices fold away and the loops are straight-line code even
 /// at opt-level "s" (which never unrolls loops), about twice as fast in V8.
+///
+/// `LIMBS` is unrolled only up to `UNROLLED_LIMBS` limbs (P-256, P-384); wider residues
+/// (P-521's 19 limbs, rare in practice) run the same body as a loop, which keeps the
+/// module within its size budget. The code in the body is the same either way.
 macro_rules! unroll {
     ($v:ident in LIMBS $body:block) => {
-        unroll!($v in [0 1 2 3 4 5 6 7 8 9 10 11 12 13] $body)
+        if N > UNROLLED_LIMBS {
+            // The body indexes with the guards of the unrolled form.
+            #[allow(clippy::needless_range_loop)]
+            for $v in 0..MAX_LIMBS $body
+        } else {
+            unroll!($v in [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18] $body);
+        }
     };
     ($v:ident in COLUMNS $body:block) => {
         unroll!($v in [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26] $body)
@@ -35,8 +45,11 @@ macro_rules! unroll {
     };
 }
 
-/// The unrolled code covers up to this many limbs.
-const MAX_LIMBS: usize = 14;
+/// Residues of up to this many limbs (P-521's 19).
+const MAX_LIMBS: usize = 19;
+
+/// The unrolled code (`unroll!` over `LIMBS` and `COLUMNS`) covers up to this many limbs.
+const UNROLLED_LIMBS: usize = 14;
 
 /// Bits per limb.
 pub(crate) const LIMB_BITS: u32 = 29;
@@ -103,6 +116,17 @@ impl<const N: usize> Modulus<N> {
         subtract_if_not_below(x, &self.m)
     }
 
+    #[inline(never)]
+    fn eq_(&self, a: &Fe<N>, b: &Fe<N>) -> bool {
+        self.canonical_(a) == self.canonical_(b)
+    }
+
+    #[inline(never)]
+    fn element_(&self, be: &[u8]) -> Option<Fe<N>> {
+        let x = try_limbs_from_be(be)?;
+        less_than(&x, &self.m).then_some(x)
+    }
+
     /// a·b·R^-1 mod m with loops: compact code for the few products on scalars.
     fn mul_compact(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
         let m = &self.m;
@@ -126,6 +150,7 @@ impl<const N: usize> Modulus<N> {
     /// below 2m the result (ab + qm)/R is below 4m²/R + m <= 2m.
     #[inline(always)]
     pub(crate) fn mul_unrolled(&self, a: &Fe<N>, b: &Fe<N>) -> Fe<N> {
+        const { assert!(N <= UNROLLED_LIMBS) };
         let m = &self.m;
         let mut q = [0u32; N];
         let mut out = [0u32; N];
@@ -153,6 +178,7 @@ impl<const N: usize> Modulus<N> {
     /// a·a·R^-1 mod m: each cross product once, doubled; fully unrolled.
     #[inline(always)]
     pub(crate) fn sqr_unrolled(&self, a: &Fe<N>) -> Fe<N> {
+        const { assert!(N <= UNROLLED_LIMBS) };
         let m = &self.m;
         let mut q = [0u32; N];
         let mut out = [0u32; N];
@@ -343,9 +369,9 @@ pub(crate) trait Field<const N: usize> {
         self.params().canonical_(x)
     }
 
-    /// a ≡ b (mod m).
+    /// a ≡ b (mod m). (Not hot: one copy per limb count, shared by both implementations.)
     fn eq(&self, a: &Fe<N>, b: &Fe<N>) -> bool {
-        self.canonical(a) == self.canonical(b)
+        self.params().eq_(a, b)
     }
 
     /// x ≡ 0 (mod m): x is 0 or m.
@@ -366,8 +392,7 @@ pub(crate) trait Field<const N: usize> {
     /// The big-endian integer in `be` when it is below the modulus (so canonical);
     /// leading zero bytes are allowed.
     fn element(&self, be: &[u8]) -> Option<Fe<N>> {
-        let x = try_limbs_from_be(be)?;
-        less_than(&x, &self.params().m).then_some(x)
+        self.params().element_(be)
     }
 
     /// x·R mod m.
@@ -525,7 +550,7 @@ fn shr_in_place<const N: usize>(x: &mut Fe<N>, t: u32) {
 }
 
 /// Bits `at..at+width` (width <= 29) of x; bits beyond the top read as zero.
-pub(crate) fn bits_at<const N: usize>(x: &Fe<N>, at: usize, width: u32) -> u32 {
+pub(crate) fn bits_at(x: &[u32], at: usize, width: u32) -> u32 {
     let limb = at / LIMB_BITS as usize;
     let shift = (at % LIMB_BITS as usize) as u32;
     let lo = u64::from(x.get(limb).copied().unwrap_or(0));
@@ -536,23 +561,28 @@ pub(crate) fn bits_at<const N: usize>(x: &Fe<N>, at: usize, width: u32) -> u32 {
 /// Big-endian bytes to limbs; `None` if the value needs more than N limbs.
 pub(crate) fn try_limbs_from_be<const N: usize>(be: &[u8]) -> Option<Fe<N>> {
     let mut limbs = [0u32; N];
+    limbs_from_be_into(be, &mut limbs)?;
+    Some(limbs)
+}
+
+/// The work of [`try_limbs_from_be`], shared by every limb count (it is not hot).
+fn limbs_from_be_into(be: &[u8], limbs: &mut [u32]) -> Option<()> {
     let (mut buf, mut buf_bits, mut i) = (0u64, 0u32, 0usize);
     for &byte in be.iter().rev() {
         buf |= u64::from(byte) << buf_bits;
         buf_bits += 8;
         if buf_bits >= LIMB_BITS {
-            store(&mut limbs, i, buf as u32 & MASK)?;
+            store(limbs, i, buf as u32 & MASK)?;
             buf >>= LIMB_BITS;
             buf_bits -= LIMB_BITS;
             i += 1;
         }
     }
-    store(&mut limbs, i, buf as u32)?;
-    Some(limbs)
+    store(limbs, i, buf as u32)
 }
 
 /// Sets limb `i`; a non-zero value beyond the limb count does not fit.
-fn store<const N: usize>(limbs: &mut Fe<N>, i: usize, v: u32) -> Option<()> {
+fn store(limbs: &mut [u32], i: usize, v: u32) -> Option<()> {
     match limbs.get_mut(i) {
         Some(slot) => *slot = v,
         None if v != 0 => return None,

@@ -1,10 +1,11 @@
-//! ECDSA signature verification on P-256 (ES256) and P-384 (ES384), tuned for 32-bit wasm:
-//! 29-bit limbs with 64-bit products and Montgomery multiplication (field.rs), Jacobian
+//! ECDSA signature verification on P-256 (ES256), P-384 (ES384) and P-521 (ES512), tuned
+//! for 32-bit wasm: 29-bit limbs with 64-bit products and Montgomery multiplication
+//! (field.rs; unrolled for P-256 and P-384, compact loops for the rare P-521), Jacobian
 //! point arithmetic (point.rs), and multiple-of-a-point tables (table.rs) built once per
 //! public key when the key is parsed, and once per curve for the generator, so a
 //! verification is about `bits / 8` doublings and one addition per non-zero wNAF digit.
-//! A key's table takes 18 KB (P-256) or 28 KB (P-384); the generator's, with wider
-//! windows, 36 KB or 57 KB, once per curve in use.
+//! A key's table takes 18 KB (P-256), 28 KB (P-384) or 39 KB (P-521); the generator's,
+//! with wider windows, 36 KB, 57 KB or 78 KB, once per curve in use.
 //!
 //! Only public data is involved (keys, signatures, messages), so the arithmetic is
 //! variable-time. Every input is untrusted: nothing here panics on any key or signature.
@@ -20,7 +21,9 @@ mod tests;
 #[cfg(test)]
 mod wycheproof_tests;
 
-use curve::{Curve, P256Field, P384Field, P256, P256_LIMBS, P384, P384_LIMBS};
+use curve::{
+    Curve, P256Field, P384Field, P521Field, P256, P256_LIMBS, P384, P384_LIMBS, P521, P521_LIMBS,
+};
 use field::{is_zero, try_limbs_from_be, Field};
 use point::{is_on_curve, Affine};
 use table::{mul2, x_matches, Table};
@@ -80,6 +83,25 @@ impl P384PublicKey {
     }
 }
 
+/// A P-521 public key for ES512 (ECDSA with SHA-512), with its table of multiples.
+#[derive(Debug)]
+pub struct P521PublicKey(EcKey<P521Field, P521_LIMBS>);
+
+impl P521PublicKey {
+    /// Key from the big-endian affine coordinates, 66 bytes each (the top 7 bits zero,
+    /// as the value is below p = 2^521 - 1).
+    pub fn p521(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
+        EcKey::new(&P521, x, y).map(Self)
+    }
+
+    /// True when `signature` (r‖s, 66 bytes each) is a valid ECDSA signature of
+    /// SHA-512(`message`), the whole 512-bit digest being the integer e (it is shorter
+    /// than n). Like BoringSSL, both s and n - s verify.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0.verify(message, signature)
+    }
+}
+
 /// A public key on the curve over the base field F (limbs N), with its table.
 pub(crate) struct EcKey<F: 'static, const N: usize> {
     curve: &'static Curve<F, N>,
@@ -122,18 +144,19 @@ impl<F: Field<N>, const N: usize> EcKey<F, N> {
     /// §3.4) is a valid ECDSA signature of `message` hashed with the curve's JWS hash.
     /// Like BoringSSL, both s and n - s are accepted.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let digest = self.curve.digest(message);
-        match digest.get(..self.curve.bytes) {
+        let (digest, len) = self.curve.digest(message);
+        match digest.get(..len) {
             Some(digest) => self.verify_prehashed(digest, signature),
             None => false,
         }
     }
 
-    /// Verification against a digest of the curve's size (SEC 1 §4.1.4).
+    /// Verification against a digest no longer than the curve's size (SEC 1 §4.1.4):
+    /// the curve's own hash always is, so e is the whole digest, never truncated.
     fn verify_prehashed(&self, digest: &[u8], signature: &[u8]) -> bool {
         let c = self.curve;
         let (n, bits) = (&c.n, c.bits());
-        if signature.len() != 2 * c.bytes || digest.len() != c.bytes {
+        if signature.len() != 2 * c.bytes || digest.len() > c.bytes {
             return false;
         }
         let (r, s) = signature.split_at(c.bytes);
@@ -144,7 +167,8 @@ impl<F: Field<N>, const N: usize> EcKey<F, N> {
         if is_zero(&r) || is_zero(&s) {
             return false;
         }
-        // e: the digest as an integer below 2^bits < 2n, reduced mod n.
+        // e: the digest as an integer below 2^bits < 2n (P-256, P-384) or below
+        // 2^512 < n (P-521), reduced mod n.
         let Some(e) = try_limbs_from_be::<N>(digest) else {
             return false;
         };

@@ -1,15 +1,17 @@
 //! Scalar recoding: the width-w non-adjacent form that drives the table lookups.
 
-use super::field::{bits_at, Fe};
+use super::field::bits_at;
 
-/// Digit positions a recoding can fill: scalars below 2^384 have at most 385 wNAF digits,
-/// and the chunked layout of the tables rounds that up to a multiple of the chunk count.
-pub(crate) const MAX_DIGITS: usize = 400;
+/// Digit positions a recoding can fill: scalars below 2^521 have at most 522 wNAF digits,
+/// and the chunked layout of the tables rounds that up to a multiple of the chunk count
+/// (8 runs of 66).
+pub(crate) const MAX_DIGITS: usize = 528;
 
 /// The width-w NAF of k (below 2^bits, w in 2..=8): odd digits d with |d| < 2^(w-1),
 /// at most one non-zero in any w consecutive positions, Σ d_i·2^i = k. Positions
-/// 0..=bits are used; the rest stay zero.
-pub(crate) fn wnaf<const N: usize>(k: &Fe<N>, bits: usize, w: u32) -> [i8; MAX_DIGITS] {
+/// 0..=bits are used; the rest stay zero. `k` is limbs of any count: one copy of the
+/// code serves every curve.
+pub(crate) fn wnaf(k: &[u32], bits: usize, w: u32) -> [i8; MAX_DIGITS] {
     let mut digits = [0i8; MAX_DIGITS];
     let full = 1i32 << w;
     let half = 1i32 << (w - 1);

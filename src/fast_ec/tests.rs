@@ -1,7 +1,9 @@
 //! Field and point arithmetic against simple references, round trips with jwt-simple's
-//! ES256/ES384 signers, and malformed keys and signatures.
+//! ES256/ES384 signers (and, for ES512, which jwt-simple lacks, with a textbook signer
+//! built on the reference arithmetic; Wycheproof and the Python suites check ES512 against
+//! independent implementations), and malformed keys and signatures.
 
-use super::curve::{Curve, P256, P384};
+use super::curve::{Curve, P256, P384, P521};
 use super::field::{self, Fe, Field};
 use super::point::{add, double, to_affine_batch, Affine, Jacobian};
 use super::scalar::wnaf;
@@ -159,6 +161,8 @@ fn field_and_scalar_arithmetic() {
     check_modulus(&P384.p, 48, &mut rng);
     check_modulus(P384.p.params(), 48, &mut rng);
     check_modulus(&P384.n, 48, &mut rng);
+    check_modulus(&P521.p, 66, &mut rng);
+    check_modulus(&P521.n, 66, &mut rng);
 }
 
 #[test]
@@ -297,6 +301,7 @@ fn tables_and_double_scalar_multiplication() {
     let mut rng = Rng(42);
     check_mul2(&P256, &mut rng);
     check_mul2(&P384, &mut rng);
+    check_mul2(&P521, &mut rng);
 }
 
 #[test]
@@ -310,6 +315,11 @@ fn generator_is_on_the_curve() {
         &P384.p,
         &P384.b,
         &generator(&P384)
+    ));
+    assert!(super::point::is_on_curve(
+        &P521.p,
+        &P521.b,
+        &generator(&P521)
     ));
     // Doubling infinity stays infinity.
     assert!(double(&P256.p, &Jacobian::infinity()).is_infinity(&P256.p));
@@ -363,6 +373,45 @@ fn es384(rng: &mut Rng) -> Signed {
         y: point[49..].to_vec(),
         input: input.to_string(),
         sig,
+    }
+}
+
+/// k·G through the generator's table.
+fn mul_g<F: Field<N>, const N: usize>(c: &Curve<F, N>, k: &Fe<N>) -> Affine<N> {
+    let g = c.g_table().unwrap();
+    let zero = [0i8; super::scalar::MAX_DIGITS];
+    let p = mul2(&c.p, c.bits(), g, &wnaf(k, c.bits(), g.width()), g, &zero).unwrap();
+    affine(c, &p).unwrap()
+}
+
+/// ES512 (RFC 7518 §3.4) by the textbook: key d, nonce k, r = x(k·G) mod n,
+/// s = k^-1·(e + r·d) mod n with e the whole SHA-512 digest.
+fn es512(rng: &mut Rng) -> Signed {
+    let c = &P521;
+    let n = &c.n;
+    let d = rng.residue(n, 66);
+    let q = mul_g(c, &d);
+    let input = format!("eyJhbGciOiJFUzUxMiJ9.{}", rng.next());
+    loop {
+        let k = rng.residue(n, 66);
+        let Some(kinv) = n.invert(&k) else { continue };
+        let x = c.p.out_of_mont(&mul_g(c, &k).x);
+        // x < p < 2n: one conditional subtraction.
+        let r = n.canonical(&x);
+        let digest = hmac_sha512::Hash::hash(input.as_bytes());
+        let e: Fe<{ super::curve::P521_LIMBS }> = field::try_limbs_from_be(&digest).unwrap();
+        let rd = n.canonical(&n.mul(&n.to_mont(&r), &d));
+        let sum = n.add(&e, &rd);
+        let s = n.canonical(&n.mul(&n.to_mont(&kinv), &sum));
+        if field::is_zero(&r) || field::is_zero(&s) {
+            continue;
+        }
+        return Signed {
+            x: be(&c.p.out_of_mont(&q.x), 66),
+            y: be(&c.p.out_of_mont(&q.y), 66),
+            input,
+            sig: [be(&r, 66), be(&s, 66)].concat(),
+        };
     }
 }
 
@@ -442,6 +491,11 @@ fn es384_round_trips_with_jwt_simple() {
     check_round_trips(&P384, |x, y| EcKey::new(&P384, x, y), es384);
 }
 
+#[test]
+fn es512_round_trips() {
+    check_round_trips(&P521, |x, y| EcKey::new(&P521, x, y), es512);
+}
+
 fn check_bad_keys<F: Field<N>, const N: usize>(
     c: &Curve<F, N>,
     parse: Parse<F, N>,
@@ -493,6 +547,7 @@ fn check_bad_keys<F: Field<N>, const N: usize>(
 fn malformed_keys_are_refused() {
     check_bad_keys(&P256, |x, y| EcKey::new(&P256, x, y), es256);
     check_bad_keys(&P384, |x, y| EcKey::new(&P384, x, y), es384);
+    check_bad_keys(&P521, |x, y| EcKey::new(&P521, x, y), es512);
 }
 
 fn check_arbitrary_bytes<F: Field<N>, const N: usize>(
@@ -543,4 +598,5 @@ fn check_arbitrary_bytes<F: Field<N>, const N: usize>(
 fn arbitrary_bytes_never_panic() {
     check_arbitrary_bytes(&P256, |x, y| EcKey::new(&P256, x, y), es256);
     check_arbitrary_bytes(&P384, |x, y| EcKey::new(&P384, x, y), es384);
+    check_arbitrary_bytes(&P521, |x, y| EcKey::new(&P521, x, y), es512);
 }

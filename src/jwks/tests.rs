@@ -40,6 +40,17 @@ fn p384_jwk(kid: &str) -> Value {
     exported(ES384KeyPair::generate().public_key().to_jwk(), kid)
 }
 
+/// A P-521 public key (jwt-simple has no ES512), made with Python's `cryptography`.
+fn p521_jwk(kid: &str) -> Value {
+    json!({
+        "kty": "EC",
+        "crv": "P-521",
+        "kid": kid,
+        "x": "AASZR5s2ctvVD6_zgjAl2ofgMqMNGVZwDPFM2fei3ZO3JAzDJQ72ot7i_fPWkwwy6w0OlOQahjMcW6Es-MqG7Q8X",
+        "y": "AZ0XXRmnlqWN56iR1Ek2y65y4iqZY6U99WqI1CPK8yhwV_aaPP3zMtzLis7XLXKXVfzpu09uz4NPGs1YZiaUEpgb",
+    })
+}
+
 fn ed25519_jwk(kid: &str) -> Value {
     exported(Ed25519KeyPair::generate().public_key().to_jwk(), kid)
 }
@@ -78,15 +89,16 @@ fn every_key_type_parses_and_fits_only_its_algorithms() {
         p384_jwk("p384"),
         ed25519_jwk("ed"),
         oct_jwk("oct"),
+        p521_jwk("p521"),
     ]);
     let set = KeySet::parse(&text).unwrap();
     assert!(set.skipped.is_empty(), "{:?}", set.skipped);
-    assert_eq!(kids(&set), vec!["rsa", "p256", "p384", "ed", "oct"]);
-    assert_eq!((set.len(), set.is_empty()), (5, false));
+    assert_eq!(kids(&set), vec!["rsa", "p256", "p384", "ed", "oct", "p521"]);
+    assert_eq!((set.len(), set.is_empty()), (6, false));
     assert_eq!(set.keys[0].key.rsa_bits(), 2048);
 
     let all = [
-        RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA, HS256, HS384, HS512,
+        RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, HS256, HS384, HS512,
     ];
     let fitting =
         |i: usize| -> Vec<Alg> { all.into_iter().filter(|a| set.keys[i].fits(*a)).collect() };
@@ -95,6 +107,7 @@ fn every_key_type_parses_and_fits_only_its_algorithms() {
     assert_eq!(fitting(2), vec![ES384]);
     assert_eq!(fitting(3), vec![EdDSA]);
     assert_eq!(fitting(4), vec![HS256, HS384, HS512]);
+    assert_eq!(fitting(5), vec![ES512]);
 }
 
 #[test]
@@ -180,6 +193,8 @@ fn algs_that_do_not_fit_the_key_type_drop_the_key() {
         with(rsa_jwk("r"), "alg", json!("ES256")),
         with(p256_jwk("e"), "alg", json!("ES384")),
         with(p384_jwk("e384"), "alg", json!("HS384")),
+        with(p521_jwk("e521"), "alg", json!("ES384")),
+        with(p256_jwk("e256"), "alg", json!("ES512")),
         with(ed25519_jwk("ed"), "alg", json!("RS256")),
         with(oct_jwk("o"), "alg", json!("RS256")),
         with(rsa_jwk("oaep"), "alg", json!("RSA-OAEP")),
@@ -194,10 +209,12 @@ fn algs_that_do_not_fit_the_key_type_drop_the_key() {
             "keys[0]: alg ES256 does not fit kty RSA",
             "keys[1]: alg ES384 does not fit kty EC",
             "keys[2]: alg HS384 does not fit kty EC",
-            "keys[3]: alg RS256 does not fit kty OKP",
-            "keys[4]: alg RS256 does not fit kty oct",
-            "keys[5]: unsupported alg \"RSA-OAEP\"",
-            "keys[6]: \"alg\" is not a string",
+            "keys[3]: alg ES384 does not fit kty EC",
+            "keys[4]: alg ES512 does not fit kty EC",
+            "keys[5]: alg RS256 does not fit kty OKP",
+            "keys[6]: alg RS256 does not fit kty oct",
+            "keys[7]: unsupported alg \"RSA-OAEP\"",
+            "keys[8]: \"alg\" is not a string",
         ]
     );
 }
@@ -207,6 +224,9 @@ fn bad_or_missing_key_material_drops_only_that_key() {
     let (n, _) = rsa_components();
     let p256 = p256_jwk("p");
     let p384 = p384_jwk("p384");
+    let p521_x = URL_SAFE_NO_PAD
+        .decode(p521_jwk("p521")["x"].as_str().unwrap())
+        .unwrap();
     let cases: Vec<(Value, &str)> = vec![
         (json!("a string"), "not an object"),
         (without(rsa_jwk("r"), "kty"), "no \"kty\" string"),
@@ -235,7 +255,29 @@ fn bad_or_missing_key_material_drops_only_that_key() {
         (without(p256.clone(), "crv"), "unsupported EC curve \"\""),
         (
             with(p256.clone(), "crv", json!("P-521")),
-            "unsupported EC curve \"P-521\"",
+            "P-521 coordinates must be 66 bytes",
+        ),
+        (
+            with(p256.clone(), "crv", json!("secp521r1")),
+            "unsupported EC curve \"secp521r1\"",
+        ),
+        (
+            // 65 bytes: the leading zero byte of x dropped.
+            with(p521_jwk("p521"), "x", json!(b64(&p521_x[1..]))),
+            "P-521 coordinates must be 66 bytes",
+        ),
+        (
+            with(p521_jwk("p521"), "y", json!(b64(&[1u8; 66]))),
+            "the P-521 point is not on the curve",
+        ),
+        (
+            // x = p = 2^521 - 1: not below p.
+            with(
+                p521_jwk("p521"),
+                "x",
+                json!(b64(&[&[1u8][..], &[0xff; 65][..]].concat())),
+            ),
+            "the P-521 point is not on the curve",
         ),
         (
             with(p256.clone(), "crv", json!("P-384")),
