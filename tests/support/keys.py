@@ -8,7 +8,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 RSA_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
-EC_ALGS = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}
+EC_ALGS = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+EC_CRVS = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 HMAC_ALGS = {"HS256": 32, "HS384": 48, "HS512": 64}
 ASYMMETRIC_ALGS = RSA_ALGS + tuple(EC_ALGS) + ("EdDSA",)
 ALL_ALGS = ASYMMETRIC_ALGS + tuple(HMAC_ALGS)
@@ -61,7 +62,7 @@ def make_key(alg: str, kid: str | None = None, rsa_bits: int = 2048, with_alg: b
         size = (curve.key_size + 7) // 8
         jwk = {
             "kty": "EC",
-            "crv": "P-256" if alg == "ES256" else "P-384",
+            "crv": EC_CRVS[alg],
             "x": b64url(nums.x.to_bytes(size, "big")),
             "y": b64url(nums.y.to_bytes(size, "big")),
         }
