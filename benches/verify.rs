@@ -1,12 +1,13 @@
 //! Native cost of one signature verification per algorithm: fast_rsa against
 //! jwt-simple for RSA, fast_ec against jwt-simple (RustCrypto p256/p384) for ES256 and
-//! ES384, and fast_ed25519 against jwt-simple (ed25519-compact) for EdDSA.
+//! ES384 (and alone for ES512, which jwt-simple lacks), and fast_ed25519 against
+//! jwt-simple (ed25519-compact) for EdDSA.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 #[path = "../tests/bench/wasm-verify/src/jws.rs"]
 mod jws;
-use jws::{claims, split};
-use jwt_authn_wasm::fast_ec::{P256PublicKey, P384PublicKey};
+use jws::{claims, es512_key, split, ES512_TOKEN};
+use jwt_authn_wasm::fast_ec::{P256PublicKey, P384PublicKey, P521PublicKey};
 use jwt_authn_wasm::fast_ed25519::Ed25519PublicKey;
 use jwt_authn_wasm::fast_rsa::{RsaPublicKey, Scheme};
 use jwt_simple::prelude::*;
@@ -73,17 +74,27 @@ fn ec_and_eddsa(c: &mut Criterion) {
     assert!(fast_ed.verify(input_ed.as_bytes(), &sig_ed));
     assert!(fast256.verify(input256.as_bytes(), &sig256));
     assert!(fast384.verify(input384.as_bytes(), &sig384));
+    let (x521, y521) = es512_key();
+    let fast521 = P521PublicKey::p521(&x521, &y521).expect("key");
+    let (input521, sig521) = split(ES512_TOKEN);
+    assert!(fast521.verify(input521.as_bytes(), &sig521));
     c.bench_function("ES256 fast_ec verify", |b| {
         b.iter(|| fast256.verify(black_box(input256.as_bytes()), &sig256))
     });
     c.bench_function("ES384 fast_ec verify", |b| {
         b.iter(|| fast384.verify(black_box(input384.as_bytes()), &sig384))
     });
+    c.bench_function("ES512 fast_ec verify", |b| {
+        b.iter(|| fast521.verify(black_box(input521.as_bytes()), &sig521))
+    });
     c.bench_function("P-256 fast_ec key parse", |b| {
         b.iter(|| P256PublicKey::p256(black_box(&point256[1..33]), &point256[33..]).is_ok())
     });
     c.bench_function("P-384 fast_ec key parse", |b| {
         b.iter(|| P384PublicKey::p384(black_box(&point384[1..49]), &point384[49..]).is_ok())
+    });
+    c.bench_function("P-521 fast_ec key parse", |b| {
+        b.iter(|| P521PublicKey::p521(black_box(&x521), &y521).is_ok())
     });
     c.bench_function("EdDSA fast_ed25519 verify", |b| {
         b.iter(|| fast_ed.verify(black_box(input_ed.as_bytes()), &sig_ed))

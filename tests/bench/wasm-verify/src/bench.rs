@@ -1,9 +1,9 @@
 //! The measured cases.
 
-use crate::fast_ec::{P256PublicKey, P384PublicKey};
+use crate::fast_ec::{P256PublicKey, P384PublicKey, P521PublicKey};
 use crate::fast_ed25519::Ed25519PublicKey;
 use crate::fast_rsa::{RsaPublicKey, Scheme};
-use crate::jws::{claims, split};
+use crate::jws::{claims, es512_key, split, ES512_TOKEN};
 use jwt_simple::prelude::*;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -113,12 +113,25 @@ pub fn run() {
     timed("fast_ec P-384 key parse", &mut || {
         fast384 = P384PublicKey::p384(&point384[1..49], &point384[49..]).ok()
     });
+    let (x521, y521) = es512_key();
+    let mut fast521 = None;
+    timed("fast_ec P-521 first key parse", &mut || {
+        fast521 = P521PublicKey::p521(&x521, &y521).ok()
+    });
+    timed("fast_ec P-521 key parse", &mut || {
+        fast521 = P521PublicKey::p521(&x521, &y521).ok()
+    });
+    let (input521, sig521) = split(ES512_TOKEN);
     let (fast256, fast384) = (fast256.expect("P-256 key"), fast384.expect("P-384 key"));
+    let fast521 = fast521.expect("P-521 key");
     measure("ES256 fast_ec", budget, || {
         fast256.verify(input256.as_bytes(), &sig256)
     });
     measure("ES384 fast_ec", budget, || {
         fast384.verify(input384.as_bytes(), &sig384)
+    });
+    measure("ES512 fast_ec", budget, || {
+        fast521.verify(input521.as_bytes(), &sig521)
     });
     let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&p256.public_key().to_bytes_uncompressed())
         .unwrap();
