@@ -150,8 +150,17 @@ def test_allowed_by_provider_and_cache_hits(stack):
 
 def test_jwks_alert_expression_selects_the_failing_provider(stack):
     expr = next(e for name, e in alert_exprs(RULES) if name == "JwtAuthnJwksFetchFailing")
-    # The rule looks back 15 minutes at 1-minute steps; this Envoy has lived seconds, scraped every second.
+    # The rule looks back 15 minutes at 1-minute steps; this Envoy has lived seconds, scraped every
+    # second, so the window covers its whole life. increase() needs a failure after the first
+    # scrape, and the failing provider's retries back off (1 s, 2 s, 4 s, 8 s ...): on a slow
+    # machine the first ones can all come before it, so wait for the next one, within bounds.
     assert "[15m:1m]" in expr
-    expr = expr.replace("[15m:1m]", "[1m:1s]")
-    providers = {r["metric"]["provider"] for r in stack["prom"].query(expr)}
+    expr = expr.replace("[15m:1m]", "[10m:1s]")
+    deadline = time.monotonic() + 40
+    providers = set()
+    while time.monotonic() < deadline:
+        providers = {r["metric"]["provider"] for r in stack["prom"].query(expr)}
+        if providers:
+            break
+        time.sleep(1)
     assert providers == {"backup"}
