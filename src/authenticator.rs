@@ -2,8 +2,9 @@
 //! signature, in Envoy's order so that a token gets the same reason from both.
 
 use crate::config::Provider;
+use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
-use crate::jwks::KeySet;
+use crate::jwks::{KeySet, MAX_KEYS_TRIED};
 use crate::jwt::Jwt;
 
 /// The claim checks that need no key.
@@ -40,9 +41,15 @@ pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), 
 }
 
 /// Tries the keys that fit the token: a matching `kid` when both name one, and a key type
-/// (and pinned `alg`) that fits the token's `alg`.
-pub fn verify_signature(keys: &KeySet, jwt: &Jwt<'_>) -> Result<(), AuthError> {
-    let mut candidates = keys.keys.iter().filter(|k| {
+/// (and pinned `alg`) that fits the token's `alg`; at most `MAX_KEYS_TRIED` of them, so that
+/// a token without `kid` cannot make one request verify against a whole JWKS.
+pub fn verify_signature(
+    keys: &KeySet,
+    jwt: &Jwt<'_>,
+    crypto: &Crypto,
+    tally: &mut Tally,
+) -> Result<(), AuthError> {
+    let candidates = keys.keys.iter().filter(|k| {
         k.fits(jwt.alg)
             && match (&jwt.kid, &k.kid) {
                 (Some(want), Some(have)) => want == have,
@@ -50,9 +57,9 @@ pub fn verify_signature(keys: &KeySet, jwt: &Jwt<'_>) -> Result<(), AuthError> {
             }
     });
     let mut tried = false;
-    for key in candidates.by_ref() {
+    for key in candidates.take(MAX_KEYS_TRIED) {
         tried = true;
-        if key.key.verify(jwt) {
+        if key.key.verify(jwt, crypto, tally) {
             return Ok(());
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::authenticator;
 use crate::config::{FilterConfig, Mode, Provider, ProviderId};
+use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
 use crate::extractor::{self, Extracted, Location, Request};
 use crate::jwks::KeySet;
@@ -45,6 +46,8 @@ pub enum Stat {
     ProviderDenied(ProviderId, &'static str),
     CacheHit(ProviderId),
     CacheMiss(ProviderId),
+    /// Signature verifications by backend, host errors and backend disagreements.
+    Crypto(Tally),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,7 @@ pub struct Engine<'a> {
     pub config: &'a FilterConfig,
     pub cache: &'a mut TokenCache,
     pub keys: &'a mut dyn KeySource,
+    pub crypto: &'a Crypto,
     pub now: u64,
 }
 
@@ -119,7 +123,8 @@ impl Engine<'_> {
         match verdict {
             Verdict::Pending => {
                 decision.outcome = Outcome::Wait;
-                decision.stats.clear();
+                // Counted when the request is decided again; verifications happened now.
+                decision.stats.retain(|s| matches!(s, Stat::Crypto(_)));
             }
             Verdict::Allow => {
                 decision.stats.push(Stat::Allowed);
@@ -202,7 +207,7 @@ impl Engine<'_> {
                 return Ok(Some(hit));
             }
         }
-        let verified = self.verify(id, provider, token, state)?;
+        let verified = self.verify(id, provider, token, state, stats)?;
         if verified.is_some() {
             stats.push(Stat::CacheMiss(id));
         }
@@ -216,6 +221,7 @@ impl Engine<'_> {
         provider: &Provider,
         token: &str,
         state: KeyState,
+        stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         let jwt = jwt::parse(token)?;
         authenticator::check_claims(provider, &jwt, self.now)?;
@@ -224,7 +230,12 @@ impl Engine<'_> {
             KeyState::Wait => return Ok(None),
             KeyState::Failed => return Err(AuthError::JwksFetchFailed),
         };
-        match authenticator::verify_signature(&keys, &jwt) {
+        let mut tally = Tally::default();
+        let checked = authenticator::verify_signature(&keys, &jwt, self.crypto, &mut tally);
+        if !tally.is_empty() {
+            stats.push(Stat::Crypto(tally));
+        }
+        match checked {
             Ok(()) => {}
             Err(AuthError::NoMatchingKey)
                 if jwt.kid.as_deref().is_some_and(|kid| !keys.has_kid(kid))

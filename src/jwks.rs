@@ -1,6 +1,8 @@
 //! JWKS documents turned into ready-to-use verification keys. Parsing happens once per JWKS
 //! version; the request path only looks keys up.
 
+use crate::crypto::der::Curve;
+use crate::crypto::Crypto;
 use crate::jwt::Alg;
 use crate::signature::PublicKey;
 use crate::strict_json;
@@ -17,8 +19,23 @@ const JWK_B64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-pub const MIN_RSA_BITS: usize = 2048;
+pub use crate::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
 
+/// Keys used from one JWKS; issuers publish a handful. The rest are dropped, which bounds
+/// the work (and memory) a hostile or broken JWKS can cause per refresh.
+pub const MAX_KEYS: usize = 100;
+/// Keys a token without `kid` may be tried against: each try is a signature verification.
+pub const MAX_KEYS_TRIED: usize = 10;
+
+/// What a JWKS may hold where it is parsed.
+#[derive(Clone, Copy)]
+pub struct KeyPolicy<'a> {
+    /// `oct` (HMAC) keys: only from the configuration.
+    pub symmetric: bool,
+    /// The backends that will verify, when known: P-521 keys need the host, and the host
+    /// must be able to import a key. `None` (configuration checks): no backend limits.
+    pub crypto: Option<&'a Crypto>,
+}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksError {
     NotJson,
@@ -42,6 +59,11 @@ pub struct Jwk {
 }
 
 impl Jwk {
+    /// Same `kid`, `alg` and key material: trying it again could only repeat the answer.
+    fn same_as(&self, other: &Jwk) -> bool {
+        self.kid == other.kid && self.alg == other.alg && self.key == other.key
+    }
+
     pub fn fits(&self, alg: Alg) -> bool {
         self.alg.is_none_or(|pinned| pinned == alg) && self.key.supports(alg)
     }
@@ -52,6 +74,8 @@ pub struct KeySet {
     pub keys: Vec<Jwk>,
     /// Why keys were left out, for one log line per JWKS version.
     pub skipped: Vec<String>,
+    /// How many keys were left out (entries beyond `MAX_KEYS` are not each described).
+    pub ignored: usize,
 }
 
 impl fmt::Debug for KeySet {
@@ -66,16 +90,28 @@ impl fmt::Debug for KeySet {
 impl KeySet {
     /// Parses a JWKS that may hold symmetric (`oct`) keys: only for inline configuration.
     pub fn parse(bytes: &[u8]) -> Result<KeySet, JwksError> {
-        Self::parse_with(bytes, true)
+        Self::parse_with(
+            bytes,
+            KeyPolicy {
+                symmetric: true,
+                crypto: None,
+            },
+        )
     }
 
     /// Parses a JWKS fetched over the network. Symmetric keys there would be a shared
     /// secret published to anyone, so they are ignored.
     pub fn parse_remote(bytes: &[u8]) -> Result<KeySet, JwksError> {
-        Self::parse_with(bytes, false)
+        Self::parse_with(
+            bytes,
+            KeyPolicy {
+                symmetric: false,
+                crypto: None,
+            },
+        )
     }
 
-    fn parse_with(bytes: &[u8], allow_symmetric: bool) -> Result<KeySet, JwksError> {
+    pub fn parse_with(bytes: &[u8], policy: KeyPolicy<'_>) -> Result<KeySet, JwksError> {
         let doc = match strict_json::parse(bytes) {
             Ok(Value::Object(doc)) => doc,
             _ => return Err(JwksError::NotJson),
@@ -85,11 +121,27 @@ impl KeySet {
         };
         let mut set = KeySet::default();
         for (i, entry) in entries.iter().enumerate() {
-            match parse_jwk(entry, allow_symmetric) {
-                Ok(Some(jwk)) => set.keys.push(jwk),
-                Ok(None) => {}
-                Err(why) => set.skipped.push(format!("keys[{i}]: {why}")),
+            if set.keys.len() == MAX_KEYS {
+                let rest = entries.len() - i;
+                set.ignored += rest;
+                set.skipped.push(format!(
+                    "keys[{i}..]: {rest} keys beyond the first {MAX_KEYS} usable ones"
+                ));
+                break;
             }
+            let why = match parse_jwk(entry, policy) {
+                Ok(Some(jwk)) => match set.keys.iter().position(|k| k.same_as(&jwk)) {
+                    None => {
+                        set.keys.push(jwk);
+                        continue;
+                    }
+                    Some(j) => format!("duplicate of the key kept from keys[{j}]"),
+                },
+                Ok(None) => continue,
+                Err(why) => why,
+            };
+            set.ignored += 1;
+            set.skipped.push(format!("keys[{i}]: {why}"));
         }
         Ok(set)
     }
@@ -109,7 +161,7 @@ impl KeySet {
 }
 
 /// `Ok(None)`: a key that is fine but not for us (encryption keys).
-fn parse_jwk(entry: &Value, allow_symmetric: bool) -> Result<Option<Jwk>, String> {
+fn parse_jwk(entry: &Value, policy: KeyPolicy<'_>) -> Result<Option<Jwk>, String> {
     let Some(obj) = entry.as_object() else {
         return Err("not an object".into());
     };
@@ -155,7 +207,7 @@ fn parse_jwk(entry: &Value, allow_symmetric: bool) -> Result<Option<Jwk>, String
             let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
             PublicKey::okp(crv, &field("x")?)?
         }
-        "oct" if allow_symmetric => PublicKey::oct(&field("k")?)?,
+        "oct" if policy.symmetric => PublicKey::oct(&field("k")?)?,
         "oct" => return Err("symmetric keys are accepted only in local_jwks".into()),
         other => return Err(format!("unsupported kty {other:?}")),
     };
@@ -164,7 +216,32 @@ fn parse_jwk(entry: &Value, allow_symmetric: bool) -> Result<Option<Jwk>, String
             return Err(format!("alg {} does not fit kty {kty}", alg.name()));
         }
     }
+    if let Some(crypto) = policy.crypto {
+        usable_by(&key, crypto)?;
+    }
     Ok(Some(Jwk { kid, alg, key }))
+}
+
+/// Refuses, once per JWKS version, keys the backends could not use on any request.
+fn usable_by(key: &PublicKey, crypto: &Crypto) -> Result<(), String> {
+    if key.curve() == Some(Curve::P521) && !crypto.has_host() {
+        return Err(
+            "P-521 (ES512) keys need the host's verify_signature (Envoy 1.31 or later); ring has no P-521"
+                .into(),
+        );
+    }
+    if let Some((hash, spki)) = key.spki() {
+        if crypto.host_imports(hash, spki) == Some(false) {
+            return Err(match key.curve() {
+                Some(curve) => format!(
+                    "BoringSSL cannot import the key (not a {} point?)",
+                    curve.name()
+                ),
+                None => "BoringSSL cannot import the RSA key".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

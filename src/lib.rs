@@ -5,12 +5,10 @@
 
 pub mod authenticator;
 pub mod config;
+pub mod crypto;
 pub mod engine;
 pub mod error;
 pub mod extractor;
-pub mod fast_ec;
-pub mod fast_ed25519;
-pub mod fast_rsa;
 pub mod jwks;
 pub mod jwks_cache;
 pub mod jwt;
@@ -20,5 +18,5 @@ pub mod strict_json;
 pub mod token_cache;
 pub mod verifier;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "library-only")))]
 mod filter;

@@ -1,67 +1,119 @@
-//! Signature verification for each key type, over exactly the bytes the signature covers.
-//! Keys are built once per JWKS version; a token's `alg` must fit the key's type, so an RSA
-//! public key can never be used as an HMAC secret. Claims are the authenticator's business:
-//! nothing here reads them, so a claim or header parameter we do not use cannot make a
-//! valid signature fail.
+//! Public keys as the backends take them, built once per JWKS version, and the signature
+//! check for each `alg`. A token's `alg` must fit the key's type, so an RSA public key can
+//! never be used as an HMAC secret. Claims are the authenticator's business: nothing here
+//! reads them, so a claim or header parameter we do not use cannot make a valid signature
+//! fail.
 
-use crate::fast_ec::{P256PublicKey, P384PublicKey, P521PublicKey};
-use crate::fast_ed25519::Ed25519PublicKey;
-use crate::fast_rsa::{RsaPublicKey, Scheme};
+use crate::crypto::der::{self, Curve};
+use crate::crypto::module::{self, RsaScheme};
+use crate::crypto::{small_order, Check, Crypto, HostCheck, Tally};
 use crate::jwt::{Alg, Jwt};
+use std::borrow::Cow;
 
+/// RSA moduli of 2048 to 8192 bits: smaller ones are weak, larger ones cost a request
+/// more than it is worth and ring refuses them.
+pub const MIN_RSA_BITS: usize = 2048;
+pub const MAX_RSA_BITS: usize = 8192;
+/// As BoringSSL and ring.
+const MAX_RSA_EXPONENT_BITS: usize = 33;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct RsaKey {
+    /// Big-endian, no leading zeros.
+    n: Vec<u8>,
+    e: Vec<u8>,
+    spki: Vec<u8>,
+    bits: usize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct EcKey {
+    curve: Curve,
+    spki: Vec<u8>,
+}
+
+impl EcKey {
+    /// `04‖x‖y`, the tail of the SubjectPublicKeyInfo.
+    fn point(&self) -> &[u8] {
+        let len = 1 + 2 * self.curve.size();
+        self.spki
+            .get(self.spki.len().saturating_sub(len)..)
+            .unwrap_or(&[])
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
 pub enum PublicKey {
-    Rsa(Box<RsaPublicKey>),
-    P256(Box<P256PublicKey>),
-    P384(Box<P384PublicKey>),
-    P521(Box<P521PublicKey>),
-    Ed25519(Box<Ed25519PublicKey>),
+    Rsa(RsaKey),
+    Ec(EcKey),
+    Ed25519([u8; 32]),
     Oct(Vec<u8>),
+}
+
+fn bit_len(magnitude: &[u8]) -> usize {
+    match magnitude.first() {
+        None => 0,
+        Some(top) => magnitude.len() * 8 - top.leading_zeros() as usize,
+    }
 }
 
 impl PublicKey {
     pub fn rsa(n: &[u8], e: &[u8]) -> Result<PublicKey, String> {
-        let key =
-            RsaPublicKey::from_components(n, e).map_err(|e| format!("invalid RSA key: {e:?}"))?;
-        if key.bits() < crate::jwks::MIN_RSA_BITS {
+        let n = der::strip_leading_zeros(n);
+        let e = der::strip_leading_zeros(e);
+        let bits = bit_len(n);
+        if bits < MIN_RSA_BITS {
             return Err(format!(
-                "RSA key of {} bits is below the {}-bit minimum",
-                key.bits(),
-                crate::jwks::MIN_RSA_BITS
+                "RSA key of {bits} bits is below the {MIN_RSA_BITS}-bit minimum"
             ));
         }
-        Ok(PublicKey::Rsa(Box::new(key)))
+        if bits > MAX_RSA_BITS {
+            return Err(format!(
+                "RSA key of {bits} bits is above the {MAX_RSA_BITS}-bit maximum"
+            ));
+        }
+        if n.last().is_none_or(|b| b & 1 == 0) {
+            return Err("invalid RSA key: the modulus is even".into());
+        }
+        let e_odd = e.last().is_some_and(|b| b & 1 == 1);
+        if !e_odd || bit_len(e) < 2 || bit_len(e) > MAX_RSA_EXPONENT_BITS {
+            return Err(
+                "invalid RSA key: the exponent must be odd, at least 3 and at most 33 bits".into(),
+            );
+        }
+        Ok(PublicKey::Rsa(RsaKey {
+            spki: der::rsa_spki(n, e),
+            n: n.to_vec(),
+            e: e.to_vec(),
+            bits,
+        }))
     }
 
+    /// Coordinates of exactly the curve's size. Whether the point is on the curve is
+    /// checked by BoringSSL (at parse, through the host) or ring (at every verification).
     pub fn ec(crv: &str, x: &[u8], y: &[u8]) -> Result<PublicKey, String> {
-        let size = match crv {
-            "P-256" => 32,
-            "P-384" => 48,
-            "P-521" => 66,
-            other => return Err(format!("unsupported EC curve {other:?}")),
-        };
+        let curve = Curve::from_jwk(crv).ok_or_else(|| format!("unsupported EC curve {crv:?}"))?;
+        let size = curve.size();
         if x.len() != size || y.len() != size {
             return Err(format!("{crv} coordinates must be {size} bytes"));
         }
-        // Coordinates not below p, or a point off the curve. The key's table of
-        // multiples is built here, once per JWKS version.
-        let bad = |_| format!("the {crv} point is not on the curve");
-        Ok(match size {
-            32 => PublicKey::P256(Box::new(P256PublicKey::p256(x, y).map_err(bad)?)),
-            48 => PublicKey::P384(Box::new(P384PublicKey::p384(x, y).map_err(bad)?)),
-            _ => PublicKey::P521(Box::new(P521PublicKey::p521(x, y).map_err(bad)?)),
-        })
+        Ok(PublicKey::Ec(EcKey {
+            curve,
+            spki: der::ec_spki(curve, x, y),
+        }))
     }
 
+    /// Only the length and the small-order points are checked: 32 bytes that are not a
+    /// point make a key that fails every signature, as with Envoy.
     pub fn okp(crv: &str, x: &[u8]) -> Result<PublicKey, String> {
         if crv != "Ed25519" {
             return Err(format!("unsupported OKP curve {crv:?}"));
         }
-        // Only the length is checked, as by Envoy: 32 bytes that are not a point make a
-        // key that fails every signature (BoringSSL decodes the key when verifying).
-        // The key's table of multiples is built here, once per JWKS version.
-        Ed25519PublicKey::from_bytes(x)
-            .map(|key| PublicKey::Ed25519(Box::new(key)))
-            .map_err(|_| "Ed25519 keys are 32 bytes".into())
+        let key: [u8; 32] = x.try_into().map_err(|_| "Ed25519 keys are 32 bytes")?;
+        if small_order::is_small_order(&key) {
+            return Err("Ed25519 key of small order (signatures with it prove nothing)".into());
+        }
+        Ok(PublicKey::Ed25519(key))
     }
 
     pub fn oct(k: &[u8]) -> Result<PublicKey, String> {
@@ -73,56 +125,148 @@ impl PublicKey {
 
     pub fn rsa_bits(&self) -> usize {
         match self {
-            PublicKey::Rsa(key) => key.bits(),
+            PublicKey::Rsa(key) => key.bits,
             _ => 0,
+        }
+    }
+
+    pub fn curve(&self) -> Option<Curve> {
+        match self {
+            PublicKey::Ec(key) => Some(key.curve),
+            _ => None,
+        }
+    }
+
+    /// The key as BoringSSL imports it, with a hash that fits it, for RSA and EC keys.
+    pub fn spki(&self) -> Option<(&'static str, &[u8])> {
+        match self {
+            PublicKey::Rsa(k) => Some(("sha256", &k.spki)),
+            PublicKey::Ec(k) => Some((ec_hash(k.curve), &k.spki)),
+            _ => None,
         }
     }
 
     pub fn supports(&self, alg: Alg) -> bool {
         use Alg::*;
-        matches!(
-            (self, alg),
-            (
-                PublicKey::Rsa(_),
-                RS256 | RS384 | RS512 | PS256 | PS384 | PS512
-            ) | (PublicKey::P256(_), ES256)
-                | (PublicKey::P384(_), ES384)
-                | (PublicKey::P521(_), ES512)
-                | (PublicKey::Ed25519(_), EdDSA)
-                | (PublicKey::Oct(_), HS256 | HS384 | HS512)
-        )
+        match self {
+            PublicKey::Rsa(_) => matches!(alg, RS256 | RS384 | RS512 | PS256 | PS384 | PS512),
+            PublicKey::Ec(k) => matches!(
+                (k.curve, alg),
+                (Curve::P256, ES256) | (Curve::P384, ES384) | (Curve::P521, ES512)
+            ),
+            PublicKey::Ed25519(_) => alg == EdDSA,
+            PublicKey::Oct(_) => matches!(alg, HS256 | HS384 | HS512),
+        }
     }
 
     /// Checks the token's signature with this key.
-    pub fn verify(&self, jwt: &Jwt<'_>) -> bool {
-        verify_raw(self, jwt.alg, jwt.signing_input.as_bytes(), &jwt.signature)
+    pub fn verify(&self, jwt: &Jwt<'_>, crypto: &Crypto, tally: &mut Tally) -> bool {
+        verify_raw(
+            self,
+            jwt.alg,
+            jwt.signing_input.as_bytes(),
+            &jwt.signature,
+            crypto,
+            tally,
+        )
     }
 }
 
-pub fn verify_raw(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+fn ec_hash(curve: Curve) -> &'static str {
+    match curve {
+        Curve::P256 => "sha256",
+        Curve::P384 => "sha384",
+        Curve::P521 => "sha512",
+    }
+}
+
+type ModuleCheck<'a> = Box<dyn FnOnce() -> bool + 'a>;
+
+fn checks<'a>(
+    key: &'a PublicKey,
+    alg: Alg,
+    msg: &'a [u8],
+    sig: &'a [u8],
+) -> Option<(Option<HostCheck<'a>>, Option<ModuleCheck<'a>>)> {
     use Alg::*;
-    match (key, alg) {
-        (PublicKey::Rsa(k), RS256) => k.verify(Scheme::Pkcs1Sha256, msg, sig),
-        (PublicKey::Rsa(k), RS384) => k.verify(Scheme::Pkcs1Sha384, msg, sig),
-        (PublicKey::Rsa(k), RS512) => k.verify(Scheme::Pkcs1Sha512, msg, sig),
-        (PublicKey::Rsa(k), PS256) => k.verify(Scheme::PssSha256, msg, sig),
-        (PublicKey::Rsa(k), PS384) => k.verify(Scheme::PssSha384, msg, sig),
-        (PublicKey::Rsa(k), PS512) => k.verify(Scheme::PssSha512, msg, sig),
-        // JWS carries r||s, never DER (RFC 7518 §3.4); SHA-256 with P-256, SHA-384 with
-        // P-384, SHA-512 with P-521 (r and s 66 bytes each). High-S signatures verify, as
-        // with BoringSSL.
-        (PublicKey::P256(k), ES256) => k.verify(msg, sig),
-        (PublicKey::P384(k), ES384) => k.verify(msg, sig),
-        (PublicKey::P521(k), ES512) => k.verify(msg, sig),
-        // R‖S, 64 bytes; S below the group order; cofactorless, as BoringSSL.
-        (PublicKey::Ed25519(k), EdDSA) => k.verify(msg, sig),
+    let rsa = |k: &'a RsaKey, scheme: RsaScheme| -> ModuleCheck<'a> {
+        Box::new(move || module::rsa(scheme, &k.n, &k.e, msg, sig))
+    };
+    let host = |spki: &'a [u8], hash: &'static str, signature: Cow<'a, [u8]>| HostCheck {
+        hash,
+        spki,
+        signature,
+        text: msg,
+    };
+    Some(match (key, alg) {
+        (PublicKey::Rsa(k), RS256) => (
+            Some(host(&k.spki, "sha256", Cow::Borrowed(sig))),
+            Some(rsa(k, RsaScheme::Pkcs1Sha256)),
+        ),
+        (PublicKey::Rsa(k), RS384) => (
+            Some(host(&k.spki, "sha384", Cow::Borrowed(sig))),
+            Some(rsa(k, RsaScheme::Pkcs1Sha384)),
+        ),
+        (PublicKey::Rsa(k), RS512) => (
+            Some(host(&k.spki, "sha512", Cow::Borrowed(sig))),
+            Some(rsa(k, RsaScheme::Pkcs1Sha512)),
+        ),
+        // The host's verify_signature has no padding argument: PSS is ring's alone.
+        (PublicKey::Rsa(k), PS256) => (None, Some(rsa(k, RsaScheme::PssSha256))),
+        (PublicKey::Rsa(k), PS384) => (None, Some(rsa(k, RsaScheme::PssSha384))),
+        (PublicKey::Rsa(k), PS512) => (None, Some(rsa(k, RsaScheme::PssSha512))),
+        // JWS carries r‖s (RFC 7518 §3.4); BoringSSL takes DER. High-S signatures verify
+        // with both, as with native jwt_authn.
+        (PublicKey::Ec(k), ES256 | ES384 | ES512) if key.supports(alg) => {
+            let der_sig = der::ecdsa_signature(k.curve, sig)?;
+            let module: Option<ModuleCheck<'a>> = (k.curve != Curve::P521).then(|| {
+                Box::new(move || module::ecdsa(k.curve, k.point(), msg, sig).unwrap_or(false))
+                    as ModuleCheck<'a>
+            });
+            (
+                Some(host(&k.spki, ec_hash(k.curve), Cow::Owned(der_sig))),
+                module,
+            )
+        }
+        // The host hashes before it verifies and Ed25519 signs the message itself.
+        (PublicKey::Ed25519(k), EdDSA) => {
+            (None, Some(Box::new(move || module::ed25519(k, msg, sig))))
+        }
         // Tags are compared in constant time: a timing leak would let a client forge one
         // byte at a time.
-        (PublicKey::Oct(k), HS256) => ct_codecs::verify(&hmac_sha256::HMAC::mac(msg, k), sig),
-        (PublicKey::Oct(k), HS384) => {
-            ct_codecs::verify(&hmac_sha512::sha384::HMAC::mac(msg, k), sig)
-        }
-        (PublicKey::Oct(k), HS512) => ct_codecs::verify(&hmac_sha512::HMAC::mac(msg, k), sig),
-        _ => false,
-    }
+        (PublicKey::Oct(k), HS256) => (
+            None,
+            Some(Box::new(move || {
+                ct_codecs::verify(&hmac_sha256::HMAC::mac(msg, k), sig)
+            })),
+        ),
+        (PublicKey::Oct(k), HS384) => (
+            None,
+            Some(Box::new(move || {
+                ct_codecs::verify(&hmac_sha512::sha384::HMAC::mac(msg, k), sig)
+            })),
+        ),
+        (PublicKey::Oct(k), HS512) => (
+            None,
+            Some(Box::new(move || {
+                ct_codecs::verify(&hmac_sha512::HMAC::mac(msg, k), sig)
+            })),
+        ),
+        _ => return None,
+    })
+}
+
+/// Verifies `sig` over `msg` with the backends `crypto` picks for this key and `alg`.
+pub fn verify_raw(
+    key: &PublicKey,
+    alg: Alg,
+    msg: &[u8],
+    sig: &[u8],
+    crypto: &Crypto,
+    tally: &mut Tally,
+) -> bool {
+    let Some((host, module)) = checks(key, alg, msg, sig) else {
+        return false;
+    };
+    crypto.verify(Check { host, module }, tally)
 }

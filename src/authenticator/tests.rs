@@ -1,5 +1,7 @@
 use super::*;
 use crate::config;
+use crate::crypto::test_host::RingHost;
+use crate::crypto::CryptoMode;
 use crate::jwt::{self, Alg};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -78,9 +80,37 @@ fn keyset(keys: Vec<Value>) -> KeySet {
     set
 }
 
+/// ring alone, the host (a ring-backed stand-in) first, and both cross-checked.
+fn backends() -> [Crypto; 3] {
+    [
+        Crypto::module_only(),
+        Crypto::new(CryptoMode::Auto, Some(Box::new(RingHost))),
+        Crypto::new(CryptoMode::CrossCheck, Some(Box::new(RingHost))),
+    ]
+}
+
+/// The verdict, which every backend must give alike.
+fn verify_jwt(keys: &KeySet, jwt: &jwt::Jwt<'_>) -> Result<(), AuthError> {
+    let verdicts: Vec<_> = backends()
+        .iter()
+        .map(|crypto| {
+            let mut tally = Tally::default();
+            let verdict = verify_signature(keys, jwt, crypto, &mut tally);
+            assert_eq!(
+                (tally.host_errors, tally.disagreements),
+                (0, 0),
+                "{crypto:?}"
+            );
+            verdict
+        })
+        .collect();
+    assert!(verdicts.windows(2).all(|w| w[0] == w[1]), "{verdicts:?}");
+    verdicts[0]
+}
+
 fn verify(keys: &KeySet, token: &str) -> Result<(), AuthError> {
     let jwt = jwt::parse(token)?;
-    verify_signature(keys, &jwt)
+    verify_jwt(keys, &jwt)
 }
 
 /// An HS256 token with exactly this header, for header shapes jwt-simple does not write.
@@ -473,7 +503,7 @@ fn signature_check_accepts_what_the_claim_check_accepted() {
     let token = HS256Key::from_bytes(SECRET).authenticate(edge).unwrap();
     let jwt = jwt::parse(&token).unwrap();
     assert_eq!(check_claims(&p, &jwt, NOW), Ok(()));
-    assert_eq!(verify_signature(&keyset(vec![oct_jwk()]), &jwt), Ok(()));
+    assert_eq!(verify_jwt(&keyset(vec![oct_jwk()]), &jwt), Ok(()));
 }
 
 #[test]

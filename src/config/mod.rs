@@ -6,6 +6,7 @@ mod uri;
 
 pub use uri::HttpTarget;
 
+use crate::crypto::CryptoMode;
 use raw::{RawConfig, RawHeaderLocation, RawMatch, RawProvider, RawRule};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -59,6 +60,8 @@ pub struct FilterConfig {
     pub mode: Mode,
     pub token_cache_size: usize,
     pub max_token_bytes: usize,
+    /// Which code verifies signatures (`auto`, `module`, `cross_check`).
+    pub crypto: CryptoMode,
     /// Lower-case names of every header the filter may write; they are always removed from
     /// incoming requests so a client cannot forge them.
     pub written_headers: Vec<String>,
@@ -204,6 +207,15 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     if max_token_bytes < 16 {
         return Err(ConfigError::new("max_token_bytes", "must be at least 16"));
     }
+    let crypto = match raw.crypto.as_deref() {
+        None => CryptoMode::default(),
+        Some(name) => CryptoMode::from_name(name).ok_or_else(|| {
+            ConfigError::new(
+                "crypto",
+                format!("must be \"auto\", \"module\" or \"cross_check\", got {name:?}"),
+            )
+        })?,
+    };
     let mut written_headers: Vec<String> = Vec::new();
     for p in &providers {
         written_headers.extend(p.forward_payload_header.iter().cloned());
@@ -219,6 +231,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         mode,
         token_cache_size,
         max_token_bytes,
+        crypto,
         written_headers,
     })
 }

@@ -18,6 +18,8 @@ pub struct RawConfig {
     pub token_cache_size: Option<u64>,
     #[serde(default)]
     pub max_token_bytes: Option<u64>,
+    #[serde(default)]
+    pub crypto: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -52,6 +52,8 @@ struct Harness {
     cache: TokenCache,
     keys: FakeKeys,
     now: u64,
+    /// Verifications of every decision so far.
+    tally: Tally,
     a: ES256KeyPair,
     b: Ed25519KeyPair,
 }
@@ -97,6 +99,7 @@ impl Harness {
             config,
             keys,
             now: NOW,
+            tally: Tally::default(),
             a,
             b,
         }
@@ -107,13 +110,23 @@ impl Harness {
     }
 
     fn decide(&mut self, req: &Request) -> Decision {
-        Engine {
+        let mut decision = Engine {
             config: &self.config,
             cache: &mut self.cache,
             keys: &mut self.keys,
+            crypto: &Crypto::module_only(),
             now: self.now,
         }
-        .decide(req)
+        .decide(req);
+        // Verification counts are asserted where they are the point; elsewhere they would
+        // only repeat what the cache counters say.
+        for stat in &decision.stats {
+            if let Stat::Crypto(t) = stat {
+                self.tally.add(*t);
+            }
+        }
+        decision.stats.retain(|s| !matches!(s, Stat::Crypto(_)));
+        decision
     }
 
     fn token_a(&self, payload: Value) -> String {
@@ -302,6 +315,7 @@ fn a_valid_token_is_cached_until_keys_change_or_it_expires() {
         second.stats,
         vec![Stat::CacheHit(0), Stat::ProviderAllowed(0), Stat::Allowed]
     );
+    assert_eq!(h.tally.module, 1, "a cache hit verifies nothing");
     assert_eq!(
         (second.outcome, &second.remove_headers),
         (Outcome::Continue, &first.remove_headers)

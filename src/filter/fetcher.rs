@@ -28,7 +28,7 @@ pub fn poll(worker: &mut Worker, now: u64) {
         let Some(rt) = worker.providers.get_mut(id) else {
             continue;
         };
-        rt.sync(&HostStore);
+        rt.sync(&HostStore, &worker.crypto);
         if rt.fetching {
             continue;
         }
@@ -124,7 +124,9 @@ pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) 
     let result = response::check_status(status, body_size).and_then(|()| {
         let body = host::call_response_body(body_size);
         match stage {
-            Stage::Jwks => response::jwks(&body).map(|set| (body, set)).map(Some),
+            Stage::Jwks => response::jwks(&body, Some(&worker.crypto))
+                .map(|set| (body, set))
+                .map(Some),
             Stage::Discovery => {
                 next_from_discovery(worker, id, &body, now)?;
                 Ok(None)
@@ -190,6 +192,7 @@ fn finish(worker: &mut Worker, id: usize, result: Result<Fetched, FetchError>, n
     rt.fetching = false;
     match result {
         Ok((body, set)) => {
+            worker.metrics.keys_ignored(id, set.ignored);
             if !set.skipped.is_empty() {
                 log::warn!(
                     "jwt_authn_wasm: provider {name}: JWKS keys ignored: {}",

@@ -14,6 +14,10 @@ pub struct Metrics {
     denied: Option<u32>,
     cors_preflight_bypassed: Option<u32>,
     audit_would_deny: Option<u32>,
+    verify_host: Option<u32>,
+    verify_module: Option<u32>,
+    verify_host_error: Option<u32>,
+    verify_backend_disagreement: Option<u32>,
     providers: Vec<ProviderMetrics>,
 }
 
@@ -25,6 +29,7 @@ struct ProviderMetrics {
     jwks_fetch_failed: Option<u32>,
     token_cache_hit: Option<u32>,
     token_cache_miss: Option<u32>,
+    jwks_keys_ignored: Option<u32>,
 }
 
 fn counter(name: &str) -> Option<u32> {
@@ -32,8 +37,12 @@ fn counter(name: &str) -> Option<u32> {
 }
 
 fn bump(id: Option<u32>) {
-    if let Some(id) = id {
-        let _ = hostcalls::increment_metric(id, 1);
+    add(id, 1);
+}
+
+fn add(id: Option<u32>, n: u32) {
+    if let (Some(id), true) = (id, n > 0) {
+        let _ = hostcalls::increment_metric(id, i64::from(n));
     }
 }
 
@@ -54,6 +63,7 @@ impl Metrics {
                     jwks_fetch_failed: counter(&format!("{base}.jwks_fetch_failed")),
                     token_cache_hit: counter(&format!("{base}.token_cache_hit")),
                     token_cache_miss: counter(&format!("{base}.token_cache_miss")),
+                    jwks_keys_ignored: counter(&format!("{base}.jwks_keys_ignored")),
                 }
             })
             .collect();
@@ -62,6 +72,10 @@ impl Metrics {
             denied: counter(&format!("{PREFIX}.denied")),
             cors_preflight_bypassed: counter(&format!("{PREFIX}.cors_preflight_bypassed")),
             audit_would_deny: counter(&format!("{PREFIX}.audit_would_deny")),
+            verify_host: counter(&format!("{PREFIX}.verify_host")),
+            verify_module: counter(&format!("{PREFIX}.verify_module")),
+            verify_host_error: counter(&format!("{PREFIX}.verify_host_error")),
+            verify_backend_disagreement: counter(&format!("{PREFIX}.verify_backend_disagreement")),
             providers,
         }
     }
@@ -81,7 +95,22 @@ impl Metrics {
             ),
             Stat::CacheHit(id) => bump(provider(*id).and_then(|p| p.token_cache_hit)),
             Stat::CacheMiss(id) => bump(provider(*id).and_then(|p| p.token_cache_miss)),
+            Stat::Crypto(t) => {
+                add(self.verify_host, t.host);
+                add(self.verify_module, t.module);
+                add(self.verify_host_error, t.host_errors);
+                add(self.verify_backend_disagreement, t.disagreements);
+            }
         }
+    }
+
+    /// Keys a fetched JWKS held that are not used (counted by the worker that fetched it).
+    pub fn keys_ignored(&self, provider: usize, count: usize) {
+        let id = self
+            .providers
+            .get(provider)
+            .and_then(|p| p.jwks_keys_ignored);
+        add(id, u32::try_from(count).unwrap_or(u32::MAX));
     }
 
     pub fn fetch(&self, provider: usize, success: bool) {

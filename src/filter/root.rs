@@ -7,6 +7,7 @@ use super::host;
 use super::http::HttpFilter;
 use super::worker::Worker;
 use crate::config;
+use crate::crypto::{probe, Crypto, CryptoMode};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
@@ -25,6 +26,21 @@ pub struct Root {
 fn follow_log_level() {
     if let Some(level) = host::log_level() {
         proxy_wasm::set_log_level(level);
+    }
+}
+
+/// The host verifies only if it answers the known-answer probe correctly; otherwise ring
+/// serves every algorithm it can.
+fn crypto_backends(mode: CryptoMode) -> Crypto {
+    if mode == CryptoMode::Module {
+        return Crypto::module_only();
+    }
+    match probe::probe(&host::HostCrypto) {
+        Ok(()) => Crypto::new(mode, Some(Box::new(host::HostCrypto))),
+        Err(why) => {
+            log::warn!("jwt_authn_wasm: the host's verify_signature is not used ({why}); verifying in the module");
+            Crypto::new(mode, None)
+        }
     }
 }
 
@@ -89,10 +105,12 @@ impl RootContext for Root {
         let bytes = host::plugin_configuration();
         match config::parse(&bytes) {
             Ok(cfg) => {
+                let crypto = crypto_backends(cfg.crypto);
+                log::info!("jwt_authn_wasm: {}", crypto.describe());
                 let owner = u64::from(self.context_id) << 32
                     ^ host::now_ms().rotate_left(17)
                     ^ 0x9e37_79b9_7f4a_7c15;
-                self.worker = Some(Rc::new(RefCell::new(Worker::new(cfg, owner))));
+                self.worker = Some(Rc::new(RefCell::new(Worker::new(cfg, owner, crypto))));
                 // The first tick comes almost at once, to start fetching keys early.
                 let _ = hostcalls::set_tick_period(Duration::from_millis(1));
                 true

@@ -4,9 +4,10 @@
 use super::host::HostStore;
 use super::metrics::Metrics;
 use crate::config::{FilterConfig, KeySource as Source, RemoteEndpoint};
+use crate::crypto::Crypto;
 use crate::engine::{Decision, Engine, KeySource, KeyState};
 use crate::extractor::Request;
-use crate::jwks::KeySet;
+use crate::jwks::{KeyPolicy, KeySet};
 use crate::jwks_cache::{self, record, SharedKeys, SharedStore};
 use crate::token_cache::TokenCache;
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ pub struct ProviderRuntime {
 
 impl ProviderRuntime {
     /// Loads a newer key set that another worker stored. Returns true when keys changed.
-    pub fn sync(&mut self, store: &dyn SharedStore) -> bool {
+    pub fn sync(&mut self, store: &dyn SharedStore, crypto: &Crypto) -> bool {
         let Some(shared) = &self.shared else {
             return false;
         };
@@ -40,7 +41,11 @@ impl ProviderRuntime {
         if version <= self.version {
             return false;
         }
-        match KeySet::parse_remote(jwks) {
+        let policy = KeyPolicy {
+            symmetric: false,
+            crypto: Some(crypto),
+        };
+        match KeySet::parse_with(jwks, policy) {
             Ok(set) if !set.is_empty() => {
                 self.keys = Some(Rc::new(set));
                 self.version = version;
@@ -49,6 +54,23 @@ impl ProviderRuntime {
             _ => false,
         }
     }
+}
+
+/// Inline keys were validated with the configuration; here they meet the backends (a
+/// P-521 key without the host's verify_signature is dropped).
+fn local_keys(name: &str, text: &str, crypto: &Crypto) -> Option<Rc<KeySet>> {
+    let policy = KeyPolicy {
+        symmetric: true,
+        crypto: Some(crypto),
+    };
+    let set = KeySet::parse_with(text.as_bytes(), policy).ok()?;
+    if !set.skipped.is_empty() {
+        log::warn!(
+            "jwt_authn_wasm: provider {name}: local_jwks keys ignored: {}",
+            set.skipped.join("; ")
+        );
+    }
+    (!set.is_empty()).then(|| Rc::new(set))
 }
 
 pub struct Waiter {
@@ -70,6 +92,7 @@ pub struct Worker {
     pub waiters: Vec<Waiter>,
     pub calls: HashMap<u32, (usize, Stage)>,
     pub metrics: Metrics,
+    pub crypto: Rc<Crypto>,
     /// Identifies this worker's leases in shared data.
     pub owner: u64,
     rng: u64,
@@ -79,13 +102,13 @@ pub struct Worker {
 
 impl Worker {
     /// Local key sets were validated with the configuration, so parsing them cannot fail here.
-    pub fn new(config: FilterConfig, owner: u64) -> Worker {
+    pub fn new(config: FilterConfig, owner: u64, crypto: Crypto) -> Worker {
         let providers = config
             .providers
             .iter()
             .map(|p| {
                 let keys = match &p.source {
-                    Source::Local(text) => KeySet::parse(text.as_bytes()).ok().map(Rc::new),
+                    Source::Local(text) => local_keys(&p.name, text, &crypto),
                     Source::Remote(_) => None,
                 };
                 ProviderRuntime {
@@ -117,6 +140,7 @@ impl Worker {
             providers,
             waiters: Vec::new(),
             calls: HashMap::new(),
+            crypto: Rc::new(crypto),
             owner,
             rng: owner | 1,
             max_wait_ms,
@@ -127,10 +151,12 @@ impl Worker {
     /// decision and whether the root should run its fetch loop right away.
     pub fn decide(&mut self, req: &Request, now_ms: u64, patient: bool) -> (Decision, bool) {
         let config = self.config.clone();
+        let crypto = self.crypto.clone();
         let mut keys = WorkerKeys {
             config: &config,
             providers: &mut self.providers,
             store: &HostStore,
+            crypto: &crypto,
             now_ms,
             patient,
             max_wait_ms: self.max_wait_ms,
@@ -140,6 +166,7 @@ impl Worker {
             config: &config,
             cache: &mut self.cache,
             keys: &mut keys,
+            crypto: &crypto,
             now: now_ms / 1000,
         };
         let decision = engine.decide(req);
@@ -160,6 +187,7 @@ struct WorkerKeys<'a> {
     config: &'a FilterConfig,
     providers: &'a mut [ProviderRuntime],
     store: &'a dyn SharedStore,
+    crypto: &'a Crypto,
     now_ms: u64,
     patient: bool,
     max_wait_ms: u64,
@@ -172,7 +200,7 @@ impl KeySource for WorkerKeys<'_> {
             return KeyState::Failed;
         };
         if rt.keys.is_none() {
-            rt.sync(self.store);
+            rt.sync(self.store, self.crypto);
         }
         if let Some(keys) = &rt.keys {
             return KeyState::Ready {
@@ -214,7 +242,7 @@ impl KeySource for WorkerKeys<'_> {
             return false;
         };
         // Another worker may already have fetched the rotated keys.
-        if rt.sync(self.store) || rt.fetching {
+        if rt.sync(self.store, self.crypto) || rt.fetching {
             return true;
         }
         let (rec, _) = record::read(self.store, &shared.record);

@@ -1,4 +1,7 @@
 use super::*;
+use crate::crypto::host::{HostError, HostVerifier};
+use crate::crypto::{CryptoMode, Tally};
+use crate::signature::verify_raw;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_simple::prelude::*;
 use serde_json::json;
@@ -267,29 +270,12 @@ fn bad_or_missing_key_material_drops_only_that_key() {
             "P-521 coordinates must be 66 bytes",
         ),
         (
-            with(p521_jwk("p521"), "y", json!(b64(&[1u8; 66]))),
-            "the P-521 point is not on the curve",
-        ),
-        (
-            // x = p = 2^521 - 1: not below p.
-            with(
-                p521_jwk("p521"),
-                "x",
-                json!(b64(&[&[1u8][..], &[0xff; 65][..]].concat())),
-            ),
-            "the P-521 point is not on the curve",
-        ),
-        (
             with(p256.clone(), "crv", json!("P-384")),
             "P-384 coordinates must be 48 bytes",
         ),
         (
             with(p256.clone(), "x", p384["x"].clone()),
             "P-256 coordinates must be 32 bytes",
-        ),
-        (
-            with(p256.clone(), "y", json!(b64(&[1u8; 32]))),
-            "the P-256 point is not on the curve",
         ),
         (
             with(ed25519_jwk("ed"), "crv", json!("X25519")),
@@ -383,4 +369,164 @@ fn has_kid_looks_at_usable_keys_only() {
         debug.contains("keys: 3") && debug.contains("keys[3]"),
         "{debug}"
     );
+}
+
+/// A host that cannot import one key (BoringSSL refuses an EC point off its curve with an
+/// error, not with `false`), and verifies nothing.
+struct RefusesKey(Vec<u8>);
+
+impl HostVerifier for RefusesKey {
+    fn verify(&self, _: &'static str, spki: &[u8], _: &[u8], _: &[u8]) -> Result<bool, HostError> {
+        if spki == self.0.as_slice() {
+            Err(HostError::Status("BadArgument".into()))
+        } else {
+            Ok(false)
+        }
+    }
+}
+
+fn parse_for(text: &[u8], crypto: &Crypto) -> KeySet {
+    let policy = KeyPolicy {
+        symmetric: false,
+        crypto: Some(crypto),
+    };
+    KeySet::parse_with(text, policy).unwrap()
+}
+
+#[test]
+fn points_off_the_curve_are_dropped_when_the_host_cannot_import_them() {
+    let off = with(p256_jwk("off"), "y", json!(b64(&[1u8; 32])));
+    let text = jwks(vec![off.clone(), p256_jwk("p")]);
+    // Without a host nothing at parse can tell; ring refuses the point at every verification.
+    let module_only = parse_for(&text, &Crypto::module_only());
+    assert_eq!(kids(&module_only), vec!["off", "p"]);
+    let key = &module_only.keys[0].key;
+    let mut tally = Tally::default();
+    assert!(!verify_raw(
+        key,
+        Alg::ES256,
+        b"x",
+        &[1; 64],
+        &Crypto::module_only(),
+        &mut tally
+    ));
+    assert_eq!(tally.module, 1);
+
+    let spki = key.spki().unwrap().1.to_vec();
+    let host = Crypto::new(CryptoMode::Auto, Some(Box::new(RefusesKey(spki))));
+    let set = parse_for(&text, &host);
+    assert_eq!(kids(&set), vec!["p"]);
+    assert_eq!(
+        set.skipped,
+        vec!["keys[0]: BoringSSL cannot import the key (not a P-256 point?)"]
+    );
+    assert_eq!(set.ignored, 1);
+}
+
+#[test]
+fn p521_keys_need_the_host() {
+    let text = jwks(vec![p521_jwk("p521"), p256_jwk("p")]);
+    let set = parse_for(&text, &Crypto::module_only());
+    assert_eq!(kids(&set), vec!["p"]);
+    assert!(
+        set.skipped[0].starts_with("keys[0]: P-521 (ES512) keys need the host's verify_signature"),
+        "{:?}",
+        set.skipped
+    );
+    // ring has no P-521, so the stand-in host is one that imports every key.
+    let host = Crypto::new(CryptoMode::Auto, Some(Box::new(RefusesKey(Vec::new()))));
+    assert_eq!(kids(&parse_for(&text, &host)), vec!["p521", "p"]);
+}
+
+#[test]
+fn only_the_first_hundred_usable_keys_are_kept() {
+    let ed = ed25519_jwk("x");
+    let mut keys: Vec<Value> = vec![json!("not a key")];
+    keys.extend((0..150).map(|i| with(ed.clone(), "kid", json!(format!("k{i}")))));
+    let set = KeySet::parse(&jwks(keys)).unwrap();
+    assert_eq!(set.len(), MAX_KEYS);
+    assert!(set.has_kid("k99") && !set.has_kid("k100"));
+    assert_eq!(set.ignored, 1 + 50);
+    assert_eq!(
+        set.skipped,
+        vec![
+            "keys[0]: not an object".to_string(),
+            "keys[101..]: 50 keys beyond the first 100 usable ones".to_string()
+        ]
+    );
+}
+
+#[test]
+fn duplicate_keys_are_dropped() {
+    let p = p256_jwk("p");
+    let text = jwks(vec![
+        p.clone(),
+        p.clone(),
+        with(p.clone(), "kid", json!("q")),
+        p,
+    ]);
+    let set = KeySet::parse(&text).unwrap();
+    assert_eq!(kids(&set), vec!["p", "q"]);
+    assert_eq!(
+        set.skipped,
+        vec![
+            "keys[1]: duplicate of the key kept from keys[0]",
+            "keys[3]: duplicate of the key kept from keys[0]"
+        ]
+    );
+}
+
+#[test]
+fn rsa_moduli_above_8192_bits_and_odd_exponents_are_enforced() {
+    let jwk = |n: &[u8], e: &[u8]| json!({"kty": "RSA", "kid": "r", "n": b64(n), "e": b64(e)});
+    let mut big = vec![0xc3u8; 8192 / 8 + 1];
+    big[0] = 1; // 8193 bits
+    let mut max = vec![0xc3u8; 8192 / 8];
+    max[0] = 0x80;
+    let (n, _) = rsa_components();
+    let cases = [
+        (
+            jwk(&big, &[1, 0, 1]),
+            Some("RSA key of 8193 bits is above the 8192-bit maximum"),
+        ),
+        (jwk(&max, &[1, 0, 1]), None),
+        (
+            jwk(n, &[1, 0, 0]),
+            Some("invalid RSA key: the exponent must be odd, at least 3 and at most 33 bits"),
+        ),
+        (
+            jwk(n, &[1]),
+            Some("invalid RSA key: the exponent must be odd, at least 3 and at most 33 bits"),
+        ),
+        (
+            jwk(n, &[3, 0, 0, 0, 1]),
+            Some("invalid RSA key: the exponent must be odd, at least 3 and at most 33 bits"),
+        ),
+        (jwk(n, &[1, 0, 0, 0, 1]), None),
+        (
+            jwk(&[&n[..], &[0xc2][..]].concat(), &[1, 0, 1]),
+            Some("invalid RSA key: the modulus is even"),
+        ),
+    ];
+    for (key, why) in cases {
+        let set = KeySet::parse(&jwks(vec![key.clone()])).unwrap();
+        match why {
+            None => assert_eq!(set.len(), 1, "{key}"),
+            Some(why) => assert_eq!(set.skipped, vec![format!("keys[0]: {why}")], "{key}"),
+        }
+    }
+}
+
+#[test]
+fn ed25519_keys_of_small_order_are_refused() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    for key in [identity, [0u8; 32]] {
+        let set =
+            KeySet::parse(&jwks(vec![with(ed25519_jwk("ed"), "x", json!(b64(&key)))])).unwrap();
+        assert_eq!(
+            set.skipped,
+            vec!["keys[0]: Ed25519 key of small order (signatures with it prove nothing)"]
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! Judging a JWKS or discovery response. Anything short of a usable key set is a failure,
 //! and a failure never replaces the last good keys.
 
-use crate::jwks::KeySet;
+use crate::crypto::Crypto;
+use crate::jwks::{KeyPolicy, KeySet};
 use serde_json::Value;
 use std::fmt;
 
@@ -56,8 +57,13 @@ pub fn parse_status(value: &[u8]) -> Option<u32> {
     std::str::from_utf8(value).ok()?.trim().parse().ok()
 }
 
-pub fn jwks(body: &[u8]) -> Result<KeySet, FetchError> {
-    let set = KeySet::parse_remote(body).map_err(|e| FetchError::BadJwks(e.to_string()))?;
+/// A fetched JWKS, with the keys the backends in `crypto` can use (`None`: no limits).
+pub fn jwks(body: &[u8], crypto: Option<&Crypto>) -> Result<KeySet, FetchError> {
+    let policy = KeyPolicy {
+        symmetric: false,
+        crypto,
+    };
+    let set = KeySet::parse_with(body, policy).map_err(|e| FetchError::BadJwks(e.to_string()))?;
     if set.is_empty() {
         return Err(FetchError::NoUsableKey(set.skipped));
     }
@@ -103,13 +109,13 @@ mod tests {
 
     #[test]
     fn garbage_and_empty_key_sets_are_failures() {
-        assert!(matches!(jwks(b"<html>"), Err(FetchError::BadJwks(_))));
+        assert!(matches!(jwks(b"<html>", None), Err(FetchError::BadJwks(_))));
         assert!(matches!(
-            jwks(br#"{"keys":[]}"#),
+            jwks(br#"{"keys":[]}"#, None),
             Err(FetchError::NoUsableKey(_))
         ));
         assert!(matches!(
-            jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#),
+            jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, None),
             Err(FetchError::NoUsableKey(_))
         ));
     }

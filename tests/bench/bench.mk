@@ -20,4 +20,4 @@ bench: wasm bench-noop
 bench-micro: setup
 	cargo build --release --target $(WASM_TARGET) -p wasm-verify-bench
 	node tests/bench/wasm-verify/run.mjs target/$(WASM_TARGET)/release/wasm-verify-bench.wasm 2
-	cargo bench --bench verify -- --warm-up-time 1 --measurement-time 3
+
