@@ -107,6 +107,30 @@ pub fn decode_result(bytes: &[u8]) -> Result<bool, HostError> {
     Ok(result)
 }
 
+/// Envoy's `verify_signature` foreign function (BoringSSL), as the filter calls it.
+#[cfg(target_arch = "wasm32")]
+pub struct HostCrypto;
+
+#[cfg(target_arch = "wasm32")]
+impl HostVerifier for HostCrypto {
+    fn verify(
+        &self,
+        hash: &'static str,
+        spki: &[u8],
+        signature: &[u8],
+        text: &[u8],
+    ) -> Result<bool, HostError> {
+        use proxy_wasm::{hostcalls, types::Status};
+        let args = encode_arguments(hash, spki, signature, text);
+        match hostcalls::call_foreign_function("verify_signature", Some(&args)) {
+            Ok(Some(result)) => decode_result(&result),
+            Ok(None) => Err(HostError::BadResult),
+            Err(Status::NotFound) => Err(HostError::Missing),
+            Err(status) => Err(HostError::Status(format!("{status:?}"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

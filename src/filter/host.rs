@@ -1,6 +1,5 @@
 //! The few host calls the filter needs, wrapped so that no host error can panic.
 
-use crate::crypto::host::{self as crypto_host, HostError, HostVerifier};
 use crate::jwks_cache::{SharedStore, StoreError};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, LogLevel, MapType, Status};
@@ -69,25 +68,4 @@ pub fn log_level() -> Option<LogLevel> {
         4 => LogLevel::Error,
         _ => LogLevel::Critical,
     })
-}
-
-/// Envoy's `verify_signature` foreign function (BoringSSL).
-pub struct HostCrypto;
-
-impl HostVerifier for HostCrypto {
-    fn verify(
-        &self,
-        hash: &'static str,
-        spki: &[u8],
-        signature: &[u8],
-        text: &[u8],
-    ) -> Result<bool, HostError> {
-        let args = crypto_host::encode_arguments(hash, spki, signature, text);
-        match hostcalls::call_foreign_function("verify_signature", Some(&args)) {
-            Ok(Some(result)) => crypto_host::decode_result(&result),
-            Ok(None) => Err(HostError::BadResult),
-            Err(Status::NotFound) => Err(HostError::Missing),
-            Err(status) => Err(HostError::Status(format!("{status:?}"))),
-        }
-    }
 }

@@ -7,6 +7,7 @@ use super::host;
 use super::http::HttpFilter;
 use super::worker::Worker;
 use crate::config;
+use crate::crypto::host::HostCrypto;
 use crate::crypto::{probe, Crypto, CryptoMode};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -35,8 +36,8 @@ fn crypto_backends(mode: CryptoMode) -> Crypto {
     if mode == CryptoMode::Module {
         return Crypto::module_only();
     }
-    match probe::probe(&host::HostCrypto) {
-        Ok(()) => Crypto::new(mode, Some(Box::new(host::HostCrypto))),
+    match probe::probe(&HostCrypto) {
+        Ok(()) => Crypto::new(mode, Some(Box::new(HostCrypto))),
         Err(why) => {
             log::warn!("jwt_authn_wasm: the host's verify_signature is not used ({why}); verifying in the module");
             Crypto::new(mode, None)

@@ -11,13 +11,13 @@ B_KEY = make_key("RS256", kid="b-rs256")
 ATTACKER = make_key("RS256", kid="attacker")
 
 
-def start_attack_stack() -> Stack:
+def start_attack_stack(crypto: str = "auto") -> Stack:
     st = Stack(issuer_names=("issuer", "b", "stray"), native_listener=True)
     try:
         st.issuer.set_jwks(jwks(*A_KEYS.values()))
         st.issuers["b"].set_jwks(jwks(B_KEY))
         st.issuers["stray"].set_jwks(jwks(ATTACKER))
-        st.start({"providers": {
+        st.start({"crypto": crypto, "providers": {
             "a": remote_provider(st.issuer, "issuer", timeout_ms=2000, max_lifetime_seconds=3600),
             "b": remote_provider(st.issuers["b"], "b", timeout_ms=2000),
         }, "rules": [{"match": {"prefix": "/b"}, "requires": {"provider_name": "b"}},
