@@ -42,7 +42,7 @@ unit: setup
 integration: build
 	$(PYTEST) -q tests
 
-test: lint unit integration
+test: lint unit wasm-unit integration
 
 run: build
 	$(PY) tests/tools/demo.py
@@ -55,3 +55,4 @@ clean:
 -include wasmplugin/image.mk
 -include tests/bench/bench.mk
 -include tests/soak.mk
+-include tests/wasm_unit.mk

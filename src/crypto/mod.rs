@@ -11,6 +11,8 @@ pub mod probe;
 pub mod small_order;
 #[cfg(test)]
 pub mod test_host;
+#[cfg(test)]
+mod wycheproof_tests;
 
 use host::HostVerifier;
 use std::fmt;
