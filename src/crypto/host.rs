@@ -121,6 +121,13 @@ impl HostVerifier for HostCrypto {
         text: &[u8],
     ) -> Result<bool, HostError> {
         use proxy_wasm::{hostcalls, types::Status};
+        // Test-only (feature `simulate-host-without-verify-signature`, built by
+        // tests/integration/test_host_without_verify_signature.py): answer as a host without
+        // the foreign function (Envoy before 1.31, other hosts) would, without calling it.
+        // `cfg!` rather than `#[cfg]` so that the code below is not unreachable under it.
+        if cfg!(feature = "simulate-host-without-verify-signature") {
+            return Err(HostError::Missing);
+        }
         let args = encode_arguments(hash, spki, signature, text);
         match hostcalls::call_foreign_function("verify_signature", Some(&args)) {
             Ok(Some(result)) => decode_result(&result),

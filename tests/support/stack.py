@@ -17,12 +17,14 @@ class Stack:
     """`issuers` named issuer servers; the first is cluster `issuer`, the others clusters of their own name."""
 
     def __init__(self, issuer_names=("issuer",), native_listener: bool = False, concurrency: int = 1,
-                 issuers: dict | None = None):
+                 issuers: dict | None = None, wasm_path: str | None = None):
+        """`wasm_path`: another build of the module than the default (support/paths.py WASM)."""
         self.issuers = issuers or {name: Issuer() for name in issuer_names}
         self.echo = echo_server()
         self.ports = Ports(admin=free_port(), listen=free_port(), echo=self.echo.port,
                            issuer=self.issuer.port, native=free_port() if native_listener else None)
         self.concurrency = concurrency
+        self.wasm_path = wasm_path
         self.envoy: Envoy | None = None
 
     @property
@@ -32,7 +34,10 @@ class Stack:
     def layout(self) -> Layout:
         names = list(self.issuers)
         clusters = {n: ("127.0.0.1", self.issuers[n].port) for n in names[1:]}
-        return Layout(ports=self.ports, clusters=clusters)
+        layout = Layout(ports=self.ports, clusters=clusters)
+        if self.wasm_path is not None:
+            layout.wasm_path = str(self.wasm_path)
+        return layout
 
     def config(self, plugin_config: dict, native_config: dict | None = None) -> str:
         return render(self.layout(), plugin_config, native_config, native_under_test=NATIVE_UNDER_TEST)
