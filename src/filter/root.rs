@@ -126,7 +126,10 @@ impl RootContext for Root {
     fn on_tick(&mut self) {
         let _ = hostcalls::set_tick_period(TICK);
         follow_log_level();
-        self.run(fetcher::poll);
+        self.run(|worker, now| {
+            fetcher::poll(worker, now);
+            worker.metrics.flush();
+        });
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

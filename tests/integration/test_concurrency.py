@@ -51,7 +51,9 @@ def test_one_fetch_per_refresh_across_workers(stack):
     # Workers fetching on their own would show up as pairs of fetches a few milliseconds apart.
     assert all(g > 0.5 for g in gaps), f"fetches too close together: {gaps}"
     assert 2 <= len(times) <= elapsed / (CACHE_SECONDS / 2) + 2, times
-    assert stack.envoy.counter(METRIC + "provider.main.jwks_fetch_success") == len(times)
+    # Refreshes go on while the counter is read (it waits for the filter's 100 ms flush).
+    counted = stack.envoy.counter(METRIC + "provider.main.jwks_fetch_success")
+    assert len(times) <= counted <= len(stack.issuer.fetch_times()), (counted, times)
 
 
 def test_unknown_kid_refetched_once_across_workers(stack):

@@ -41,6 +41,10 @@ def _die_with_parent():
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+# Longer than the filter's tick (100 ms), with room for a busy machine.
+FILTER_COUNTER_FLUSH_S = 0.3
+
+
 class EnvoyExited(RuntimeError):
     pass
 
@@ -136,7 +140,9 @@ class Envoy:
         return out
 
     def counter(self, name: str) -> int:
-        """A counter by exact name; 0 when Envoy has not created it yet."""
+        """A counter by exact name; 0 when Envoy has not created it yet. The filter hands its
+        increments to Envoy on each worker's 100 ms tick, so this first waits for one to pass."""
+        time.sleep(FILTER_COUNTER_FLUSH_S)
         return self.stats(filter=f"^{_re_escape(name)}$").get(name, 0)
 
     def listeners(self) -> list[str]:
