@@ -2,19 +2,33 @@
 //! a request decided at once and one resumed after waiting for keys.
 
 use super::metrics::Metrics;
-use crate::engine::{Decision, Outcome};
+use crate::engine::{Decision, Outcome, Stat};
 use crate::extractor::Request;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MapType;
 
+pub const INTERNAL_ERROR: &str = "Jwt authentication could not be completed";
+
+/// Removes what must not go upstream (written headers clients could forge, tokens with
+/// `forward: false`), then writes claims and the new path.
+fn rewrite(decision: &Decision) -> Result<(), proxy_wasm::types::Status> {
+    for name in &decision.remove_headers {
+        hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)?;
+    }
+    for (name, value) in &decision.set_headers {
+        hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value))?;
+    }
+    if let Some(path) = &decision.new_path {
+        hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(path))?;
+    }
+    Ok(())
+}
+
 /// Returns true when the request may continue upstream.
 pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
-    for stat in &decision.stats {
-        metrics.record(stat);
-    }
     if let Some(reason) = decision.reason {
         let provider = decision.stats.iter().find_map(|s| match s {
-            crate::engine::Stat::ProviderDenied(id, _) => Some(*id),
+            Stat::ProviderDenied(id, _) => Some(*id),
             _ => None,
         });
         log::debug!(
@@ -25,6 +39,13 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
             provider.unwrap_or(0)
         );
     }
+    let record = |skip_allowed: bool| {
+        for stat in &decision.stats {
+            if !(skip_allowed && *stat == Stat::Allowed) {
+                metrics.record(stat);
+            }
+        }
+    };
     match &decision.outcome {
         Outcome::Deny {
             status,
@@ -35,22 +56,27 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
                 ("www-authenticate", www_authenticate.as_str()),
                 ("content-type", "text/plain"),
             ];
+            record(false);
             if let Err(e) = hostcalls::send_http_response(*status, headers, Some(body.as_bytes())) {
                 log::warn!("jwt_authn_wasm: could not send the {status} response: {e:?}");
             }
             false
         }
-        Outcome::Continue | Outcome::Wait => {
-            for name in &decision.remove_headers {
-                let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name);
+        Outcome::Continue | Outcome::Wait => match rewrite(decision) {
+            Ok(()) => {
+                record(false);
+                true
             }
-            for (name, value) in &decision.set_headers {
-                let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value));
+            Err(e) => {
+                record(true);
+                // A token or a forged claim header could go upstream: fail closed.
+                log::warn!("jwt_authn_wasm: could not rewrite the request ({e:?}); answering 500");
+                metrics.internal_error();
+                let headers = vec![("content-type", "text/plain")];
+                let _ =
+                    hostcalls::send_http_response(500, headers, Some(INTERNAL_ERROR.as_bytes()));
+                false
             }
-            if let Some(path) = &decision.new_path {
-                let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(path));
-            }
-            true
-        }
+        },
     }
 }

@@ -18,6 +18,7 @@ pub struct Metrics {
     denied: Option<u32>,
     cors_preflight_bypassed: Option<u32>,
     audit_would_deny: Option<u32>,
+    internal_error: Option<u32>,
     verify_host: Option<u32>,
     verify_module: Option<u32>,
     verify_host_error: Option<u32>,
@@ -96,6 +97,7 @@ impl Metrics {
             denied: counter(&format!("{PREFIX}.denied")),
             cors_preflight_bypassed: counter(&format!("{PREFIX}.cors_preflight_bypassed")),
             audit_would_deny: counter(&format!("{PREFIX}.audit_would_deny")),
+            internal_error: counter(&format!("{PREFIX}.internal_error")),
             verify_host: counter(&format!("{PREFIX}.verify_host")),
             verify_module: counter(&format!("{PREFIX}.verify_module")),
             verify_host_error: counter(&format!("{PREFIX}.verify_host_error")),
@@ -127,6 +129,12 @@ impl Metrics {
                 self.add(self.verify_backend_disagreement, t.disagreements);
             }
         }
+    }
+
+    /// A request denied because the filter could not decide or carry out its decision.
+    pub fn internal_error(&self) {
+        self.bump(self.internal_error);
+        self.bump(self.denied);
     }
 
     /// Keys a fetched JWKS held that are not used (counted by the worker that fetched it).
