@@ -1,6 +1,7 @@
 //! The whole per-request decision with a fake key source: first byte picks the key states.
 #![no_main]
 
+use jwt_authn_wasm::crypto::Crypto;
 use jwt_authn_wasm::engine::{Engine, Outcome};
 use jwt_authn_wasm::token_cache::TokenCache;
 use jwt_authn_wasm_fuzz::{filter_config, keys, request, FakeKeys, NOW};
@@ -28,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         config: &CONFIG,
         cache: &mut cache,
         keys: &mut source,
+        crypto: &Crypto::module_only(),
         now: NOW,
     }
     .decide(&req);
@@ -35,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
         config: &CONFIG,
         cache: &mut cache,
         keys: &mut source,
+        crypto: &Crypto::module_only(),
         now: NOW,
     }
     .decide(&req);
