@@ -27,13 +27,22 @@ pub enum KeyState {
     Failed,
 }
 
+/// What a token whose `kid` no current key has is to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KidRefetch {
+    /// A refetch is under way (or about to start): wait for it.
+    Wait,
+    /// No refetch for this token (the budget is spent): answer with the keys we have.
+    NoKey,
+    /// The token waited for a refetch that brought no keys before its hold ended.
+    FetchFailed,
+}
+
 /// Access to providers' keys; the wasm glue backs it with shared data and fetches.
 pub trait KeySource {
     fn state(&mut self, provider: ProviderId) -> KeyState;
-    /// The token names a `kid` no current key has. Returns true when the request should
-    /// wait for a refetch (started now or already running); false when the refetch budget
-    /// is spent and the request is to be answered with what we have.
-    fn refetch_for_unknown_kid(&mut self, provider: ProviderId) -> bool;
+    /// The token names a `kid` no current key has.
+    fn refetch_for_unknown_kid(&mut self, provider: ProviderId) -> KidRefetch;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,10 +247,13 @@ impl Engine<'_> {
         match checked {
             Ok(()) => {}
             Err(AuthError::NoMatchingKey)
-                if jwt.kid.as_deref().is_some_and(|kid| !keys.has_kid(kid))
-                    && self.keys.refetch_for_unknown_kid(id) =>
+                if jwt.kid.as_deref().is_some_and(|kid| !keys.has_kid(kid)) =>
             {
-                return Ok(None)
+                return match self.keys.refetch_for_unknown_kid(id) {
+                    KidRefetch::Wait => Ok(None),
+                    KidRefetch::NoKey => Err(AuthError::NoMatchingKey),
+                    KidRefetch::FetchFailed => Err(AuthError::JwksFetchFailed),
+                };
             }
             Err(e) => return Err(e),
         }

@@ -2,7 +2,7 @@
 //! decoded from fuzz input.
 
 use jwt_authn_wasm::config::{self, FilterConfig, ProviderId};
-use jwt_authn_wasm::engine::{KeySource, KeyState};
+use jwt_authn_wasm::engine::{KeySource, KeyState, KidRefetch};
 use jwt_authn_wasm::extractor::Request;
 use jwt_authn_wasm::jwks::KeySet;
 use std::rc::Rc;
@@ -66,7 +66,11 @@ impl KeySource for FakeKeys {
         }
     }
 
-    fn refetch_for_unknown_kid(&mut self, _provider: ProviderId) -> bool {
-        self.mode & 0x80 != 0
+    fn refetch_for_unknown_kid(&mut self, _provider: ProviderId) -> KidRefetch {
+        match (self.mode >> 6) & 3 {
+            2 | 3 => KidRefetch::Wait,
+            1 => KidRefetch::FetchFailed,
+            _ => KidRefetch::NoKey,
+        }
     }
 }

@@ -17,6 +17,8 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_CACHE_DURATION_S: u64 = 600;
 pub const DEFAULT_CLOCK_SKEW_S: u64 = 60;
 pub const DEFAULT_KID_REFETCH_S: u64 = 30;
+pub const DEFAULT_HOLD_FOR_KEYS_MS: u64 = 5_000;
+pub const MAX_HOLD_FOR_KEYS_MS: u64 = 60_000;
 pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1000;
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8192;
 
@@ -83,6 +85,9 @@ pub struct Provider {
     pub forward_payload_header: Option<String>,
     pub claim_to_headers: Vec<ClaimToHeader>,
     pub kid_refetch_interval_ms: u64,
+    /// How long a request may be held for keys (none yet, or an unknown `kid` being
+    /// refetched); 0 = never held.
+    pub hold_for_keys_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -367,7 +372,20 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         forward_payload_header,
         claim_to_headers,
         kid_refetch_interval_ms: kid_refetch_interval(raw.kid_refetch_interval_seconds, field)?,
+        hold_for_keys_ms: hold_for_keys(raw.hold_for_keys_ms, field)?,
     })
+}
+
+/// Bounded because every held request keeps a stream, its headers and a client connection
+/// open: a minute is already longer than most clients and gateways wait.
+fn hold_for_keys(value: Option<u64>, field: &str) -> Result<u64, ConfigError> {
+    match value.unwrap_or(DEFAULT_HOLD_FOR_KEYS_MS) {
+        v if v > MAX_HOLD_FOR_KEYS_MS => Err(ConfigError::new(
+            format!("{field}.hold_for_keys_ms"),
+            format!("must be at most {MAX_HOLD_FOR_KEYS_MS}"),
+        )),
+        v => Ok(v),
+    }
 }
 
 /// Zero would let made-up `kid`s drive back-to-back JWKS fetches: the storm this limit

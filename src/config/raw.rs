@@ -54,6 +54,8 @@ pub struct RawProvider {
     pub claim_to_headers: Vec<RawClaimToHeader>,
     #[serde(default)]
     pub kid_refetch_interval_seconds: Option<u64>,
+    #[serde(default)]
+    pub hold_for_keys_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -673,3 +673,21 @@ fn kid_refetch_interval_cannot_be_zero() {
         1000
     );
 }
+
+#[test]
+fn hold_for_keys_defaults_to_five_seconds_and_is_bounded() {
+    let hold = |extra: Value| ok(extra, json!({})).providers[0].hold_for_keys_ms;
+    assert_eq!(hold(json!({})), 5_000);
+    assert_eq!(hold(json!({"hold_for_keys_ms": 0})), 0);
+    assert_eq!(hold(json!({"hold_for_keys_ms": 60_000})), 60_000);
+    let remote = json!({"local_jwks": null, "remote_jwks": {"uri": "https://i/j"}, "hold_for_keys_ms": 1500});
+    assert_eq!(hold(remote), 1500);
+    assert_refused(vec![(
+        config_json(json!({"hold_for_keys_ms": 60_001}), json!({})),
+        "providers.p.hold_for_keys_ms",
+    )]);
+    for bad in [json!(-1), json!("5s"), json!(1.5)] {
+        let e = refused(&config_json(json!({"hold_for_keys_ms": bad}), json!({})));
+        assert_eq!(e.field, "providers.p.hold_for_keys_ms", "{e}");
+    }
+}

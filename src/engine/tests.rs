@@ -24,7 +24,7 @@ enum Keys {
 struct FakeKeys {
     sets: Vec<Rc<KeySet>>,
     states: Vec<Keys>,
-    refetch_answer: bool,
+    refetch_answer: KidRefetch,
     refetch_calls: Vec<ProviderId>,
 }
 
@@ -40,7 +40,7 @@ impl KeySource for FakeKeys {
         }
     }
 
-    fn refetch_for_unknown_kid(&mut self, provider: ProviderId) -> bool {
+    fn refetch_for_unknown_kid(&mut self, provider: ProviderId) -> KidRefetch {
         self.refetch_calls.push(provider);
         self.refetch_answer
     }
@@ -91,7 +91,7 @@ impl Harness {
                 key_set(b.public_key().to_jwk()),
             ],
             states: vec![Keys::Ready(1), Keys::Ready(1)],
-            refetch_answer: true,
+            refetch_answer: KidRefetch::Wait,
             refetch_calls: Vec::new(),
         };
         Harness {
@@ -714,12 +714,21 @@ fn an_unknown_kid_waits_for_a_refetch_while_the_budget_allows() {
     assert_eq!((d.outcome, d.stats), (Outcome::Wait, vec![]));
     assert_eq!(h.keys.refetch_calls, vec![0]);
 
-    h.keys.refetch_answer = false;
+    h.keys.refetch_answer = KidRefetch::NoKey;
     let d = h.decide(&req);
     assert_eq!(d.outcome, deny(401, NO_KEY, "/x"));
     assert_eq!(
         d.stats,
         vec![Stat::Denied, Stat::ProviderDenied(0, "no_key")]
+    );
+
+    // Its hold ended while the refetch kept failing: the fetch is what failed.
+    h.keys.refetch_answer = KidRefetch::FetchFailed;
+    let d = h.decide(&req);
+    assert_eq!(d.outcome, deny(401, "Jwks remote fetch is failed", "/x"));
+    assert_eq!(
+        d.stats,
+        vec![Stat::Denied, Stat::ProviderDenied(0, "jwks_fetch_failed")]
     );
 
     h.keys.sets[0] = key_set(rotated.public_key().to_jwk());

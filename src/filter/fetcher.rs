@@ -19,8 +19,10 @@ fn remote(worker: &Worker, provider: usize) -> Option<RemoteSource> {
 }
 
 /// One pass over the providers: load keys other workers stored, and take the lease and
-/// fetch where a fetch is due.
+/// fetch where a fetch is due. A provider this worker holds requests for is retried soon
+/// after a failure; the lease still makes it one fetch per process.
 pub fn poll(worker: &mut Worker, now: u64) {
+    let held = worker.held_providers();
     for id in 0..worker.providers.len() {
         let Some(source) = remote(worker, id) else {
             continue;
@@ -41,15 +43,27 @@ pub fn poll(worker: &mut Worker, now: u64) {
             record::try_acquire(&HostStore, &shared.record, now, lease_ms, owner, reason)
                 == Acquire::Acquired
         };
-        let kid_refetch = std::mem::take(&mut rt.want_kid_refetch);
         let interval_ms = worker
             .config
             .providers
             .get(id)
             .map_or(0, |p| p.kid_refetch_interval_ms);
+        let due = if held.get(id).copied().unwrap_or(false) {
+            FetchReason::Held
+        } else {
+            FetchReason::Scheduled
+        };
         // An unknown kid may fetch early; otherwise the schedule decides.
-        let acquired = (kid_refetch && take(FetchReason::UnknownKid { interval_ms }))
-            || take(FetchReason::Scheduled);
+        let kid = FetchReason::UnknownKid { interval_ms };
+        let acquired = (rt.want_kid_refetch && take(kid)) || take(due);
+        if rt.want_kid_refetch && !acquired {
+            // Kept only while the one thing in its way is the spacing between fetches.
+            let (rec, _) = record::read(&HostStore, &shared.record);
+            rt.want_kid_refetch =
+                !rec.lease_active(now) && rec.kid_refetch_allowed(now, interval_ms);
+        } else {
+            rt.want_kid_refetch = false;
+        }
         if acquired {
             start(worker, id, &source, now);
         }

@@ -41,21 +41,21 @@ impl HttpContext for HttpFilter {
         let Ok(mut worker) = self.worker.try_borrow_mut() else {
             return Action::Continue;
         };
-        let (decision, kick) = worker.decide(&req, now, true);
-        if kick {
+        let decided = worker.decide(&req, now, now, &[]);
+        if decided.kick {
             // Wakes the root context almost at once to start the fetch.
             let _ = hostcalls::set_tick_period(Duration::from_millis(1));
         }
-        if decision.outcome == Outcome::Wait {
-            let deadline_ms = now + worker.max_wait_ms;
+        if decided.decision.outcome == Outcome::Wait {
             worker.waiters.push(Waiter {
                 context_id: self.context_id,
                 request: req,
-                deadline_ms,
+                arrived_ms: now,
+                held: decided.held,
             });
             return Action::Pause;
         }
-        if apply(&decision, &req, &worker.metrics) {
+        if apply(&decided.decision, &req, &worker.metrics) {
             Action::Continue
         } else {
             Action::Pause

@@ -1,5 +1,5 @@
 //! The root context of a worker: configuration, the fetch loop on each tick, fetch
-//! responses, and resuming requests that waited for keys.
+//! responses, and answering or resuming requests held for keys.
 
 use super::apply::apply;
 use super::fetcher;
@@ -16,7 +16,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-const TICK: Duration = Duration::from_millis(100);
+const TICK_MS: u64 = 100;
+const TICK: Duration = Duration::from_millis(TICK_MS);
 
 pub struct Root {
     pub context_id: u32,
@@ -46,45 +47,55 @@ fn crypto_backends(mode: CryptoMode) -> Crypto {
 }
 
 impl Root {
-    fn run(&self, f: impl FnOnce(&mut Worker, u64)) {
-        let Some(worker) = &self.worker else {
-            return;
-        };
+    /// Runs `f` on the worker, then decides again the requests held for keys. Returns when
+    /// the root should tick next.
+    fn run(&self, f: impl FnOnce(&mut Worker, u64)) -> Option<Duration> {
+        let worker = self.worker.as_ref()?;
         let Ok(mut worker) = worker.try_borrow_mut() else {
-            return;
+            return None;
         };
         let now = host::now_ms();
         f(&mut worker, now);
-        self.resume_waiters(&mut worker, now);
+        let kick = self.resume_waiters(&mut worker, now);
+        if kick {
+            return Some(Duration::from_millis(1));
+        }
+        // A hold that ends before the next regular tick is answered when it ends.
+        let until_wake = worker.next_wake_ms()?.saturating_sub(now);
+        (until_wake < TICK_MS).then(|| Duration::from_millis(until_wake.max(1)))
     }
 
-    /// Decides again every paused request; those that no longer wait are answered or
-    /// resumed on their own stream.
-    fn resume_waiters(&self, worker: &mut Worker, now: u64) {
+    /// Decides again the held requests whose keys changed or whose hold ended; those that
+    /// no longer wait are answered or resumed on their own stream. Returns true when a
+    /// fetch they wait for is due now.
+    fn resume_waiters(&self, worker: &mut Worker, now: u64) -> bool {
         if worker.waiters.is_empty() {
-            return;
+            return false;
         }
+        let generation = worker.keys_generation();
         let waiters = std::mem::take(&mut worker.waiters);
         let mut kick = false;
-        for waiter in waiters {
-            let patient = now < waiter.deadline_ms;
-            let (decision, k) = worker.decide(&waiter.request, now, patient);
-            kick |= k;
-            if decision.outcome == crate::engine::Outcome::Wait {
+        for mut waiter in waiters {
+            if now < waiter.held.wake_ms && waiter.held.keys_seen == generation {
+                worker.waiters.push(waiter);
+                continue;
+            }
+            let decided = worker.decide(&waiter.request, now, waiter.arrived_ms, &waiter.held.on);
+            kick |= decided.kick;
+            if decided.decision.outcome == crate::engine::Outcome::Wait {
+                waiter.held = decided.held;
                 worker.waiters.push(waiter);
                 continue;
             }
             if hostcalls::set_effective_context(waiter.context_id).is_err() {
                 continue;
             }
-            if apply(&decision, &waiter.request, &worker.metrics) {
+            if apply(&decided.decision, &waiter.request, &worker.metrics) {
                 let _ = hostcalls::resume_http_request();
             }
         }
         let _ = hostcalls::set_effective_context(self.context_id);
-        if kick {
-            let _ = hostcalls::set_tick_period(Duration::from_millis(1));
-        }
+        kick
     }
 }
 
@@ -96,7 +107,11 @@ impl Context for Root {
         body_size: usize,
         _num_trailers: usize,
     ) {
-        self.run(|worker, now| fetcher::on_response(worker, token_id, body_size, now));
+        if let Some(period) =
+            self.run(|worker, now| fetcher::on_response(worker, token_id, body_size, now))
+        {
+            let _ = hostcalls::set_tick_period(period);
+        }
     }
 }
 
@@ -124,12 +139,14 @@ impl RootContext for Root {
     }
 
     fn on_tick(&mut self) {
-        let _ = hostcalls::set_tick_period(TICK);
         follow_log_level();
-        self.run(|worker, now| {
-            fetcher::poll(worker, now);
-            worker.metrics.flush();
-        });
+        let period = self
+            .run(|worker, now| {
+                fetcher::poll(worker, now);
+                worker.metrics.flush();
+            })
+            .unwrap_or(TICK);
+        let _ = hostcalls::set_tick_period(period);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -1,14 +1,14 @@
 //! State of one worker (one wasm VM): the validated configuration, each provider's parsed
-//! keys, the token cache, requests paused for keys, and fetches in flight.
+//! keys, the token cache, requests held for keys, and fetches in flight.
 
 use super::host::HostStore;
 use super::metrics::Metrics;
-use crate::config::{FilterConfig, KeySource as Source, RemoteEndpoint};
+use crate::config::{FilterConfig, KeySource as Source, ProviderId};
 use crate::crypto::Crypto;
-use crate::engine::{Decision, Engine, KeySource, KeyState};
+use crate::engine::{Decision, Engine, KeySource, KeyState, KidRefetch};
 use crate::extractor::Request;
 use crate::jwks::{KeyPolicy, KeySet};
-use crate::jwks_cache::{self, record, SharedKeys, SharedStore};
+use crate::jwks_cache::{self, record, FetchReason, SharedKeys, SharedRecord, SharedStore};
 use crate::token_cache::TokenCache;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -73,10 +73,25 @@ fn local_keys(name: &str, text: &str, crypto: &Crypto) -> Option<Rc<KeySet>> {
     (!set.is_empty()).then(|| Rc::new(set))
 }
 
+/// A request paused until keys arrive or its hold ends.
 pub struct Waiter {
     pub context_id: u32,
     pub request: Request,
-    pub deadline_ms: u64,
+    /// Each provider's hold budget counts from here.
+    pub arrived_ms: u64,
+    pub held: Held,
+}
+
+/// Why and how long a paused request waits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held {
+    /// The providers it waits on, each with the version of its keys when the wait began:
+    /// their failed fetches are retried soon, and newer keys end an unknown-`kid` wait.
+    pub on: Vec<(ProviderId, u64)>,
+    /// Decide again then at the latest: the first of its hold budgets to end.
+    pub wake_ms: u64,
+    /// `Worker::keys_generation` before the last decision: newer keys mean deciding again.
+    pub keys_seen: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,8 +111,15 @@ pub struct Worker {
     /// Identifies this worker's leases in shared data.
     pub owner: u64,
     rng: u64,
-    /// How long a request may wait for keys: the longest fetch of any provider.
-    pub max_wait_ms: u64,
+}
+
+/// A decision, and what the glue needs besides it.
+pub struct Decided {
+    pub decision: Decision,
+    /// A fetch that the request waits for is due: run the fetch loop now.
+    pub kick: bool,
+    /// Meaningful when the decision is to wait.
+    pub held: Held,
 }
 
 impl Worker {
@@ -120,19 +142,6 @@ impl Worker {
                 }
             })
             .collect();
-        let max_wait_ms = config
-            .providers
-            .iter()
-            .map(|p| match &p.source {
-                Source::Remote(r) => match r.endpoint {
-                    RemoteEndpoint::Jwks(_) => r.timeout_ms,
-                    RemoteEndpoint::Discovery { .. } => 2 * r.timeout_ms,
-                },
-                Source::Local(_) => 0,
-            })
-            .max()
-            .unwrap_or(0)
-            + 250;
         Worker {
             cache: TokenCache::new(config.token_cache_size, config.providers.len()),
             metrics: Metrics::define(&config),
@@ -143,13 +152,26 @@ impl Worker {
             crypto: Rc::new(crypto),
             owner,
             rng: owner | 1,
-            max_wait_ms,
         }
     }
 
-    /// Decides a request. `patient`: the request may still wait for keys. Returns the
-    /// decision and whether the root should run its fetch loop right away.
-    pub fn decide(&mut self, req: &Request, now_ms: u64, patient: bool) -> (Decision, bool) {
+    /// Changes whenever any provider's keys change: versions only grow.
+    pub fn keys_generation(&self) -> u64 {
+        self.providers
+            .iter()
+            .fold(0u64, |sum, p| sum.wrapping_add(p.version))
+    }
+
+    /// Decides a request that arrived at `arrived_ms`; `held_on` is what it waited on when
+    /// it was last decided (nothing for a new request).
+    pub fn decide(
+        &mut self,
+        req: &Request,
+        now_ms: u64,
+        arrived_ms: u64,
+        held_on: &[(ProviderId, u64)],
+    ) -> Decided {
+        let keys_seen = self.keys_generation();
         let config = self.config.clone();
         let crypto = self.crypto.clone();
         let mut keys = WorkerKeys {
@@ -158,9 +180,14 @@ impl Worker {
             store: &HostStore,
             crypto: &crypto,
             now_ms,
-            patient,
-            max_wait_ms: self.max_wait_ms,
+            arrived_ms,
+            held_on,
             kick: false,
+            held: Held {
+                on: Vec::new(),
+                wake_ms: u64::MAX,
+                keys_seen,
+            },
         };
         let mut engine = Engine {
             config: &config,
@@ -170,8 +197,35 @@ impl Worker {
             now: now_ms / 1000,
         };
         let decision = engine.decide(req);
-        let kick = keys.kick;
-        (decision, kick)
+        let mut held = keys.held;
+        if held.on.is_empty() {
+            // Only a provider that waits makes a request wait, so a waiting request always has
+            // one; should that ever change, it is decided again at the next tick, not forgotten.
+            held.wake_ms = now_ms;
+        }
+        Decided {
+            decision,
+            kick: keys.kick,
+            held,
+        }
+    }
+
+    /// Per provider: does a paused request of this worker wait on it?
+    pub fn held_providers(&self) -> Vec<bool> {
+        let mut held = vec![false; self.providers.len()];
+        for waiter in &self.waiters {
+            for (id, _) in &waiter.held.on {
+                if let Some(flag) = held.get_mut(*id) {
+                    *flag = true;
+                }
+            }
+        }
+        held
+    }
+
+    /// When the first paused request's hold ends, if any is paused.
+    pub fn next_wake_ms(&self) -> Option<u64> {
+        self.waiters.iter().map(|w| w.held.wake_ms).min()
     }
 
     /// Jitter in [0, 1) for retry delays (xorshift: spreading retries needs no secrecy).
@@ -189,13 +243,42 @@ struct WorkerKeys<'a> {
     store: &'a dyn SharedStore,
     crypto: &'a Crypto,
     now_ms: u64,
-    patient: bool,
-    max_wait_ms: u64,
+    arrived_ms: u64,
+    held_on: &'a [(ProviderId, u64)],
     kick: bool,
+    held: Held,
+}
+
+impl WorkerKeys<'_> {
+    /// When the request's hold for this provider's keys ends.
+    fn hold_ends_ms(&self, provider: ProviderId) -> u64 {
+        let hold = self
+            .config
+            .providers
+            .get(provider)
+            .map_or(0, |p| p.hold_for_keys_ms);
+        self.arrived_ms.saturating_add(hold)
+    }
+
+    fn wait_on(&mut self, provider: ProviderId, version: u64, hold_ends_ms: u64) {
+        if !self.held.on.iter().any(|(id, _)| *id == provider) {
+            self.held.on.push((provider, version));
+        }
+        self.held.wake_ms = self.held.wake_ms.min(hold_ends_ms);
+    }
+
+    /// Starts the fetch loop at once when a held request's retry is due, rather than at
+    /// the next tick.
+    fn kick_if_due(&mut self, rec: &SharedRecord, fetching: bool) {
+        if !fetching && !rec.lease_active(self.now_ms) && rec.due(self.now_ms, FetchReason::Held) {
+            self.kick = true;
+        }
+    }
 }
 
 impl KeySource for WorkerKeys<'_> {
     fn state(&mut self, provider: usize) -> KeyState {
+        let hold_ends_ms = self.hold_ends_ms(provider);
         let Some(rt) = self.providers.get_mut(provider) else {
             return KeyState::Failed;
         };
@@ -211,52 +294,67 @@ impl KeySource for WorkerKeys<'_> {
         let Some(shared) = &rt.shared else {
             return KeyState::Failed;
         };
-        if !self.patient {
+        if self.now_ms >= hold_ends_ms {
             return KeyState::Failed;
         }
         let (rec, _) = record::read(self.store, &shared.record);
-        if rt.fetching || rec.lease_active(self.now_ms) {
-            return KeyState::Wait;
-        }
-        // Waiting only makes sense when a retry comes before the request's patience ends.
-        if rec.failures > 0 && rec.next_fetch_ms > self.now_ms + self.max_wait_ms {
-            return KeyState::Failed;
-        }
-        self.kick = true;
+        let (fetching, version) = (rt.fetching, rt.version);
+        self.kick_if_due(&rec, fetching);
+        self.wait_on(provider, version, hold_ends_ms);
         KeyState::Wait
     }
 
-    fn refetch_for_unknown_kid(&mut self, provider: usize) -> bool {
+    fn refetch_for_unknown_kid(&mut self, provider: usize) -> KidRefetch {
+        let hold_ends_ms = self.hold_ends_ms(provider);
         let interval = self
             .config
             .providers
             .get(provider)
             .map_or(0, |p| p.kid_refetch_interval_ms);
+        let now = self.now_ms;
         let Some(rt) = self.providers.get_mut(provider) else {
-            return false;
+            return KidRefetch::NoKey;
         };
-        if !self.patient {
-            return false;
-        }
         let Some(shared) = rt.shared.clone() else {
-            return false;
+            return KidRefetch::NoKey;
         };
-        // Another worker may already have fetched the rotated keys.
-        if rt.sync(self.store, self.crypto) || rt.fetching {
-            return true;
+        let patient = now < hold_ends_ms;
+        // Another worker may already have fetched the rotated keys: decide again with them
+        // at once (the wait is for keys newer than those it was checked against).
+        let checked = rt.version;
+        if rt.sync(self.store, self.crypto) {
+            if !patient {
+                return KidRefetch::NoKey;
+            }
+            self.kick = true;
+            self.wait_on(provider, checked, hold_ends_ms);
+            return KidRefetch::Wait;
         }
+        let (fetching, version) = (rt.fetching, rt.version);
+        // It already waits for a refetch of these keys: until they change or its hold ends.
+        let waited = self
+            .held_on
+            .iter()
+            .any(|&(id, v)| id == provider && v == version);
         let (rec, _) = record::read(self.store, &shared.record);
-        if rec.lease_active(self.now_ms) {
-            return true;
+        let busy = fetching || rec.lease_active(now);
+        let start = !busy && rec.kid_refetch_allowed(now, interval);
+        if start {
+            rt.want_kid_refetch = true;
+            self.kick = true;
         }
-        let in_backoff = rec.failures > 0 && self.now_ms < rec.next_fetch_ms;
-        let too_soon = rec.kid_refetch_at_ms != 0
-            && self.now_ms < rec.kid_refetch_at_ms.saturating_add(interval);
-        if in_backoff || too_soon {
-            return false;
+        if !patient {
+            return if waited {
+                KidRefetch::FetchFailed
+            } else {
+                KidRefetch::NoKey
+            };
         }
-        rt.want_kid_refetch = true;
-        self.kick = true;
-        true
+        if waited || busy || start || rec.kid_refetch_pending(now, interval) {
+            self.kick_if_due(&rec, fetching);
+            self.wait_on(provider, version, hold_ends_ms);
+            return KidRefetch::Wait;
+        }
+        KidRefetch::NoKey
     }
 }

@@ -3,6 +3,11 @@
 
 pub const FIRST_RETRY_MS: u64 = 1_000;
 pub const MAX_RETRY_MS: u64 = 300_000;
+/// While requests are held for keys, a failed fetch is retried this long after the previous
+/// attempt started (at once if that attempt took longer): the outage ends for them within
+/// half a second, and a provider that is down still sees at most two fetches a second from
+/// a process.
+pub const HELD_RETRY_MS: u64 = 500;
 
 /// `failures` counts consecutive failures (1 after the first); `jitter` is in [0, 1) and
 /// takes up to a quarter off the delay.

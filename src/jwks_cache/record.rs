@@ -31,11 +31,52 @@ pub struct SharedRecord {
     pub kid_refetch_at_ms: u64,
     #[serde(default)]
     pub last_error: String,
+    /// When the last lease was taken, to space out retries for held requests.
+    #[serde(default)]
+    pub attempt_started_ms: u64,
+    /// The lease was taken early for held requests; its failure leaves the back-off as it is.
+    #[serde(default)]
+    pub lease_held: bool,
 }
 
 impl SharedRecord {
     pub fn lease_active(&self, now: u64) -> bool {
         self.lease_until_ms > now
+    }
+
+    /// A fetch is due for `reason`, leases aside. Whatever the reason, a process starts at
+    /// most one fetch of a provider per `HELD_RETRY_MS`.
+    pub fn due(&self, now: u64, reason: FetchReason) -> bool {
+        let spaced = self.attempt_started_ms == 0
+            || now
+                >= self
+                    .attempt_started_ms
+                    .saturating_add(backoff::HELD_RETRY_MS);
+        spaced
+            && match reason {
+                FetchReason::Scheduled => now >= self.next_fetch_ms,
+                FetchReason::Held => true,
+                FetchReason::UnknownKid { interval_ms } => {
+                    self.kid_refetch_allowed(now, interval_ms)
+                }
+            }
+    }
+
+    /// An unknown `kid` may start a refetch: once per interval, and not while a failing
+    /// provider backs off.
+    pub fn kid_refetch_allowed(&self, now: u64, interval_ms: u64) -> bool {
+        let in_backoff = self.failures > 0 && now < self.next_fetch_ms;
+        !in_backoff
+            && (self.kid_refetch_at_ms == 0
+                || now >= self.kid_refetch_at_ms.saturating_add(interval_ms))
+    }
+
+    /// An unknown-`kid` refetch started within the last interval has not succeeded yet
+    /// (running, or failed and being retried): requests with an unknown `kid` wait for it.
+    pub fn kid_refetch_pending(&self, now: u64, interval_ms: u64) -> bool {
+        self.kid_refetch_at_ms != 0
+            && self.fetched_at_ms < self.kid_refetch_at_ms
+            && now < self.kid_refetch_at_ms.saturating_add(interval_ms)
     }
 }
 
@@ -43,6 +84,9 @@ impl SharedRecord {
 pub enum FetchReason {
     /// The schedule says so (first fetch, refresh or retry).
     Scheduled,
+    /// Requests are held for keys: `HELD_RETRY_MS` after the last attempt started, however
+    /// far off the schedule's retry is.
+    Held,
     /// A token named a `kid` we do not have; allowed once per `interval_ms`.
     UnknownKid { interval_ms: u64 },
 }
@@ -96,21 +140,14 @@ pub fn try_acquire(
     if record.lease_active(now) {
         return Acquire::Busy;
     }
-    let in_backoff = record.failures > 0 && now < record.next_fetch_ms;
-    let due = match reason {
-        FetchReason::Scheduled => now >= record.next_fetch_ms,
-        FetchReason::UnknownKid { interval_ms } => {
-            !in_backoff
-                && (record.kid_refetch_at_ms == 0
-                    || now >= record.kid_refetch_at_ms.saturating_add(interval_ms))
-        }
-    };
-    if !due {
+    if !record.due(now, reason) {
         return Acquire::NotDue;
     }
     if let FetchReason::UnknownKid { .. } = reason {
         record.kid_refetch_at_ms = now;
     }
+    record.lease_held = reason == FetchReason::Held && now < record.next_fetch_ms;
+    record.attempt_started_ms = now;
     record.lease_until_ms = now.saturating_add(lease_ms);
     record.lease_owner = owner;
     match write(store, key, &record, cas) {
@@ -146,8 +183,10 @@ pub fn finish(
     for _ in 0..8 {
         let (mut record, cas) = read(store, &keys.record);
         record.attempts += 1;
+        let held = record.lease_owner == owner && record.lease_held;
         if record.lease_owner == owner {
             record.lease_until_ms = 0;
+            record.lease_held = false;
         }
         let new_version = match &result {
             FetchResult::Success {
@@ -164,8 +203,12 @@ pub fn finish(
                 Some(version)
             }
             FetchResult::Failure { error, jitter } => {
-                record.failures = record.failures.saturating_add(1);
-                record.next_fetch_ms = now + backoff::retry_delay_ms(record.failures, *jitter);
+                // Extra attempts for held requests must not stretch the back-off that
+                // applies once nobody waits.
+                if !held || record.failures == 0 {
+                    record.failures = record.failures.saturating_add(1);
+                    record.next_fetch_ms = now + backoff::retry_delay_ms(record.failures, *jitter);
+                }
                 record.last_error = error.chars().take(200).collect();
                 None
             }
@@ -344,11 +387,130 @@ mod tests {
             },
         )
         .unwrap();
+        // The refetch rescheduled the refresh from itself.
+        assert_eq!(read(&s, "r").0.next_fetch_ms, 1_100 + 540_000);
         assert_eq!(try_acquire(&s, "r", 20_000, 6000, 2, KID), Acquire::NotDue);
         assert_eq!(
             try_acquire(&s, "r", 31_000, 6000, 2, KID),
             Acquire::Acquired
         );
+    }
+
+    const HELD: FetchReason = FetchReason::Held;
+
+    fn fail(s: &MemoryStore, owner: u64, now: u64) {
+        let failure = FetchResult::Failure {
+            error: "connection refused",
+            jitter: 0.0,
+        };
+        finish(s, &keys(), owner, now, failure).unwrap();
+    }
+
+    #[test]
+    fn held_requests_bring_a_retry_forward_without_stretching_the_backoff() {
+        let s = MemoryStore::default();
+        let t = 100_000;
+        assert_eq!(try_acquire(&s, "r", t, 6000, 1, HELD), Acquire::Acquired);
+        fail(&s, 1, t + 5);
+        assert_eq!(read(&s, "r").0.next_fetch_ms, t + 1_005);
+        // Half a second after the last attempt started, not after the 1 s back-off.
+        assert_eq!(
+            try_acquire(&s, "r", t + 499, 6000, 2, HELD),
+            Acquire::NotDue
+        );
+        assert_eq!(
+            try_acquire(&s, "r", t + 999, 6000, 2, FetchReason::Scheduled),
+            Acquire::NotDue
+        );
+        assert_eq!(
+            try_acquire(&s, "r", t + 500, 6000, 2, HELD),
+            Acquire::Acquired
+        );
+        assert_eq!(try_acquire(&s, "r", t + 510, 6000, 1, HELD), Acquire::Busy);
+        fail(&s, 2, t + 505);
+        let (r, _) = read(&s, "r");
+        assert_eq!((r.failures, r.next_fetch_ms, r.attempts), (1, t + 1_005, 2));
+        // The scheduled retry still keeps its distance from the early one.
+        assert_eq!(
+            try_acquire(&s, "r", t + 1_005, 6000, 1, FetchReason::Scheduled),
+            Acquire::Acquired
+        );
+        fail(&s, 1, t + 1_010);
+        let (r, _) = read(&s, "r");
+        assert_eq!((r.failures, r.next_fetch_ms), (2, t + 1_010 + 2_000));
+        // A slow failure (a timeout) is retried as soon as it ends.
+        assert_eq!(
+            try_acquire(&s, "r", t + 1_505, 6000, 2, HELD),
+            Acquire::Acquired
+        );
+        fail(&s, 2, t + 3_000);
+        assert_eq!(
+            try_acquire(&s, "r", t + 3_001, 6000, 1, HELD),
+            Acquire::Acquired
+        );
+        fail(&s, 1, t + 3_002);
+        // Once nobody waits, the back-off goes on from where the schedule left it.
+        let (r, _) = read(&s, "r");
+        assert_eq!((r.failures, r.next_fetch_ms), (2, t + 3_010));
+        let scheduled = |now| try_acquire(&s, "r", now, 6000, 2, FetchReason::Scheduled);
+        assert_eq!(scheduled(t + 3_500), Acquire::NotDue);
+        assert_eq!(scheduled(t + 3_501), Acquire::Acquired);
+        fail(&s, 2, t + 3_510);
+        let (r, _) = read(&s, "r");
+        assert_eq!((r.failures, r.next_fetch_ms), (3, t + 3_510 + 4_000));
+    }
+
+    #[test]
+    fn held_retries_come_at_most_twice_a_second_from_any_number_of_workers() {
+        let s = MemoryStore::default();
+        let mut starts = Vec::new();
+        // Four workers polling every 10 ms, half of them holding requests, each fetch failing
+        // 3 ms after it starts.
+        for now in (100_000..110_000).step_by(10) {
+            for owner in 1..=4 {
+                let reason = if owner % 2 == 0 {
+                    HELD
+                } else {
+                    FetchReason::Scheduled
+                };
+                if try_acquire(&s, "r", now, 6000, owner, reason) == Acquire::Acquired {
+                    starts.push(now);
+                    fail(&s, owner, now + 3);
+                }
+            }
+        }
+        assert!(starts.windows(2).all(|w| w[1] - w[0] >= 500), "{starts:?}");
+        assert_eq!(starts.len(), 20, "{starts:?}");
+    }
+
+    #[test]
+    fn an_unknown_kid_refetch_stays_pending_until_a_fetch_succeeds_or_its_interval_ends() {
+        let s = MemoryStore::default();
+        let k = keys();
+        let ok = |now| {
+            let result = FetchResult::Success {
+                jwks: b"{}",
+                cache_duration_ms: 600_000,
+            };
+            finish(&s, &k, 1, now, result).unwrap();
+        };
+        ok(0);
+        let (r, _) = read(&s, "r");
+        assert!(!r.kid_refetch_pending(100, 30_000));
+        assert!(r.kid_refetch_allowed(100, 30_000));
+        assert_eq!(try_acquire(&s, "r", 1_000, 6000, 1, KID), Acquire::Acquired);
+        assert!(read(&s, "r").0.kid_refetch_pending(1_001, 30_000));
+        fail(&s, 1, 1_010);
+        let (r, _) = read(&s, "r");
+        assert!(r.kid_refetch_pending(1_600, 30_000));
+        assert!(!r.kid_refetch_allowed(1_600, 30_000));
+        assert!(!r.kid_refetch_pending(31_000, 30_000));
+        assert_eq!(
+            try_acquire(&s, "r", 1_500, 6000, 1, HELD),
+            Acquire::Acquired
+        );
+        ok(1_520);
+        assert!(!read(&s, "r").0.kid_refetch_pending(1_600, 30_000));
     }
 
     #[test]

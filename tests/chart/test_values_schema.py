@@ -32,6 +32,9 @@ def refused(sets: dict) -> str:
      "plugin.config.providers.p: issuer is required"),
     ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"url": "https://i/k"}}}'},
      "Additional property url is not allowed"),
+    ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
+                                 '"hold_for_keys_ms": 60001}}'},
+     "plugin.config.providers.p.hold_for_keys_ms: Must be less than or equal to 60000"),
     ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider": "p"}}]'},
      "plugin.config.rules.0.requires: Must validate one and only one schema"),
     ({"plugin.config.rules": '[{"match": {"prefix": "/", "path": "/x"}, "requires": {"allow_missing": {}}}]'},
@@ -49,6 +52,8 @@ def test_good_overrides_are_accepted():
         "plugin.sha256": '"' + "a" * 64 + '"',
         "plugin.config.rules": '[{"match": {"path": "/x", "methods": ["GET"]}, '
                                '"requires": {"requires_all": [{"provider_name": "demo"}]}}]',
-        "plugin.config.providers": '{"local": {"issuer": "me", "local_jwks": {"inline_string": "{\\"keys\\": []}"}}}',
+        "plugin.config.providers": '{"local": {"issuer": "me", "local_jwks": {"inline_string": "{\\"keys\\": []}"}}, '
+                                   '"remote": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
+                                   '"hold_for_keys_ms": 0}}',
     })
     assert "kind: WasmPlugin" in proc.stdout

@@ -78,6 +78,10 @@ def stack(wasm_module):
             else:
                 providers[n] = remote_provider(issuers[n], n, timeout_ms=1000,
                                                cache_duration_seconds=1 if n in AFTER else 60)
+        # Held requests bring retries forward (tests/integration/test_held_requests.py); these two
+        # measure the back-off itself, so their requests are never held.
+        for n in ("backoff", "backoff_down"):
+            providers[n]["hold_for_keys_ms"] = 0
         st.start({"providers": providers, "rules": per_path_rules(*names)}, down=("backoff_down",))
         yield st
     finally:

@@ -39,6 +39,10 @@ def _two_key_sources(cfg):
     cfg["providers"]["main"]["local_jwks"] = {"inline_string": json.dumps(jwks(make_key("ES256")))}
 
 
+def _hold_too_long(cfg):
+    cfg["providers"]["main"]["hold_for_keys_ms"] = 60001
+
+
 def _unknown_rule_provider(cfg):
     cfg["rules"] = [{"match": {"prefix": "/"}, "requires": {"provider_name": "nobody"}}]
 
@@ -49,6 +53,7 @@ BAD = {
     "unknown_provider_field": (_unknown_provider_field, "issuer_url"),
     "bad_mode": (_bad_mode, "mode"),
     "negative_timeout": (_negative_timeout, "timeout_ms"),
+    "hold_too_long": (_hold_too_long, "providers.main.hold_for_keys_ms"),
     "two_key_sources": (_two_key_sources, "providers.main"),
     "unknown_rule_provider": (_unknown_rule_provider, "provider_name"),
 }

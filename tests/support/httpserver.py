@@ -12,6 +12,9 @@ class _Server(ThreadingHTTPServer):
     # A hanging handler must not hold up stop().
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a burst of upstream connections from Envoy would see
+    # refused or retried SYNs and answer 503 where the filter had let the request through.
+    request_queue_size = 1024
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

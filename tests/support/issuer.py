@@ -12,7 +12,7 @@ JWKS_PATH = "/jwks"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 
 # How a path answers. "ok" serves the document; the rest are the failures a real IdP produces.
-BEHAVIOURS = ("ok", "fail", "hang", "garbage", "html", "truncated", "huge", "not_found", "reset")
+BEHAVIOURS = ("ok", "fail", "unavailable", "hang", "garbage", "html", "truncated", "huge", "not_found", "reset")
 HUGE_BYTES = 300 * 1024  # above the filter's 256 KiB JWKS limit
 
 
@@ -39,6 +39,8 @@ class _IssuerHandler(BaseHTTPRequestHandler):
             status, body = 404, b"not found"
         elif behaviour == "fail":
             status, body = 500, b"internal error"
+        elif behaviour == "unavailable":
+            status, body = 503, b"service unavailable"
         elif behaviour == "garbage":
             body = b"\x00\xffnot json at all{{{"
         elif behaviour == "html":
