@@ -56,3 +56,4 @@ clean:
 -include tests/bench/bench.mk
 -include tests/soak.mk
 -include tests/wasm_unit.mk
+-include chart/crds.mk

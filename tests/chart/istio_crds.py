@@ -1,47 +1,32 @@
 """Istio's CRD schemas as strict JSON schemas, one per (apiVersion, kind).
 
-Source, first found: $ISTIO_CRDS (a crd-all.gen.yaml), ../shared/istio/crd-all.gen.yaml beside the
-repository (CI has it), or the pinned Istio base chart pulled into .tools/ (on a user's machine).
+Source: $ISTIO_CRDS (a crd-all.gen.yaml) if set, else the copy vendored in the repository,
+chart/crds/istio/crd-all.gen.yaml (see the README beside it; `make istio-crds` refreshes it from the
+pinned Istio base chart). Nothing outside the repository is read unless ISTIO_CRDS names it.
 """
 import copy
-import io
 import os
-import tarfile
 from pathlib import Path
 
 import yaml
 
-from chartlib import REPO, istio_version
+from chartlib import CHART_DIR, istio_version  # noqa: F401  (istio_version: for callers' messages)
 
-SHARED = REPO.parent / "shared" / "istio" / "crd-all.gen.yaml"
-
-
-def base_chart_tgz() -> Path:
-    return REPO / ".tools" / f"base-{istio_version()}.tgz"
+VENDORED = CHART_DIR / "crds" / "istio" / "crd-all.gen.yaml"
 
 
-def how_to_get() -> str:
-    v = istio_version()
-    return (f"Istio CRD schemas not found. CI reads {SHARED}. Elsewhere, pull the pinned Istio base chart:\n"
-            f"  .tools/bin/helm pull base --repo https://istio-release.storage.googleapis.com/charts "
-            f"--version {v} -d .tools/\n"
-            f"(the tests then read {base_chart_tgz()}), or point ISTIO_CRDS at a crd-all.gen.yaml.")
+def source() -> Path:
+    """The crd-all.gen.yaml the schemas are read from."""
+    env = os.environ.get("ISTIO_CRDS")
+    return Path(env) if env else VENDORED
 
 
 def _crd_text() -> tuple[str, str]:
-    env = os.environ.get("ISTIO_CRDS")
-    if env:
-        return Path(env).read_text(), env
-    if SHARED.is_file():
-        return SHARED.read_text(), str(SHARED)
-    tgz = base_chart_tgz()
-    if tgz.is_file():
-        with tarfile.open(tgz) as t:
-            member = next((m for m in t.getmembers() if m.name.endswith("crd-all.gen.yaml")), None)
-            if member is None:
-                raise FileNotFoundError(f"{tgz} holds no crd-all.gen.yaml")
-            return io.TextIOWrapper(t.extractfile(member), encoding="utf-8").read(), str(tgz)
-    raise FileNotFoundError(how_to_get())
+    path = source()
+    if not path.is_file():
+        why = "named by ISTIO_CRDS" if os.environ.get("ISTIO_CRDS") else "vendored; `make istio-crds` writes it"
+        raise FileNotFoundError(f"Istio CRD schemas not found at {path} ({why})")
+    return path.read_text(), str(path)
 
 
 def strict(schema):

@@ -1,16 +1,16 @@
 """Every rendered object against its schema, unknown fields refused: Kubernetes kinds with
-kubernetes-validate (strict), Istio kinds with the CRD schemas of the Istio release we target."""
+kubernetes-validate (strict), Istio kinds with Istio's CRD schemas vendored in
+chart/crds/istio/ (or $ISTIO_CRDS)."""
 import copy
 import functools
-import os
-import tarfile
 
 import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 
 import istio_crds
-from chartlib import render_set
+from chartlib import REPO, VALUE_SETS, render_set
 
 K8S_VERSION = "1.31.0"
 METADATA_KEYS = {"name", "namespace", "labels", "annotations"}
@@ -47,34 +47,42 @@ def validate(doc: dict):
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-def test_crd_source_is_shared_in_ci():
-    _schemas, source = istio_crds.load()
-    if os.environ.get("CI"):
-        # CI always has ../shared beside the clone: never fall back there.
-        assert source == str(istio_crds.SHARED)
-    else:
-        assert source in {str(istio_crds.SHARED), str(istio_crds.base_chart_tgz()), os.environ.get("ISTIO_CRDS")}
-
-
-def test_crds_fall_back_to_the_pinned_base_chart(tmp_path, monkeypatch):
-    """A user's machine without ../shared reads the CRDs from the pulled Istio base chart."""
-    reference, reference_source = istio_crds.load()
+def test_crds_are_read_from_the_vendored_copy(monkeypatch):
+    """Without ISTIO_CRDS the schemas come from the file in the repository, nothing beside it."""
     monkeypatch.delenv("ISTIO_CRDS", raising=False)
-    monkeypatch.setattr(istio_crds, "SHARED", tmp_path / "no-shared" / "crd-all.gen.yaml")
-    tgz = tmp_path / f"base-{istio_crds.istio_version()}.tgz"
-    monkeypatch.setattr(istio_crds, "base_chart_tgz", lambda: tgz)
-    with pytest.raises(FileNotFoundError, match="helm pull base --repo https://istio-release"):
-        istio_crds.load()
-    with tarfile.open(tgz, "w:gz") as t:
-        if reference_source.endswith(".tgz"):
-            with tarfile.open(reference_source) as src:
-                member = next(m for m in src.getmembers() if m.name.endswith("crd-all.gen.yaml"))
-                t.addfile(member, src.extractfile(member))
-        else:
-            t.add(reference_source, arcname="base/files/crd-all.gen.yaml")
     schemas, source = istio_crds.load()
-    assert source == str(tgz)
-    assert schemas == reference
+    assert source == str(istio_crds.VENDORED)
+    assert istio_crds.VENDORED.resolve().is_relative_to(REPO)
+    assert "templates" not in istio_crds.VENDORED.relative_to(REPO).parts, "helm would install it"
+    assert (istio_crds.VENDORED.parent / "README.md").is_file(), "say where the copy comes from"
+    assert schemas
+
+
+def test_istio_crds_overrides_the_vendored_copy(tmp_path, monkeypatch):
+    docs = list(yaml.safe_load_all(istio_crds.VENDORED.read_text()))
+    wasm = [d for d in docs if d and d["spec"]["names"]["kind"] == "WasmPlugin"]
+    other = tmp_path / "crd-all.gen.yaml"
+    other.write_text(yaml.safe_dump_all(wasm))
+    monkeypatch.setenv("ISTIO_CRDS", str(other))
+    schemas, source = istio_crds.load()
+    assert source == str(other)
+    assert set(schemas) == {("extensions.istio.io/v1alpha1", "WasmPlugin")}
+    monkeypatch.setenv("ISTIO_CRDS", str(tmp_path / "missing.yaml"))
+    with pytest.raises(FileNotFoundError, match="ISTIO_CRDS"):
+        istio_crds.load()
+
+
+def test_vendored_crds_serve_every_istio_kind_we_write(monkeypatch):
+    """Each Istio kind the chart renders (any value set) or wasmplugin/manifests hold is in the
+    vendored file, with the apiVersion we write served."""
+    monkeypatch.delenv("ISTIO_CRDS", raising=False)
+    served = set(istio_crds.load()[0])
+    written = {(d["apiVersion"], d["kind"]) for name in VALUE_SETS for d in render_set(name) if is_istio(d)}
+    for path in sorted((REPO / "wasmplugin" / "manifests").glob("*.yaml")):
+        written |= {(d["apiVersion"], d["kind"]) for d in yaml.safe_load_all(path.read_text())
+                    if d and is_istio(d)}
+    assert {k for _v, k in written} >= {"WasmPlugin", "PeerAuthentication", "Gateway", "VirtualService"}
+    assert written <= served, sorted(written - served)
 
 
 def test_rendered_objects_are_valid(rendered):

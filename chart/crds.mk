@@ -1,0 +1,26 @@
+# `make istio-crds`: refresh chart/crds/istio/crd-all.gen.yaml, the Istio CRD schemas the chart
+# and WasmPlugin manifest tests validate against, from the Istio base chart of the version
+# chart/helmfile.yaml installs (or ISTIO_VERSION=...). Needs network to istio-release; `make test`
+# does not run it. See chart/crds/istio/README.md.
+
+ISTIO_CRDS_DIR := chart/crds/istio
+ISTIO_CHARTS := https://istio-release.storage.googleapis.com/charts
+ISTIO_VERSION ?= $(shell $(PY) -c 'import yaml; rel = yaml.safe_load(open("chart/helmfile.yaml"))["releases"]; \
+	print(next(r["version"] for r in rel if r["chart"] == "istio/base"))' 2>/dev/null)
+
+.PHONY: istio-crds
+
+istio-crds:
+	@test -x .tools/bin/helm || bash tests/tools/setup.sh
+	@test -n "$(ISTIO_VERSION)" || \
+		{ echo "no istio/base version found in chart/helmfile.yaml; pass ISTIO_VERSION=" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	export HELM_CACHE_HOME="$$tmp/cache" HELM_CONFIG_HOME="$$tmp/config" HELM_DATA_HOME="$$tmp/data" && \
+	.tools/bin/helm pull base --repo $(ISTIO_CHARTS) --version $(ISTIO_VERSION) -d "$$tmp" && \
+	tar -xzf "$$tmp"/base-$(ISTIO_VERSION).tgz -C "$$tmp" base/files/crd-all.gen.yaml && \
+	grep -q 'kind: CustomResourceDefinition' "$$tmp"/base/files/crd-all.gen.yaml && \
+	cp "$$tmp"/base/files/crd-all.gen.yaml $(ISTIO_CRDS_DIR)/crd-all.gen.yaml && \
+	sed -i 's|^Version: .*|Version: Istio $(ISTIO_VERSION) (its base chart from $(ISTIO_CHARTS), `make istio-crds`).|' \
+		$(ISTIO_CRDS_DIR)/README.md
+	@echo "$(ISTIO_CRDS_DIR)/crd-all.gen.yaml <- Istio base chart $(ISTIO_VERSION)."
+	@echo "Update the rest of the Version section of $(ISTIO_CRDS_DIR)/README.md, run the chart tests, commit both."
