@@ -24,6 +24,16 @@ fn rewrite(decision: &Decision) -> Result<(), proxy_wasm::types::Status> {
     Ok(())
 }
 
+/// Denies a request the filter could not decide or could not carry out its decision on.
+/// If even the 500 cannot be sent, the request stays paused: it never goes upstream.
+pub fn internal_error(metrics: &Metrics) {
+    metrics.internal_error();
+    let headers = vec![("content-type", "text/plain")];
+    if let Err(e) = hostcalls::send_http_response(500, headers, Some(INTERNAL_ERROR.as_bytes())) {
+        log::warn!("jwt_authn_wasm: could not send the 500 response: {e:?}");
+    }
+}
+
 /// Returns true when the request may continue upstream.
 pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
     if let Some(reason) = decision.reason {

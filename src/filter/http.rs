@@ -1,7 +1,8 @@
 //! The per-request context: read the request, decide, and either act now or wait.
 
-use super::apply::apply;
+use super::apply::{apply, internal_error};
 use super::host;
+use super::metrics::Metrics;
 use super::worker::{Waiter, Worker};
 use crate::engine::Outcome;
 use crate::extractor::Request;
@@ -15,6 +16,7 @@ use std::time::Duration;
 pub struct HttpFilter {
     pub context_id: u32,
     pub worker: Rc<RefCell<Worker>>,
+    pub metrics: Rc<Metrics>,
 }
 
 impl Context for HttpFilter {}
@@ -39,7 +41,11 @@ impl HttpContext for HttpFilter {
         let req = read_request();
         let now = host::now_ms();
         let Ok(mut worker) = self.worker.try_borrow_mut() else {
-            return Action::Continue;
+            // Cannot happen while each VM runs one callback at a time; if it ever does, the
+            // request is refused, never passed unchecked.
+            log::warn!("jwt_authn_wasm: the worker is busy; answering 500");
+            internal_error(&self.metrics);
+            return Action::Pause;
         };
         let decided = worker.decide(&req, now, now, &[]);
         if decided.kick {

@@ -17,6 +17,10 @@ use proxy_wasm::types::LogLevel;
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Trace);
     proxy_wasm::set_root_context(|context_id| -> Box<dyn RootContext> {
-        Box::new(root::Root { context_id, worker: None })
+        Box::new(root::Root {
+            context_id,
+            worker: None,
+            metrics: None,
+        })
     });
 }}

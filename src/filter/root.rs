@@ -5,6 +5,7 @@ use super::apply::apply;
 use super::fetcher;
 use super::host;
 use super::http::HttpFilter;
+use super::metrics::Metrics;
 use super::worker::Worker;
 use crate::config;
 use crate::crypto::host::HostCrypto;
@@ -22,6 +23,8 @@ const TICK: Duration = Duration::from_millis(TICK_MS);
 pub struct Root {
     pub context_id: u32,
     pub worker: Option<Rc<RefCell<Worker>>>,
+    /// The worker's counters, reachable without borrowing the worker.
+    pub metrics: Option<Rc<Metrics>>,
 }
 
 /// Follows Envoy's wasm log level, also when it is changed at runtime through /logging.
@@ -126,7 +129,9 @@ impl RootContext for Root {
                 let owner = u64::from(self.context_id) << 32
                     ^ host::now_ms().rotate_left(17)
                     ^ 0x9e37_79b9_7f4a_7c15;
-                self.worker = Some(Rc::new(RefCell::new(Worker::new(cfg, owner, crypto))));
+                let worker = Worker::new(cfg, owner, crypto);
+                self.metrics = Some(worker.metrics.clone());
+                self.worker = Some(Rc::new(RefCell::new(worker)));
                 // The first tick comes almost at once, to start fetching keys early.
                 let _ = hostcalls::set_tick_period(Duration::from_millis(1));
                 true
@@ -151,7 +156,12 @@ impl RootContext for Root {
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         let worker = self.worker.clone()?;
-        Some(Box::new(HttpFilter { context_id, worker }))
+        let metrics = self.metrics.clone()?;
+        Some(Box::new(HttpFilter {
+            context_id,
+            worker,
+            metrics,
+        }))
     }
 
     fn get_type(&self) -> Option<ContextType> {

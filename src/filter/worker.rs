@@ -106,7 +106,8 @@ pub struct Worker {
     pub cache: TokenCache,
     pub waiters: Vec<Waiter>,
     pub calls: HashMap<u32, (usize, Stage)>,
-    pub metrics: Metrics,
+    /// Shared with the HTTP contexts, which count even when they cannot reach the worker.
+    pub metrics: Rc<Metrics>,
     pub crypto: Rc<Crypto>,
     /// Identifies this worker's leases in shared data.
     pub owner: u64,
@@ -144,7 +145,7 @@ impl Worker {
             .collect();
         Worker {
             cache: TokenCache::new(config.token_cache_size, config.providers.len()),
-            metrics: Metrics::define(&config),
+            metrics: Rc::new(Metrics::define(&config)),
             config: Rc::new(config),
             providers,
             waiters: Vec::new(),

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from support.asserts import METRIC, assert_allowed
+from support.envoy import FILTER_COUNTER_FLUSH_S
 from support.burst import Burst
 from support.issuer import DISCOVERY_PATH, JWKS_PATH
 from support.keys import jwks, jwks_text, make_key
@@ -52,9 +53,13 @@ class Scenario:
         return [t for t in self.st.issuer.fetch_times(self.path) if since <= t <= until]
 
     def fetch_counter(self) -> int:
-        """Fetch attempts the filter counted, failed or not: the one count a closed port leaves."""
-        envoy = self.st.envoy
-        return sum(envoy.counter(METRIC + f"provider.main.jwks_fetch_{r}") for r in ("failed", "success"))
+        """Fetch attempts the filter counted, failed or not: the one count a closed port leaves.
+        The filter hands counts to Envoy every 100 ms, so one wait, then both counters at once;
+        `counted_at` is when the count was taken."""
+        time.sleep(FILTER_COUNTER_FLUSH_S)
+        stats = self.st.envoy.stats(filter=METRIC.replace(".", r"\.") + r"provider\.main\.jwks_fetch_")
+        self.counted_at = time.monotonic()
+        return sum(stats.get(METRIC + f"provider.main.jwks_fetch_{r}", 0) for r in ("failed", "success"))
 
 
 def _provider(st: Stack, kind: str, hold_ms: int | None) -> dict:
@@ -113,11 +118,13 @@ def _held(sc: Scenario, n: int, path: str) -> Burst:
     return burst
 
 
-def _assert_rate(sc: Scenario, attempts_before: int, since: float, until: float):
-    """At most two fetch attempts a second while requests were held, seen from the issuer when it can count."""
+def _assert_rate(sc: Scenario, attempts_before: int, since: float, until: float, counted_since: float):
+    """At most two fetch attempts a second while requests were held, seen from the issuer when it can count.
+    The filter's own count covers the time between its two readings (`counted_since` to now)."""
     seconds = until - since
     attempts = sc.fetch_counter() - attempts_before
-    assert 1 <= attempts <= 2 * seconds + 1, f"{attempts} fetch attempts in {seconds:.2f} s"
+    counted = sc.counted_at - counted_since
+    assert 1 <= attempts <= 2 * counted + 1, f"{attempts} fetch attempts in {counted:.2f} s"
     times = sc.attempts(since, until)
     if sc.kind != "refused":
         assert 1 <= len(times) <= 2 * seconds + 1, f"{len(times)} fetches in {seconds:.2f} s"
@@ -132,6 +139,7 @@ def test_held_requests_get_the_keys_when_the_issuer_comes_back(wasm_module, kind
     with it: a retry follows within half a second and all 20 pass."""
     with outage(kind) as sc:
         attempts_before = sc.fetch_counter()
+        counted_since = sc.counted_at
         burst = _held(sc, 20, "/held")
         if kind == "kid":
             # A token whose key the filter has is not held behind the refetch.
@@ -143,7 +151,7 @@ def test_held_requests_get_the_keys_when_the_issuer_comes_back(wasm_module, kind
         assert [(a.status, a.body[:40]) for a in answers if a.status != 200] == []
         done = max(a.answered for a in answers)
         assert done - back < 1.0, f"answered {done - back:.2f} s after the issuer came back"
-        attempts = _assert_rate(sc, attempts_before, burst.started, done)
+        attempts = _assert_rate(sc, attempts_before, burst.started, done, counted_since)
         print(f"{kind}: {attempts} fetch attempts in {done - burst.started:.2f} s, "
               f"answered {done - back:.2f} s after the issuer came back")
 
@@ -154,6 +162,7 @@ def test_held_requests_get_401_when_the_hold_ends(wasm_module, kind):
     and within 300 ms after."""
     with outage(kind, hold_ms=HOLD_MS) as sc:
         attempts_before = sc.fetch_counter()
+        counted_since = sc.counted_at
         denied = METRIC + "provider.main.denied.jwks_fetch_failed"
         denied_before = sc.st.envoy.counter(denied)
         burst = _held(sc, 20, "/held")
@@ -166,7 +175,7 @@ def test_held_requests_get_401_when_the_hold_ends(wasm_module, kind):
         assert late[-1] <= 0.3, f"answered {late[-1]:.3f} s after the hold ended"
         assert sc.st.envoy.counter(denied) - denied_before == 20
         done = max(a.answered for a in answers)
-        attempts = _assert_rate(sc, attempts_before, burst.started, done)
+        attempts = _assert_rate(sc, attempts_before, burst.started, done, counted_since)
         print(f"{kind}: 401 from {late[0] * 1000:.0f} to {late[-1] * 1000:.0f} ms after the hold ended, "
               f"{attempts} fetch attempts in {done - burst.started:.2f} s")
 
@@ -189,6 +198,7 @@ def test_a_thousand_held_requests(wasm_module):
         time.sleep(1)  # Envoy deletes finished streams and connections after the event that ends them
         baseline = _allocated(st)
         attempts_before = sc.fetch_counter()
+        counted_since = sc.counted_at
         burst = _held(sc, 1000, "/held")
         peak = _allocated(st)
         time.sleep(max(0.0, burst.started + 2.0 - time.monotonic()))
@@ -196,7 +206,7 @@ def test_a_thousand_held_requests(wasm_module):
         answers = burst.wait()
         assert [(a.status, a.body[:40]) for a in answers if a.status != 200] == []
         done = max(a.answered for a in answers)
-        attempts = _assert_rate(sc, attempts_before, burst.started, done)
+        attempts = _assert_rate(sc, attempts_before, burst.started, done, counted_since)
         allowed = max(4 << 20, (peak - baseline) // 5)
         after = _allocated(st)
         deadline = time.monotonic() + 10
