@@ -22,6 +22,9 @@ pub enum AuthError {
     ExpNotInteger,
     NbfNotInteger,
     IatNotInteger,
+    ExpOutOfRange,
+    NbfOutOfRange,
+    IatOutOfRange,
     SignatureBadBase64,
     UnknownIssuer,
     NotYetValid,
@@ -52,7 +55,8 @@ impl AuthError {
             BadFormat | HeaderBadBase64 | HeaderBadJson | HeaderBadAlg | AlgNotImplemented
             | HeaderBadKid | CritNotSupported | PayloadBadBase64 | PayloadBadJson
             | IssNotString | SubNotString | AudNotString | ExpNotInteger | NbfNotInteger
-            | IatNotInteger | SignatureBadBase64 => "malformed",
+            | IatNotInteger | ExpOutOfRange | NbfOutOfRange | IatOutOfRange
+            | SignatureBadBase64 => "malformed",
             UnknownIssuer => "issuer",
             NotYetValid => "not_yet_valid",
             Expired | ExpirationRequired => "expired",
@@ -109,6 +113,9 @@ impl fmt::Display for AuthError {
             ExpNotInteger => "Jwt payload [exp] field is not an integer",
             NbfNotInteger => "Jwt payload [nbf] field is not an integer",
             IatNotInteger => "Jwt payload [iat] field is not an integer",
+            ExpOutOfRange => "Jwt payload [exp] field is not a positive 64 bit integer",
+            NbfOutOfRange => "Jwt payload [nbf] field is not a positive 64 bit integer",
+            IatOutOfRange => "Jwt payload [iat] field is not a positive 64 bit integer",
             SignatureBadBase64 => "Jwt signature is an invalid Base64url encoded",
             UnknownIssuer => "Jwt issuer is not configured",
             NotYetValid => "Jwt not yet valid",

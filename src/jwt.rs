@@ -134,9 +134,10 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, AuthError> {
     };
     let iss = optional_string(&claims, "iss", AuthError::IssNotString)?;
     optional_string(&claims, "sub", AuthError::SubNotString)?;
-    let iat = optional_time(&claims, "iat", AuthError::IatNotInteger)?;
-    let nbf = optional_time(&claims, "nbf", AuthError::NbfNotInteger)?;
-    let exp = optional_time(&claims, "exp", AuthError::ExpNotInteger)?;
+    use AuthError::*;
+    let iat = optional_time(&claims, "iat", (IatNotInteger, IatOutOfRange))?;
+    let nbf = optional_time(&claims, "nbf", (NbfNotInteger, NbfOutOfRange))?;
+    let exp = optional_time(&claims, "exp", (ExpNotInteger, ExpOutOfRange))?;
     let audiences = match claims.get("aud") {
         None => Vec::new(),
         Some(Value::String(a)) => vec![a.clone()],
@@ -188,15 +189,25 @@ fn optional_string(
 
 /// Times are whole seconds since the epoch. A fractional or negative number, or a string,
 /// is refused rather than rounded into something the issuer did not sign.
+/// A NumericDate (RFC 7519 §2): any JSON number of seconds, fractions allowed. As Envoy: a
+/// fraction is cut off, and a number below 0 or not below 2^64 is out of range.
 fn optional_time(
     claims: &Map<String, Value>,
     name: &str,
-    err: AuthError,
+    (not_a_number, out_of_range): (AuthError, AuthError),
 ) -> Result<Option<u64>, AuthError> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or(err),
-        Some(_) => Err(err),
+    let n = match claims.get(name) {
+        None => return Ok(None),
+        Some(Value::Number(n)) => n,
+        Some(_) => return Err(not_a_number),
+    };
+    if let Some(whole) = n.as_u64() {
+        return Ok(Some(whole));
+    }
+    match n.as_f64() {
+        // 2^64 as f64; `as` saturates, but the bound keeps Envoy's answer for larger values.
+        Some(v) if (0.0..18_446_744_073_709_551_616.0).contains(&v) => Ok(Some(v as u64)),
+        _ => Err(out_of_range),
     }
 }
 
@@ -210,6 +221,21 @@ mod tests {
 
     fn token(header: &str, payload: &str) -> String {
         format!("{}.{}.{}", b64(header), b64(payload), b64("sig"))
+    }
+
+    #[test]
+    fn numeric_dates_may_have_fractions_and_exponents() {
+        let times = |payload: &str| {
+            let text = token(r#"{"alg":"RS256"}"#, payload);
+            let jwt = parse(&text).unwrap();
+            (jwt.exp, jwt.nbf, jwt.iat)
+        };
+        assert_eq!(
+            times(r#"{"exp":1796049239.5,"nbf":10.99,"iat":0.1}"#),
+            (Some(1796049239), Some(10), Some(0))
+        );
+        assert_eq!(times(r#"{"exp":1.8e9,"nbf":1E3}"#), (Some(1_800_000_000), Some(1000), None));
+        assert_eq!(times(r#"{"exp":18446744073709551615}"#).0, Some(u64::MAX));
     }
 
     #[test]
@@ -264,12 +290,28 @@ mod tests {
                 AuthError::ExpNotInteger,
             ),
             (
-                token(r#"{"alg":"RS256"}"#, r#"{"exp":1.5}"#),
+                token(r#"{"alg":"RS256"}"#, r#"{"exp":true}"#),
                 AuthError::ExpNotInteger,
             ),
             (
+                token(r#"{"alg":"RS256"}"#, r#"{"exp":null}"#),
+                AuthError::ExpNotInteger,
+            ),
+            (
+                token(r#"{"alg":"RS256"}"#, r#"{"iat":[1]}"#),
+                AuthError::IatNotInteger,
+            ),
+            (
                 token(r#"{"alg":"RS256"}"#, r#"{"nbf":-1}"#),
-                AuthError::NbfNotInteger,
+                AuthError::NbfOutOfRange,
+            ),
+            (
+                token(r#"{"alg":"RS256"}"#, r#"{"exp":-0.5}"#),
+                AuthError::ExpOutOfRange,
+            ),
+            (
+                token(r#"{"alg":"RS256"}"#, r#"{"exp":1.8446744073709552e19}"#),
+                AuthError::ExpOutOfRange,
             ),
             (
                 token(r#"{"alg":"RS256"}"#, r#"{"aud":{"a":1}}"#),

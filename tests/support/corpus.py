@@ -4,6 +4,8 @@ import json
 import time
 from dataclasses import dataclass
 
+from jwt.api_jws import PyJWS
+
 from .keys import ASYMMETRIC_ALGS, HMAC_ALGS, SigningKey, b64url, make_key
 from .tokens import alg_none, claims, hmac_with_secret, raw_token, sign, swap_payload, tamper_signature
 
@@ -30,6 +32,30 @@ def _seg(obj) -> str:
 
 def _rs(c: Ctx, **kw) -> str:
     return sign(c.keys["RS256"], claims(c.iss, **kw))
+
+
+def _rs_json(c: Ctx, payload_json: str) -> str:
+    """RS256 over exactly this payload text, for number spellings no encoder picks."""
+    key = c.keys["RS256"]
+    signing_input = f"{_seg({'alg': 'RS256', 'kid': key.kid})}.{b64url(payload_json.encode())}"
+    algo = PyJWS().get_algorithm_by_name("RS256")
+    return f"{signing_input}.{b64url(algo.sign(signing_input.encode(), algo.prepare_key(key.private)))}"
+
+
+def _numeric_dates(c: Ctx) -> dict:
+    """NumericDate (RFC 7519 §2) is any JSON number: fractions and exponents pass both filters."""
+    now = _now()
+    base = f'"iss":"{c.iss}","aud":"api","sub":"u"'
+    exponent = f"{(now + 300) / 1e9:.9f}e9"
+    return {
+        "valid_exp_fractional": ("/x", bearer(_rs_json(c, f'{{{base},"exp":{now + 300}.5}}'))),
+        "valid_exp_exponent_form": ("/x", bearer(_rs_json(c, f'{{{base},"exp":{exponent}}}'))),
+        "valid_nbf_and_iat_fractional": ("/x", bearer(_rs_json(c, f'{{{base},"exp":{now + 300},"nbf":{now - 10}.75,'
+                                                                f'"iat":{now - 10}.25}}'))),
+        "exp_fraction_in_the_past": ("/x", bearer(_rs_json(c, f'{{{base},"exp":{now - 3600}.9}}'))),
+        "exp_negative_fraction": ("/x", bearer(_rs_json(c, f'{{{base},"exp":-0.5}}'))),
+        "nbf_fraction_in_the_future": ("/x", bearer(_rs_json(c, f'{{{base},"exp":{now + 7200},"nbf":{now + 3600}.5}}'))),
+    }
 
 
 def _hs_req(c: Ctx, alg: str, **kw) -> tuple:
@@ -116,6 +142,7 @@ def build(c: Ctx) -> dict:
         "weak_rsa_1024_key": ("/x", bearer(sign(c.weak_rsa, claims(c.iss)))),
         "key_published_for_encryption": ("/x", bearer(sign(c.enc_key, claims(c.iss)))),
     })
+    cases.update(_numeric_dates(c))
     return cases
 
 
