@@ -234,7 +234,10 @@ mod tests {
             times(r#"{"exp":1796049239.5,"nbf":10.99,"iat":0.1}"#),
             (Some(1796049239), Some(10), Some(0))
         );
-        assert_eq!(times(r#"{"exp":1.8e9,"nbf":1E3}"#), (Some(1_800_000_000), Some(1000), None));
+        assert_eq!(
+            times(r#"{"exp":1.8e9,"nbf":1E3}"#),
+            (Some(1_800_000_000), Some(1000), None)
+        );
         assert_eq!(times(r#"{"exp":18446744073709551615}"#).0, Some(u64::MAX));
     }
 
