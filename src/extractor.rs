@@ -56,14 +56,9 @@ pub struct Extracted {
 pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
     let mut found = Vec::new();
     for loc in &provider.from_headers {
-        let token = req.header_values(&loc.name).find_map(|value| {
-            let value = std::str::from_utf8(value).ok()?;
-            let token = value.strip_prefix(loc.value_prefix.as_str())?.trim();
-            (!token.is_empty()).then_some(token)
-        });
-        if let Some(token) = token {
+        if let Some(token) = header_token(req, &loc.name, &loc.value_prefix) {
             found.push(Extracted {
-                token: token.to_string(),
+                token,
                 location: Location::Header(loc.name.clone()),
             });
         }
@@ -85,6 +80,23 @@ pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
         }
     }
     found
+}
+
+/// As Envoy 1.40's `jwt_authn` (checked by the differential test): every value of the header
+/// joined with commas; without a prefix that whole value is the token; with one, the prefix
+/// (case-sensitive) may stand anywhere in it and the token is everything after it, as it is.
+fn header_token(req: &Request, name: &str, prefix: &str) -> Option<String> {
+    let mut values = req.header_values(name).peekable();
+    values.peek()?;
+    let joined = values
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect::<Vec<_>>()
+        .join(",");
+    if prefix.is_empty() {
+        return Some(joined);
+    }
+    let start = joined.find(prefix)? + prefix.len();
+    joined.get(start..).map(str::to_string)
 }
 
 fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
@@ -164,7 +176,8 @@ mod tests {
             ],
         );
         let got: Vec<_> = extract_all(&p, &r).into_iter().map(|e| e.token).collect();
-        assert_eq!(got, ["a.a.a", "b.b.b", "p.p.p", "k.k.k"]);
+        // Without a prefix, a repeated header is one token of all its values, as in Envoy.
+        assert_eq!(got, ["a.a.a,a2.a.a", "b.b.b", "p.p.p", "k.k.k"]);
     }
 
     #[test]
@@ -181,7 +194,31 @@ mod tests {
             ("t.t.t", Location::Param("access_token".into()))
         );
         assert!(extract(&p, &req("/", &[("authorization", "Basic abc")])).is_none());
-        assert!(extract(&p, &req("/", &[("authorization", "Bearer ")])).is_none());
+    }
+
+    #[test]
+    fn the_prefix_may_stand_anywhere_and_the_rest_is_the_token() {
+        let p = provider("");
+        let token =
+            |value: &str| extract(&p, &req("/", &[("authorization", value)])).map(|e| e.token);
+        assert_eq!(token("Basic x, Bearer a.b.c"), Some("a.b.c".into()));
+        assert_eq!(token("xBearer a.b.c"), Some("a.b.c".into()));
+        // Nothing is trimmed or cut: such tokens then fail to parse, as in Envoy.
+        assert_eq!(
+            token("Bearer a.b.c trailing"),
+            Some("a.b.c trailing".into())
+        );
+        assert_eq!(token("Bearer \"a.b.c\""), Some("\"a.b.c\"".into()));
+        assert_eq!(token("BEARER a.b.c"), None);
+        // Repeated headers are joined with commas before the prefix is looked for.
+        let two = req(
+            "/",
+            &[
+                ("authorization", "Basic x"),
+                ("authorization", "Bearer a.b.c"),
+            ],
+        );
+        assert_eq!(extract(&p, &two).unwrap().token, "a.b.c");
     }
 
     #[test]

@@ -58,6 +58,21 @@ def _numeric_dates(c: Ctx) -> dict:
     }
 
 
+def _header_forms(c: Ctx) -> dict:
+    """Envoy 1.40 finds `value_prefix` anywhere in the header (its case matters) and takes the rest of
+    the value, as it is, as the token."""
+    t = _rs(c)
+    auth = lambda value: ("/x", {"authorization": value})  # noqa: E731
+    return {
+        "bearer_token_quoted": auth(f'Bearer "{t}"'),
+        "bearer_token_with_trailing_text": auth(f"Bearer {t} trailing"),
+        "bearer_token_then_a_comma": auth(f"Bearer {t},x"),
+        "valid_bearer_after_another_scheme": auth(f"Basic dXNlcjpwdw==, Bearer {t}"),
+        "lowercase_bearer_scheme": auth(f"bearer {t}"),
+        "bearer_followed_by_no_jwt_characters": auth("Bearer ;;;"),
+    }
+
+
 def _hs_req(c: Ctx, alg: str, **kw) -> tuple:
     return ("/hs/x", {"x-hs-token": sign(c.keys[alg], claims(c.iss + "/hs", **kw))})
 
@@ -143,6 +158,7 @@ def build(c: Ctx) -> dict:
         "key_published_for_encryption": ("/x", bearer(sign(c.enc_key, claims(c.iss)))),
     })
     cases.update(_numeric_dates(c))
+    cases.update(_header_forms(c))
     return cases
 
 
