@@ -37,6 +37,12 @@ pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), 
     {
         return Err(AuthError::AudienceNotAllowed);
     }
+    // As Envoy: a token without `sub` is checked as an empty subject.
+    if let Some(subjects) = &provider.subjects {
+        if !subjects.matches(jwt.sub.as_deref().unwrap_or("")) {
+            return Err(AuthError::SubjectNotAllowed);
+        }
+    }
     Ok(())
 }
 

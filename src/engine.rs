@@ -296,9 +296,13 @@ impl Engine<'_> {
                 continue;
             };
             if let Some(header) = &provider.forward_payload_header {
-                decision
-                    .set_headers
-                    .push((header.clone(), verified.payload_b64.clone()));
+                let mut payload = verified.payload_b64.clone();
+                if provider.pad_forward_payload_header {
+                    // Base64url with `=` padding to a multiple of four, as Envoy writes it.
+                    let pad = (4 - payload.len() % 4) % 4;
+                    payload.extend(std::iter::repeat_n('=', pad));
+                }
+                decision.set_headers.push((header.clone(), payload));
             }
             for c in &provider.claim_to_headers {
                 if let Some(value) = claim_header_value(&verified.claims, &c.claim_path) {

@@ -32,6 +32,7 @@ pub enum AuthError {
     ExpirationRequired,
     LifetimeTooLong,
     AudienceNotAllowed,
+    SubjectNotAllowed,
     NoMatchingKey,
     VerificationFailed,
     JwksFetchFailed,
@@ -62,6 +63,7 @@ impl AuthError {
             Expired | ExpirationRequired => "expired",
             LifetimeTooLong => "lifetime",
             AudienceNotAllowed => "audience",
+            SubjectNotAllowed => "subject",
             NoMatchingKey => "no_key",
             VerificationFailed => "bad_signature",
             JwksFetchFailed => "jwks_fetch_failed",
@@ -69,7 +71,7 @@ impl AuthError {
     }
 
     /// Every reason label, so metrics can be defined up front.
-    pub const REASONS: [&'static str; 11] = [
+    pub const REASONS: [&'static str; 12] = [
         "missing",
         "too_large",
         "malformed",
@@ -78,6 +80,7 @@ impl AuthError {
         "expired",
         "lifetime",
         "audience",
+        "subject",
         "no_key",
         "bad_signature",
         "jwks_fetch_failed",
@@ -123,6 +126,7 @@ impl fmt::Display for AuthError {
             ExpirationRequired => "Jwt doesn't have [exp] claim but it is required",
             LifetimeTooLong => "Jwt lifetime is longer than allowed",
             AudienceNotAllowed => "Audiences in Jwt are not allowed",
+            SubjectNotAllowed => "Jwt verification fails",
             NoMatchingKey => "Jwks doesn't have key to match kid or alg from Jwt",
             VerificationFailed => "Jwt verification fails",
             JwksFetchFailed => "Jwks remote fetch is failed",

@@ -76,6 +76,7 @@ pub struct Jwt<'a> {
     pub signature: Vec<u8>,
     pub claims: Map<String, Value>,
     pub iss: Option<String>,
+    pub sub: Option<String>,
     pub audiences: Vec<String>,
     pub exp: Option<u64>,
     pub nbf: Option<u64>,
@@ -133,7 +134,7 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, AuthError> {
         _ => return Err(AuthError::PayloadBadJson),
     };
     let iss = optional_string(&claims, "iss", AuthError::IssNotString)?;
-    optional_string(&claims, "sub", AuthError::SubNotString)?;
+    let sub = optional_string(&claims, "sub", AuthError::SubNotString)?;
     use AuthError::*;
     let iat = optional_time(&claims, "iat", (IatNotInteger, IatOutOfRange))?;
     let nbf = optional_time(&claims, "nbf", (NbfNotInteger, NbfOutOfRange))?;
@@ -168,6 +169,7 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, AuthError> {
         signature,
         claims,
         iss,
+        sub,
         audiences,
         exp,
         nbf,

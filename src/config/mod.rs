@@ -83,6 +83,10 @@ pub struct Provider {
     pub from_cookies: Vec<String>,
     pub forward: bool,
     pub forward_payload_header: Option<String>,
+    /// The forwarded payload keeps base64url's `=` padding (Envoy's `pad_forward_payload_header`).
+    pub pad_forward_payload_header: bool,
+    /// `sub` must match, when set (Envoy's `subjects`).
+    pub subjects: Option<StringMatch>,
     pub claim_to_headers: Vec<ClaimToHeader>,
     pub kid_refetch_interval_ms: u64,
     /// How long a request may be held for keys (none yet, or an unknown `kid` being
@@ -134,6 +138,57 @@ pub enum Requirement {
     All(Vec<Requirement>),
     AllowMissing,
     AllowMissingOrFailed,
+}
+
+/// A string matcher as Envoy's `StringMatcher` (case-sensitive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StringMatch {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+}
+
+impl StringMatch {
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            StringMatch::Exact(s) => value == s,
+            StringMatch::Prefix(s) => value.starts_with(s.as_str()),
+            StringMatch::Suffix(s) => value.ends_with(s.as_str()),
+            StringMatch::Contains(s) => value.contains(s.as_str()),
+        }
+    }
+}
+
+fn string_match(raw: raw::RawStringMatcher, field: &str) -> Result<StringMatch, ConfigError> {
+    let options = [
+        raw.exact.map(StringMatch::Exact),
+        raw.prefix.map(StringMatch::Prefix),
+        raw.suffix.map(StringMatch::Suffix),
+        raw.contains.map(StringMatch::Contains),
+    ];
+    let mut set = options.into_iter().flatten();
+    match (set.next(), set.next()) {
+        (Some(m), None) => {
+            let empty = match &m {
+                StringMatch::Exact(_) => false,
+                StringMatch::Prefix(s) | StringMatch::Suffix(s) | StringMatch::Contains(s) => {
+                    s.is_empty()
+                }
+            };
+            if empty {
+                return Err(ConfigError::new(
+                    field,
+                    "prefix, suffix and contains must not be empty",
+                ));
+            }
+            Ok(m)
+        }
+        _ => Err(ConfigError::new(
+            field,
+            "exactly one of exact, prefix, suffix or contains is required",
+        )),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,6 +412,10 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
             })
         })
         .collect::<Result<_, _>>()?;
+    let subjects = raw
+        .subjects
+        .map(|m| string_match(m, &format!("{field}.subjects")))
+        .transpose()?;
     Ok(Provider {
         name: name.to_string(),
         issuer: raw.issuer,
@@ -370,6 +429,8 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         from_cookies,
         forward: raw.forward.unwrap_or(false),
         forward_payload_header,
+        pad_forward_payload_header: raw.pad_forward_payload_header.unwrap_or(false),
+        subjects,
         claim_to_headers,
         kid_refetch_interval_ms: kid_refetch_interval(raw.kid_refetch_interval_seconds, field)?,
         hold_for_keys_ms: hold_for_keys(raw.hold_for_keys_ms, field)?,

@@ -51,6 +51,10 @@ pub struct RawProvider {
     #[serde(default)]
     pub forward_payload_header: Option<String>,
     #[serde(default)]
+    pub pad_forward_payload_header: Option<bool>,
+    #[serde(default)]
+    pub subjects: Option<RawStringMatcher>,
+    #[serde(default)]
     pub claim_to_headers: Vec<RawClaimToHeader>,
     #[serde(default)]
     pub kid_refetch_interval_seconds: Option<u64>,
@@ -122,4 +126,18 @@ pub struct RawMatch {
     pub path: Option<String>,
     #[serde(default)]
     pub methods: Option<Vec<String>>,
+}
+
+/// Envoy's `StringMatcher`, the parts `subjects` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStringMatcher {
+    #[serde(default)]
+    pub exact: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub suffix: Option<String>,
+    #[serde(default)]
+    pub contains: Option<String>,
 }

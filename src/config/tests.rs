@@ -691,3 +691,46 @@ fn hold_for_keys_defaults_to_five_seconds_and_is_bounded() {
         assert_eq!(e.field, "providers.p.hold_for_keys_ms", "{e}");
     }
 }
+
+#[test]
+fn subjects_take_one_string_matcher() {
+    let p = |m: Value| ok(json!({ "subjects": m }), json!({})).providers.remove(0);
+    assert_eq!(
+        p(json!({"suffix": "@example.com"})).subjects,
+        Some(StringMatch::Suffix("@example.com".into()))
+    );
+    assert_eq!(
+        p(json!({"exact": ""})).subjects,
+        Some(StringMatch::Exact(String::new()))
+    );
+    assert_eq!(ok(json!({}), json!({})).providers[0].subjects, None);
+    for bad in [
+        json!({}),
+        json!({"exact": "a", "prefix": "b"}),
+        json!({"prefix": ""}),
+        json!({"safe_regex": {"regex": ".*"}}),
+        json!("alice"),
+    ] {
+        let e = refused(&config_json(json!({ "subjects": bad }), json!({})));
+        assert!(e.field.starts_with("providers.p.subjects"), "{bad}: {e}");
+    }
+    let m = StringMatch::Contains("@corp.".into());
+    assert!(m.matches("a@corp.example") && !m.matches("a@corp-example"));
+    assert!(StringMatch::Prefix("spiffe://a/".into()).matches("spiffe://a/x"));
+}
+
+#[test]
+fn crypto_is_auto_module_or_cross_check() {
+    use crate::crypto::CryptoMode;
+    assert_eq!(ok(json!({}), json!({})).crypto, CryptoMode::Auto);
+    assert_eq!(
+        ok(json!({}), json!({"crypto": "cross_check"})).crypto,
+        CryptoMode::CrossCheck
+    );
+    assert_eq!(
+        ok(json!({}), json!({"crypto": "module"})).crypto,
+        CryptoMode::Module
+    );
+    let e = refused(&config_json(json!({}), json!({"crypto": "boringssl"})));
+    assert_eq!(e.field, "crypto");
+}

@@ -9,6 +9,7 @@ from support.keys import ASYMMETRIC_ALGS, HMAC_ALGS, jwks, jwks_text, make_key
 from support.paths import REPO
 from support.plugin import remote_provider
 from support.stack import Stack
+from support.tokens import claims, sign
 
 WEAK = make_key("RS256", kid="weak-1024", rsa_bits=1024)
 ENC = make_key("RS256", kid="enc-1")
@@ -30,11 +31,15 @@ def diff(request, wasm_module, keys):
         hs = {"issuer": st.issuer.issuer + "/hs", "audiences": ["api"],
               "local_jwks": {"inline_string": jwks_text(*(keys[a] for a in HMAC_ALGS))},
               "from_headers": [{"name": "x-hs-token"}]}
+        subj = {**remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
+                "issuer": st.issuer.issuer + "/subj", "subjects": {"suffix": "@example.com"},
+                "forward": True, "forward_payload_header": "x-jwt-payload", "pad_forward_payload_header": True}
         st.start({
             "crypto": request.param,
             "providers": {"rs": remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
-                          "hs": hs},
+                          "hs": hs, "subj": subj},
             "rules": [{"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
+                      {"match": {"prefix": "/subj"}, "requires": {"provider_name": "subj"}},
                       {"match": {"prefix": "/"}, "requires": {"provider_name": "rs"}}],
         })
         ctx = Ctx(iss=st.issuer.issuer, keys=keys, weak_rsa=WEAK, enc_key=ENC)
@@ -73,6 +78,20 @@ def test_same_status_as_native(diff, name):
     else:
         want_native = want_ours = expected(name)
     assert (native, ours) == (want_native, want_ours), f"{name}: native {native}, wasm {ours}"
+
+
+def test_padded_payload_header_as_native(diff, keys):
+    """`pad_forward_payload_header`: the upstream gets the payload with base64url padding, as from native.
+    Three payload lengths, so that every padding (none, one or two `=`) is seen."""
+    st, _, _ = diff
+    seen = set()
+    for k in range(3):
+        token = sign(keys["RS256"], claims(st.issuer.issuer + "/subj", sub="alice@example.com", fill="x" * k))
+        got = [st.request("/subj/pad", token, native=native).json()["headers"].get("x-jwt-payload")
+               for native in (True, False)]
+        assert got[0] and got[0] == got[1], got
+        seen.add(len(got[0]) - len(got[0].rstrip("=")))
+    assert seen == {0, 1, 2}, seen
 
 
 STARTUP_LINES = {

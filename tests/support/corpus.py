@@ -73,6 +73,19 @@ def _header_forms(c: Ctx) -> dict:
     }
 
 
+def _subjects(c: Ctx) -> dict:
+    """Provider `subj` (paths /subj...) takes only subjects ending in @example.com; its payload header
+    is padded. A sub of 2 characters makes a payload whose base64url needs padding."""
+    iss = c.iss + "/subj"
+    rs = c.keys["RS256"]
+    return {
+        "valid_subject_suffix": ("/subj/x", bearer(sign(rs, claims(iss, sub="alice@example.com")))),
+        "subject_not_matching": ("/subj/x", bearer(sign(rs, claims(iss, sub="mallory@example.org")))),
+        "subject_missing": ("/subj/x", bearer(sign(rs, claims(iss, sub=None)))),
+        "subject_suffix_in_the_middle": ("/subj/x", bearer(sign(rs, claims(iss, sub="a@example.com.evil")))),
+    }
+
+
 def _hs_req(c: Ctx, alg: str, **kw) -> tuple:
     return ("/hs/x", {"x-hs-token": sign(c.keys[alg], claims(c.iss + "/hs", **kw))})
 
@@ -159,6 +172,7 @@ def build(c: Ctx) -> dict:
     })
     cases.update(_numeric_dates(c))
     cases.update(_header_forms(c))
+    cases.update(_subjects(c))
     return cases
 
 

@@ -130,7 +130,8 @@ def _native_provider(p: dict) -> dict:
         # Native jwt_authn has no OIDC discovery; the test issuer serves its JWKS at <issuer>/jwks.
         cluster = p["oidc_discovery"]["cluster"]
         out["remote_jwks"] = {"http_uri": {"uri": p["issuer"] + "/jwks", "cluster": cluster, "timeout": "5s"}}
-    for key in ("from_headers", "from_params", "from_cookies", "forward_payload_header", "claim_to_headers"):
+    for key in ("from_headers", "from_params", "from_cookies", "forward_payload_header", "pad_forward_payload_header",
+                "subjects", "claim_to_headers"):
         if key in p:
             out[key] = p[key]
     return out
