@@ -81,6 +81,19 @@ pub struct Decision {
     pub stats: Vec<Stat>,
     /// For the debug log line of a denial.
     pub reason: Option<AuthError>,
+    /// What this decision changes that Envoy's route may have been chosen on.
+    pub route: RouteChange,
+}
+
+/// Envoy picks a request's route before this filter runs; headers written or removed here
+/// make that choice stale unless the route cache is cleared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouteChange {
+    /// Claim or payload headers written, or the path changed: a route may match on them.
+    pub rewritten: bool,
+    /// A client sent a header this filter writes: the route may have been chosen on a forged
+    /// value, so it must be chosen again, or the request refused.
+    pub forged_removed: bool,
 }
 
 pub struct Engine<'a> {
@@ -100,6 +113,17 @@ struct Checked {
 
 impl Engine<'_> {
     pub fn decide(&mut self, req: &Request) -> Decision {
+        let mut decision = self.decide_without_route(req);
+        // The token header's removal is left out: routes matching on it would be odd, and
+        // clearing the cache on every request costs a route lookup.
+        decision.route = RouteChange {
+            rewritten: !decision.set_headers.is_empty() || decision.new_path.is_some(),
+            forged_removed: (self.config.written_headers.iter()).any(|h| req.header(h).is_some()),
+        };
+        decision
+    }
+
+    fn decide_without_route(&mut self, req: &Request) -> Decision {
         let mut decision = Decision {
             outcome: Outcome::Continue,
             remove_headers: self.config.written_headers.clone(),
@@ -107,6 +131,7 @@ impl Engine<'_> {
             new_path: None,
             stats: Vec::new(),
             reason: None,
+            route: RouteChange::default(),
         };
         if self.config.bypass_cors_preflight && is_cors_preflight(req) {
             decision.stats.push(Stat::CorsPreflightBypassed);

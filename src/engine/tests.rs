@@ -829,3 +829,40 @@ fn tokens_over_max_token_bytes_are_refused_before_parsing() {
         vec![Stat::Denied, Stat::ProviderDenied(1, "too_large")]
     );
 }
+
+#[test]
+fn route_changes_say_when_envoy_must_choose_the_route_again() {
+    let claim = json!([{"header_name": "x-tenant", "claim_name": "tid"}]);
+    let mut h = Harness::new(json!({}), json!({ "claim_to_headers": claim }), json!({}));
+    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "tid": "a"}));
+    let route = |h: &mut Harness, req: &Request| h.decide(req).route;
+    assert_eq!(
+        route(&mut h, &bearer("/x", &token)),
+        RouteChange {
+            rewritten: true,
+            forged_removed: false
+        }
+    );
+    let forged = request(
+        "GET",
+        "/x",
+        &[
+            ("authorization", &format!("Bearer {token}")),
+            ("x-tenant", "b"),
+        ],
+    );
+    assert_eq!(
+        route(&mut h, &forged),
+        RouteChange {
+            rewritten: true,
+            forged_removed: true
+        }
+    );
+    // Refused, but the forged header was still removed from a request that never goes on.
+    let anonymous = request("GET", "/x", &[("x-tenant", "b")]);
+    assert!(route(&mut h, &anonymous).forged_removed);
+    // A token without the claim writes nothing; the token header's removal alone is no
+    // route change.
+    let plain = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600}));
+    assert_eq!(route(&mut h, &bearer("/x", &plain)), RouteChange::default());
+}

@@ -24,6 +24,21 @@ fn rewrite(decision: &Decision) -> Result<(), proxy_wasm::types::Status> {
     Ok(())
 }
 
+/// Has Envoy choose the route again after the headers it may have been chosen on changed.
+/// A host without `clear_route_cache` keeps the old route, which is only acceptable when no
+/// forged header could have chosen it.
+fn reroute(decision: &Decision) -> Result<(), proxy_wasm::types::Status> {
+    let change = decision.route;
+    if decision.outcome != Outcome::Continue || !(change.rewritten || change.forged_removed) {
+        return Ok(());
+    }
+    match hostcalls::call_foreign_function("clear_route_cache", None) {
+        Ok(_) => Ok(()),
+        Err(proxy_wasm::types::Status::NotFound) if !change.forged_removed => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Denies a request the filter could not decide or could not carry out its decision on.
 /// If even the 500 cannot be sent, the request stays paused: it never goes upstream.
 pub fn internal_error(metrics: &Metrics) {
@@ -72,7 +87,9 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
             }
             false
         }
-        Outcome::Continue | Outcome::Wait => match rewrite(decision) {
+        Outcome::Continue | Outcome::Wait => match rewrite(decision)
+            .and_then(|()| reroute(decision))
+        {
             Ok(()) => {
                 record(false);
                 true
