@@ -23,7 +23,8 @@ wasm: setup
 	@# Envoy calls only the callbacks a module exports; the SDK exports them all, and each
 	@# call into V8 costs about as much as the filter's own work on a cached token.
 	wasm-metadce $(WASM_FEATURES) -f src/filter/exports.json $(WASM_RAW) -o build/$(CRATE).dce.wasm > /dev/null
-	wasm-opt -O3 --strip-debug --strip-producers $(WASM_FEATURES) build/$(CRATE).dce.wasm -o $(WASM)
+	@# -Oz: 7 KB smaller than -O3, and the same speed in make bench (the hot work is in the host).
+	wasm-opt -Oz --strip-debug --strip-producers $(WASM_FEATURES) build/$(CRATE).dce.wasm -o $(WASM)
 	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
 
 validator: setup

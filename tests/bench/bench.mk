@@ -12,7 +12,7 @@ bench-noop: setup
 	cargo build --release --target $(WASM_TARGET) -p noop-filter
 	@mkdir -p build
 	wasm-metadce $(WASM_FEATURES) -f tests/bench/noop-filter/exports.json target/$(WASM_TARGET)/release/noop_filter.wasm -o build/noop_filter.dce.wasm > /dev/null
-	wasm-opt -O3 --strip-debug --strip-producers $(WASM_FEATURES) build/noop_filter.dce.wasm -o $(NOOP_WASM)
+	wasm-opt -Oz --strip-debug --strip-producers $(WASM_FEATURES) build/noop_filter.dce.wasm -o $(NOOP_WASM)
 
 bench: wasm bench-noop
 	$(PY) tests/bench/run_bench.py $(BENCH_ARGS)
