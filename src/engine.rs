@@ -137,8 +137,7 @@ impl Engine<'_> {
             decision.stats.push(Stat::CorsPreflightBypassed);
             return decision;
         }
-        let Some(requirement) = matcher::requirement_for(self.config, &req.method, &req.path)
-        else {
+        let Some(requirement) = matcher::requirement_for(self.config, req) else {
             return decision;
         };
         let providers = self.config.providers.len();

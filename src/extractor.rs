@@ -21,6 +21,18 @@ impl Request {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Every value of the header joined with commas, as Envoy reads a repeated header.
+    pub fn joined_header(&self, name: &str) -> Option<String> {
+        let mut values = self.header_values(name).peekable();
+        values.peek()?;
+        Some(
+            values
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+    }
+
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.header(name).and_then(|v| std::str::from_utf8(v).ok())
     }
@@ -86,12 +98,7 @@ pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
 /// joined with commas; without a prefix that whole value is the token; with one, the prefix
 /// (case-sensitive) may stand anywhere in it and the token is everything after it, as it is.
 fn header_token(req: &Request, name: &str, prefix: &str) -> Option<String> {
-    let mut values = req.header_values(name).peekable();
-    values.peek()?;
-    let joined = values
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .collect::<Vec<_>>()
-        .join(",");
+    let joined = req.joined_header(name)?;
     if prefix.is_empty() {
         return Some(joined);
     }

@@ -11,7 +11,7 @@ static CONFIG: LazyLock<jwt_authn_wasm::config::FilterConfig> = LazyLock::new(fi
 fuzz_target!(|data: &[u8]| {
     let config = &*CONFIG;
     let req = request(data);
-    let _ = matcher::requirement_for(config, &req.method, &req.path);
+    let _ = matcher::requirement_for(config, &req);
     for provider in &config.providers {
         for found in extractor::extract_all(provider, &req) {
             if let extractor::Location::Param(name) = &found.location {

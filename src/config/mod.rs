@@ -197,9 +197,40 @@ pub enum PathMatch {
     Exact(String),
 }
 
+/// A rule's header condition, with Envoy's semantics (`HeaderUtility::matchHeaders`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderMatch {
+    /// Lower case.
+    pub name: String,
+    pub kind: HeaderMatchKind,
+    pub invert: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderMatchKind {
+    Present(bool),
+    Value(StringMatch),
+}
+
+impl HeaderMatch {
+    /// `value`: every value of the header joined with commas, `None` when it is absent. An
+    /// absent header matches only a `present_match` that asks for absence.
+    pub fn matches(&self, value: Option<&str>) -> bool {
+        let Some(value) = value else {
+            return matches!(self.kind, HeaderMatchKind::Present(want) if want == self.invert);
+        };
+        let hit = match &self.kind {
+            HeaderMatchKind::Present(want) => *want,
+            HeaderMatchKind::Value(m) => m.matches(value),
+        };
+        hit != self.invert
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub path: PathMatch,
+    pub headers: Vec<HeaderMatch>,
     /// Upper-case; empty matches every method.
     pub methods: Vec<String>,
     /// `None`: the rule matches and no JWT is required.
@@ -572,6 +603,50 @@ fn header_name(name: &str, field: &str) -> Result<String, ConfigError> {
     Ok(name.to_ascii_lowercase())
 }
 
+fn header_match(value: &serde_json::Value, field: &str) -> Result<HeaderMatch, ConfigError> {
+    use serde_json::Value;
+    let Some(object) = value.as_object() else {
+        return Err(ConfigError::new(field, "must be an object"));
+    };
+    let (mut name, mut kind, mut invert) = (None, None, false);
+    for (key, v) in object {
+        let at = format!("{field}.{key}");
+        match (key.as_str(), v) {
+            ("name", Value::String(n)) => name = Some(header_name(n, &at)?),
+            ("string_match", m) if kind.is_none() => {
+                let m = string_match(from_value(m, &at)?, &at)?;
+                if !matches!(m, StringMatch::Exact(_) | StringMatch::Prefix(_)) {
+                    return Err(ConfigError::new(
+                        at,
+                        "rules match headers with exact or prefix",
+                    ));
+                }
+                kind = Some(HeaderMatchKind::Value(m));
+            }
+            ("present_match", Value::Bool(b)) if kind.is_none() => {
+                kind = Some(HeaderMatchKind::Present(*b))
+            }
+            ("invert_match", Value::Bool(b)) => invert = *b,
+            ("string_match" | "present_match", _) => {
+                return Err(ConfigError::new(
+                    field,
+                    "exactly one of string_match or present_match is required",
+                ))
+            }
+            ("name" | "invert_match", _) => return Err(ConfigError::new(at, "wrong type")),
+            _ => return Err(ConfigError::new(at, "unknown field")),
+        }
+    }
+    match (name, kind) {
+        (Some(name), Some(kind)) => Ok(HeaderMatch { name, kind, invert }),
+        (None, _) => Err(ConfigError::new(field, "name is required")),
+        (_, None) => Err(ConfigError::new(
+            field,
+            "exactly one of string_match or present_match is required",
+        )),
+    }
+}
+
 fn non_empty_names(list: Vec<String>, field: &str) -> Result<Vec<String>, ConfigError> {
     if list.iter().any(String::is_empty) {
         return Err(ConfigError::new(field, "names must not be empty"));
@@ -602,12 +677,16 @@ fn rule(
             }
         })
         .collect::<Result<_, _>>()?;
+    let headers = (raw.matcher.headers.iter().enumerate())
+        .map(|(i, h)| header_match(h, &format!("{field}.match.headers[{i}]")))
+        .collect::<Result<_, _>>()?;
     let requirement = raw
         .requires
         .as_ref()
         .map(|r| requirement(r, providers, &format!("{field}.requires"), 0))
         .transpose()?;
     Ok(Rule {
+        headers,
         path,
         methods,
         requirement,

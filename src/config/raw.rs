@@ -126,6 +126,10 @@ pub struct RawMatch {
     pub path: Option<String>,
     #[serde(default)]
     pub methods: Option<Vec<String>>,
+    /// Envoy's route `HeaderMatcher`s, read by hand (`config::header_match`): a derived
+    /// reader for them cost the module 8 KB.
+    #[serde(default)]
+    pub headers: Vec<serde_json::Value>,
 }
 
 /// Envoy's `StringMatcher`, the parts `subjects` takes.

@@ -485,9 +485,9 @@ fn unknown_fields_are_refused_by_name() {
             "require",
         ),
         (
-            two_providers(json!([{"match": {"prefix": "/", "headers": []}}])),
+            two_providers(json!([{"match": {"prefix": "/", "query_parameters": []}}])),
             "rules[0]",
-            "headers",
+            "query_parameters",
         ),
     ];
     for (v, field, name) in cases {
@@ -733,4 +733,64 @@ fn crypto_is_auto_module_or_cross_check() {
     );
     let e = refused(&config_json(json!({}), json!({"crypto": "boringssl"})));
     assert_eq!(e.field, "crypto");
+}
+
+#[test]
+fn rule_header_matchers_use_envoys_spelling() {
+    let rules = |headers: Value| json!({"rules": [{"match": {"prefix": "/", "headers": headers}, "requires": {"provider_name": "p"}}]});
+    let cfg = ok(
+        json!({}),
+        rules(json!([
+            {"name": "X-Env", "string_match": {"exact": "prod"}},
+            {"name": "x-beta", "present_match": true, "invert_match": true},
+            {"name": "x-tier", "string_match": {"prefix": "gold"}},
+        ])),
+    );
+    assert_eq!(
+        cfg.rules[0].headers,
+        vec![
+            HeaderMatch {
+                name: "x-env".into(),
+                kind: HeaderMatchKind::Value(StringMatch::Exact("prod".into())),
+                invert: false,
+            },
+            HeaderMatch {
+                name: "x-beta".into(),
+                kind: HeaderMatchKind::Present(true),
+                invert: true,
+            },
+            HeaderMatch {
+                name: "x-tier".into(),
+                kind: HeaderMatchKind::Value(StringMatch::Prefix("gold".into())),
+                invert: false,
+            },
+        ]
+    );
+    for (bad, field) in [
+        (json!([{"name": "x"}]), "rules[0].match.headers[0]"),
+        (
+            json!([{"string_match": {"exact": "a"}}]),
+            "rules[0].match.headers[0]",
+        ),
+        (
+            json!([{"name": "x", "present_match": true, "string_match": {"exact": "a"}}]),
+            "rules[0].match.headers[0]",
+        ),
+        (
+            json!([{"name": "x", "string_match": {"contains": "a"}}]),
+            "rules[0].match.headers[0].string_match",
+        ),
+        (
+            json!([{"name": "x", "present_match": "yes"}]),
+            "rules[0].match.headers[0]",
+        ),
+        (
+            json!([{"name": "x", "present_match": true, "regex": "a"}]),
+            "rules[0].match.headers[0].regex",
+        ),
+        (json!(["x"]), "rules[0].match.headers[0]"),
+    ] {
+        let e = refused(&config_json(json!({}), rules(bad.clone())));
+        assert_eq!(e.field, field, "{bad}: {e}");
+    }
 }

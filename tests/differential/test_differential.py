@@ -19,6 +19,16 @@ ENC.jwk.pop("alg", None)
 
 CRYPTO_MODES = ("auto", "module", "cross_check")
 
+# Rules that match on headers (Envoy's HeaderMatcher spelling); the corpus's header_rule_* cases.
+HEADER_RULES = [
+    {"match": {"prefix": "/hdr", "headers": [{"name": "x-env", "string_match": {"exact": "public"}}]}},
+    {"match": {"prefix": "/hdr", "headers": [{"name": "x-env", "present_match": True, "invert_match": True}]},
+     "requires": {"allow_missing": {}}},
+    {"match": {"prefix": "/inv", "headers": [{"name": "x-env", "string_match": {"exact": "secret"},
+                                              "invert_match": True}]}},
+    {"match": {"prefix": "/pre", "headers": [{"name": "x-env", "string_match": {"prefix": "pub"}}]}},
+]
+
 # ring has no P-521: with `crypto: module` P-521 keys are dropped when the JWKS is parsed.
 MODULE_ONLY_DIFFERENCES = {"valid_ES512": (200, 401)}
 
@@ -40,6 +50,7 @@ def diff(request, wasm_module, keys):
                           "hs": hs, "subj": subj},
             "rules": [{"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
                       {"match": {"prefix": "/subj"}, "requires": {"provider_name": "subj"}},
+                      *HEADER_RULES,
                       {"match": {"prefix": "/"}, "requires": {"provider_name": "rs"}}],
         })
         ctx = Ctx(iss=st.issuer.issuer, keys=keys, weak_rsa=WEAK, enc_key=ENC)

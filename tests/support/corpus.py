@@ -86,6 +86,22 @@ def _subjects(c: Ctx) -> dict:
     }
 
 
+def _header_rules() -> dict:
+    """Requests without a token against the differential test's HEADER_RULES: 200 where a rule that
+    needs no token (or allows a missing one) matches, else the `/` rule's 401."""
+    return {
+        "valid_header_rule_exact": ("/hdr/x", {"x-env": "public"}),
+        "valid_header_rule_absent_header": ("/hdr/x", {}),
+        "header_rule_other_value": ("/hdr/x", {"x-env": "internal"}),
+        "header_rule_value_extended": ("/hdr/x", {"x-env": "publicity"}),
+        "valid_header_rule_inverted_value": ("/inv/x", {"x-env": "public"}),
+        "header_rule_inverted_on_absent_header": ("/inv/x", {}),
+        "header_rule_inverted_value_matching": ("/inv/x", {"x-env": "secret"}),
+        "valid_header_rule_prefix": ("/pre/x", {"x-env": "public"}),
+        "header_rule_prefix_case": ("/pre/x", {"x-env": "Public"}),
+    }
+
+
 def _hs_req(c: Ctx, alg: str, **kw) -> tuple:
     return ("/hs/x", {"x-hs-token": sign(c.keys[alg], claims(c.iss + "/hs", **kw))})
 
@@ -173,6 +189,7 @@ def build(c: Ctx) -> dict:
     cases.update(_numeric_dates(c))
     cases.update(_header_forms(c))
     cases.update(_subjects(c))
+    cases.update(_header_rules())
     return cases
 
 

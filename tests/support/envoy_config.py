@@ -143,10 +143,16 @@ def to_native(plugin_config: dict) -> dict:
     rules = []
     for rule in plugin_config.get("rules") or []:
         match = {k: rule["match"][k] for k in ("prefix", "path") if k in rule["match"]}
+        headers = list(rule["match"].get("headers", []))  # the same HeaderMatcher spelling
         if rule["match"].get("methods"):
             regex = "^(" + "|".join(rule["match"]["methods"]) + ")$"
-            match["headers"] = [{"name": ":method", "string_match": {"safe_regex": {"regex": regex}}}]
-        rules.append({"match": match, "requires": _native_requirement(rule["requires"])})
+            headers.append({"name": ":method", "string_match": {"safe_regex": {"regex": regex}}})
+        if headers:
+            match["headers"] = headers
+        native_rule = {"match": match}
+        if rule.get("requires") is not None:
+            native_rule["requires"] = _native_requirement(rule["requires"])
+        rules.append(native_rule)
     if "rules" not in plugin_config:
         names = list(providers)
         req = ({"provider_name": names[0]} if len(names) == 1 else
