@@ -1,7 +1,7 @@
 //! One provider's verdict on one token: issuer, time window, audience, then key and
 //! signature, in Envoy's order so that a token gets the same reason from both.
 
-use crate::config::Provider;
+use crate::config::{is_tenant_id, IssuerTemplate, Provider};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
 use crate::jwks::{KeySet, MAX_KEYS_TRIED};
@@ -9,8 +9,12 @@ use crate::jwt::Jwt;
 
 /// The claim checks that need no key.
 pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), AuthError> {
-    if jwt.iss.as_deref() != Some(provider.issuer.as_str()) {
-        return Err(AuthError::UnknownIssuer);
+    match &provider.issuer_template {
+        None if jwt.iss.as_deref() != Some(provider.issuer.as_str()) => {
+            return Err(AuthError::UnknownIssuer)
+        }
+        None => {}
+        Some(template) => check_tenant(template, jwt)?,
     }
     let skew = provider.clock_skew_seconds;
     if let Some(nbf) = jwt.nbf {
@@ -42,6 +46,26 @@ pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), 
         if !subjects.matches(jwt.sub.as_deref().unwrap_or("")) {
             return Err(AuthError::SubjectNotAllowed);
         }
+    }
+    Ok(())
+}
+
+/// A multi-tenant issuer: `iss` must be the template filled with the token's own `tid`, so a
+/// token of tenant A cannot pass as tenant B's; then `tid` must be an allowed tenant.
+fn check_tenant(template: &IssuerTemplate, jwt: &Jwt<'_>) -> Result<(), AuthError> {
+    let tid = jwt.claims.get("tid").and_then(|v| v.as_str());
+    let (Some(tid), Some(iss)) = (tid.filter(|t| is_tenant_id(t)), jwt.iss.as_deref()) else {
+        return Err(AuthError::UnknownIssuer);
+    };
+    let filled = iss
+        .strip_prefix(template.before.as_str())
+        .and_then(|rest| rest.strip_suffix(template.after.as_str()));
+    if filled != Some(tid) {
+        return Err(AuthError::UnknownIssuer);
+    }
+    if !template.allowed_tenants.is_empty() && !template.allowed_tenants.iter().any(|t| t == tid) {
+        log::debug!("jwt_authn_wasm: tenant {tid} is not allowed");
+        return Err(AuthError::TenantNotAllowed);
     }
     Ok(())
 }

@@ -33,6 +33,7 @@ pub enum AuthError {
     LifetimeTooLong,
     AudienceNotAllowed,
     SubjectNotAllowed,
+    TenantNotAllowed,
     NoMatchingKey,
     VerificationFailed,
     JwksFetchFailed,
@@ -64,6 +65,7 @@ impl AuthError {
             LifetimeTooLong => "lifetime",
             AudienceNotAllowed => "audience",
             SubjectNotAllowed => "subject",
+            TenantNotAllowed => "tenant",
             NoMatchingKey => "no_key",
             VerificationFailed => "bad_signature",
             JwksFetchFailed => "jwks_fetch_failed",
@@ -71,7 +73,7 @@ impl AuthError {
     }
 
     /// Every reason label, so metrics can be defined up front.
-    pub const REASONS: [&'static str; 12] = [
+    pub const REASONS: [&'static str; 13] = [
         "missing",
         "too_large",
         "malformed",
@@ -81,6 +83,7 @@ impl AuthError {
         "lifetime",
         "audience",
         "subject",
+        "tenant",
         "no_key",
         "bad_signature",
         "jwks_fetch_failed",
@@ -127,6 +130,7 @@ impl fmt::Display for AuthError {
             LifetimeTooLong => "Jwt lifetime is longer than allowed",
             AudienceNotAllowed => "Audiences in Jwt are not allowed",
             SubjectNotAllowed => "Jwt verification fails",
+            TenantNotAllowed => "Jwt tenant is not allowed",
             NoMatchingKey => "Jwks doesn't have key to match kid or alg from Jwt",
             VerificationFailed => "Jwt verification fails",
             JwksFetchFailed => "Jwks remote fetch is failed",

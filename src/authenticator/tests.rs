@@ -538,3 +538,65 @@ fn header_parameters_envoy_does_not_read_do_not_break_verification() {
         .collect();
     assert!(refused.is_empty(), "valid tokens refused: {refused:?}");
 }
+
+#[test]
+fn a_multi_tenant_issuer_takes_each_tenants_own_iss() {
+    let template = "https://login.example/{tid}/v2.0";
+    let p = |allowed: Value| {
+        let mut extra = json!({"issuer": null, "issuer_template": template});
+        if !allowed.is_null() {
+            extra["allowed_tenants"] = allowed;
+        }
+        provider(extra)
+    };
+    let any = p(Value::Null);
+    let token = |iss: &str, tid: Value| {
+        let mut c = json!({"iss": iss, "exp": NOW + 60});
+        if !tid.is_null() {
+            c["tid"] = tid;
+        }
+        c
+    };
+    let a = "https://login.example/tenant-a/v2.0";
+    assert_eq!(check(&any, token(a, json!("tenant-a"))), Ok(()));
+    // Tenant A's issuer with tenant B's tid, and the other way round.
+    assert_eq!(
+        check(&any, token(a, json!("tenant-b"))),
+        Err(AuthError::UnknownIssuer)
+    );
+    assert_eq!(
+        check(
+            &any,
+            token("https://login.example/tenant-b/v2.0", json!("tenant-a"))
+        ),
+        Err(AuthError::UnknownIssuer)
+    );
+    assert_eq!(
+        check(&any, token(a, Value::Null)),
+        Err(AuthError::UnknownIssuer)
+    );
+    assert_eq!(
+        check(&any, token(a, json!(7))),
+        Err(AuthError::UnknownIssuer)
+    );
+    // A tid that would reach into the URL is no tenant id.
+    let sneaky = "https://login.example/x/../tenant-a/v2.0";
+    assert_eq!(
+        check(&any, token(sneaky, json!("x/../tenant-a"))),
+        Err(AuthError::UnknownIssuer)
+    );
+    assert_eq!(
+        check(&any, token(template, json!("{tid}"))),
+        Err(AuthError::UnknownIssuer)
+    );
+
+    let only_a = p(json!(["tenant-a"]));
+    assert_eq!(check(&only_a, token(a, json!("tenant-a"))), Ok(()));
+    assert_eq!(
+        check(
+            &only_a,
+            token("https://login.example/tenant-b/v2.0", json!("tenant-b"))
+        ),
+        Err(AuthError::TenantNotAllowed)
+    );
+}

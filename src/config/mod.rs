@@ -72,7 +72,11 @@ pub struct FilterConfig {
 #[derive(Debug, Clone)]
 pub struct Provider {
     pub name: String,
+    /// The `iss` tokens must carry, or the template (`issuer_template`) when there is one.
     pub issuer: String,
+    /// Multi-tenant issuers: `iss` must be the template with `{tid}` replaced by the token's
+    /// own `tid` claim.
+    pub issuer_template: Option<IssuerTemplate>,
     pub audiences: Vec<String>,
     pub require_expiration: bool,
     pub max_lifetime_seconds: Option<u64>,
@@ -138,6 +142,76 @@ pub enum Requirement {
     All(Vec<Requirement>),
     AllowMissing,
     AllowMissingOrFailed,
+}
+
+/// `issuer_template` split at its `{tid}`, and the tenants allowed (empty: any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerTemplate {
+    pub before: String,
+    pub after: String,
+    pub allowed_tenants: Vec<String>,
+}
+
+/// What a tenant id may hold: GUIDs and domain-like names, never `/`, `?` or `#`, so that a
+/// `tid` cannot reach into another part of the issuer URL.
+pub fn is_tenant_id(tid: &str) -> bool {
+    !tid.is_empty()
+        && tid.len() <= 128
+        && tid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+const TENANT_PLACEHOLDER: &str = "{tid}";
+
+fn issuer(raw: &RawProvider, field: &str) -> Result<(String, Option<IssuerTemplate>), ConfigError> {
+    match (&raw.issuer, &raw.issuer_template) {
+        (Some(issuer), None) => {
+            if issuer.is_empty() {
+                return Err(ConfigError::new(
+                    format!("{field}.issuer"),
+                    "must not be empty",
+                ));
+            }
+            if raw.allowed_tenants.is_some() {
+                return Err(ConfigError::new(
+                    format!("{field}.allowed_tenants"),
+                    "only with issuer_template",
+                ));
+            }
+            Ok((issuer.clone(), None))
+        }
+        (None, Some(template)) => {
+            let at = format!("{field}.issuer_template");
+            let (before, after) = template
+                .split_once(TENANT_PLACEHOLDER)
+                .filter(|(_, after)| !after.contains(TENANT_PLACEHOLDER))
+                .filter(|(before, _)| !before.is_empty())
+                .ok_or_else(|| {
+                    ConfigError::new(&at, "must hold {tid} exactly once, after a prefix")
+                })?;
+            let allowed_tenants = raw.allowed_tenants.clone().unwrap_or_default();
+            if let Some(bad) = allowed_tenants.iter().find(|t| !is_tenant_id(t)) {
+                return Err(ConfigError::new(
+                    format!("{field}.allowed_tenants"),
+                    format!("{bad:?} is not a tenant id (letters, digits, '-', '_', '.')"),
+                ));
+            }
+            let template = IssuerTemplate {
+                before: before.to_string(),
+                after: after.to_string(),
+                allowed_tenants,
+            };
+            Ok((
+                format!("{before}{TENANT_PLACEHOLDER}{after}"),
+                Some(template),
+            ))
+        }
+        _ => Err(ConfigError::new(
+            field,
+            "exactly one of issuer or issuer_template is required",
+        )),
+    }
 }
 
 /// A string matcher as Envoy's `StringMatcher` (case-sensitive).
@@ -375,12 +449,7 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
             "provider names may use only letters, digits, '-' and '_' (they appear in metric names)",
         ));
     }
-    if raw.issuer.is_empty() {
-        return Err(ConfigError::new(
-            format!("{field}.issuer"),
-            "must not be empty",
-        ));
-    }
+    let (issuer, issuer_template) = issuer(&raw, field)?;
     if raw.audiences.iter().any(String::is_empty) {
         return Err(ConfigError::new(
             format!("{field}.audiences"),
@@ -449,7 +518,8 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         .transpose()?;
     Ok(Provider {
         name: name.to_string(),
-        issuer: raw.issuer,
+        issuer,
+        issuer_template,
         audiences: raw.audiences,
         require_expiration: raw.require_expiration.unwrap_or(true),
         max_lifetime_seconds: raw.max_lifetime_seconds,
@@ -543,15 +613,26 @@ fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> 
     let at = format!("{field}.oidc_discovery");
     non_empty_cluster(&discovery.cluster, &format!("{at}.cluster"))?;
     non_empty_cluster(&discovery.jwks_cluster, &format!("{at}.jwks_cluster"))?;
-    let url = format!(
-        "{}/.well-known/openid-configuration",
-        raw.issuer.trim_end_matches('/')
-    );
-    let target = HttpTarget::parse(&url, discovery.cluster.as_deref()).map_err(|reason| {
-        ConfigError::new(
+    // A multi-tenant issuer has no discovery document of its own: it is named (Entra ID's
+    // `…/common/v2.0/.well-known/openid-configuration`, for one).
+    let (url, url_field) = match (&discovery.uri, &raw.issuer, &raw.issuer_template) {
+        (Some(uri), _, _) => (uri.clone(), format!("{at}.uri")),
+        (None, Some(issuer), _) => (
+            format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            ),
             format!("{field}.issuer"),
-            format!("not usable for discovery: {reason}"),
-        )
+        ),
+        (None, None, _) => {
+            return Err(ConfigError::new(
+                format!("{at}.uri"),
+                "is required with issuer_template",
+            ))
+        }
+    };
+    let target = HttpTarget::parse(&url, discovery.cluster.as_deref()).map_err(|reason| {
+        ConfigError::new(url_field, format!("not usable for discovery: {reason}"))
     })?;
     Ok(KeySource::Remote(RemoteSource {
         endpoint: RemoteEndpoint::Discovery {

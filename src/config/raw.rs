@@ -25,7 +25,12 @@ pub struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
-    pub issuer: String,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub issuer_template: Option<String>,
+    #[serde(default)]
+    pub allowed_tenants: Option<Vec<String>>,
     #[serde(default)]
     pub audiences: Vec<String>,
     #[serde(default)]
@@ -83,6 +88,8 @@ pub struct RawLocalJwks {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOidcDiscovery {
+    #[serde(default)]
+    pub uri: Option<String>,
     #[serde(default)]
     pub cluster: Option<String>,
     #[serde(default)]

@@ -794,3 +794,74 @@ fn rule_header_matchers_use_envoys_spelling() {
         assert_eq!(e.field, field, "{bad}: {e}");
     }
 }
+
+#[test]
+fn issuer_templates_are_checked() {
+    let template = |t: Value, extra: Value| {
+        let mut v = json!({"issuer": null, "issuer_template": t});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let p = ok(
+        template(
+            json!("https://l.example/{tid}/v2.0"),
+            json!({"allowed_tenants": ["a-1"]}),
+        ),
+        json!({}),
+    )
+    .providers
+    .remove(0);
+    let t = p.issuer_template.unwrap();
+    assert_eq!(
+        (t.before.as_str(), t.after.as_str()),
+        ("https://l.example/", "/v2.0")
+    );
+    assert_eq!(t.allowed_tenants, ["a-1"]);
+    for (extra, field) in [
+        (
+            template(json!("https://l.example/v2.0"), json!({})),
+            "providers.p.issuer_template",
+        ),
+        (
+            template(json!("https://l.example/{tid}/{tid}"), json!({})),
+            "providers.p.issuer_template",
+        ),
+        (
+            template(json!("{tid}.example"), json!({})),
+            "providers.p.issuer_template",
+        ),
+        (
+            template(
+                json!("https://l.example/{tid}"),
+                json!({"allowed_tenants": ["a/b"]}),
+            ),
+            "providers.p.allowed_tenants",
+        ),
+        (
+            json!({"issuer_template": "https://l.example/{tid}"}),
+            "providers.p",
+        ),
+        (json!({"issuer": null}), "providers.p"),
+        (
+            json!({"allowed_tenants": ["a"]}),
+            "providers.p.allowed_tenants",
+        ),
+        (
+            template(
+                json!("https://l.example/{tid}"),
+                json!({"local_jwks": null, "oidc_discovery": {}}),
+            ),
+            "providers.p.oidc_discovery.uri",
+        ),
+    ] {
+        let e = refused(&config_json(extra.clone(), json!({})));
+        assert_eq!(e.field, field, "{extra}: {e}");
+    }
+    let with_discovery = template(
+        json!("https://l.example/{tid}/v2.0"),
+        json!({"local_jwks": null, "oidc_discovery": {"uri": "https://l.example/common/v2.0/.well-known/openid-configuration"}}),
+    );
+    ok(with_discovery, json!({}));
+}

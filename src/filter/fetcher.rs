@@ -112,7 +112,7 @@ fn dispatch(
         Duration::from_millis(timeout_ms),
     ) {
         Ok(token) => {
-            worker.calls.insert(token, (id, stage));
+            worker.calls.push((token, id, stage));
             if let Some(rt) = worker.providers.get_mut(id) {
                 rt.fetching = true;
             }
@@ -127,9 +127,10 @@ fn dispatch(
 
 /// Handles a fetch response: the next discovery step, or the end of the fetch.
 pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) {
-    let Some((id, stage)) = worker.calls.remove(&token) else {
+    let Some(at) = worker.calls.iter().position(|(t, _, _)| *t == token) else {
         return;
     };
+    let (_, id, stage) = worker.calls.swap_remove(at);
     let headers = host::header_pairs(MapType::HttpCallResponseHeaders);
     let status = headers
         .iter()

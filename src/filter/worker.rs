@@ -10,7 +10,6 @@ use crate::extractor::Request;
 use crate::jwks::{KeyPolicy, KeySet};
 use crate::jwks_cache::{self, record, FetchReason, SharedKeys, SharedRecord, SharedStore};
 use crate::token_cache::TokenCache;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 pub struct ProviderRuntime {
@@ -105,7 +104,9 @@ pub struct Worker {
     pub providers: Vec<ProviderRuntime>,
     pub cache: TokenCache,
     pub waiters: Vec<Waiter>,
-    pub calls: HashMap<u32, (usize, Stage)>,
+    /// HTTP calls in flight: (token, provider, stage). A few at most, so a list; a map type
+    /// of its own cost the module kilobytes.
+    pub calls: Vec<(u32, usize, Stage)>,
     /// Shared with the HTTP contexts, which count even when they cannot reach the worker.
     pub metrics: Rc<Metrics>,
     pub crypto: Rc<Crypto>,
@@ -149,7 +150,7 @@ impl Worker {
             config: Rc::new(config),
             providers,
             waiters: Vec::new(),
-            calls: HashMap::new(),
+            calls: Vec::new(),
             crypto: Rc::new(crypto),
             owner,
             rng: owner | 1,

@@ -76,7 +76,17 @@ pub fn discovery(body: &[u8], issuer: &str) -> Result<String, FetchError> {
     let doc: Value =
         serde_json::from_slice(body).map_err(|e| FetchError::BadDiscovery(e.to_string()))?;
     let declared = doc.get("issuer").and_then(Value::as_str);
-    if declared.map(|i| i.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
+    // A multi-tenant document names its issuer with a placeholder of its own spelling
+    // (Entra ID: `{tenantid}`); ours is `{tid}`.
+    let normalized = declared.map(|d| match (issuer.contains("{tid}"), d.split_once('{')) {
+        (true, Some((before, rest))) => match rest.split_once('}') {
+            Some((_, after)) => format!("{before}{{tid}}{after}"),
+            None => d.to_string(),
+        },
+        _ => d.to_string(),
+    });
+    if normalized.as_deref().map(|i| i.trim_end_matches('/')) != Some(issuer.trim_end_matches('/'))
+    {
         return Err(FetchError::BadDiscovery(format!(
             "issuer is {declared:?}, expected {issuer:?}"
         )));
@@ -118,6 +128,20 @@ mod tests {
             jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, None),
             Err(FetchError::NoUsableKey(_))
         ));
+    }
+
+    #[test]
+    fn a_multi_tenant_document_names_its_issuer_with_a_placeholder() {
+        let doc = br#"{"issuer":"https://login.example/{tenantid}/v2.0","jwks_uri":"https://login.example/keys"}"#;
+        let template = "https://login.example/{tid}/v2.0";
+        assert_eq!(
+            discovery(doc, template).unwrap(),
+            "https://login.example/keys"
+        );
+        let other = br#"{"issuer":"https://evil.example/{tenantid}/v2.0","jwks_uri":"https://k"}"#;
+        assert!(discovery(other, template).is_err());
+        // A plain issuer never matches a placeholder.
+        assert!(discovery(doc, "https://login.example/abc/v2.0").is_err());
     }
 
     #[test]
