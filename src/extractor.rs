@@ -23,14 +23,13 @@ impl Request {
 
     /// Every value of the header joined with commas, as Envoy reads a repeated header.
     pub fn joined_header(&self, name: &str) -> Option<String> {
-        let mut values = self.header_values(name).peekable();
-        values.peek()?;
-        Some(
-            values
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .collect::<Vec<_>>()
-                .join(","),
-        )
+        let mut values = self.header_values(name);
+        let mut joined = String::from_utf8_lossy(values.next()?).into_owned();
+        for value in values {
+            joined.push(',');
+            joined.push_str(&String::from_utf8_lossy(value));
+        }
+        Some(joined)
     }
 
     pub fn header_str(&self, name: &str) -> Option<&str> {

@@ -187,6 +187,7 @@ fn checks<'a>(
     alg: Alg,
     msg: &'a [u8],
     sig: &'a [u8],
+    with_host: bool,
 ) -> Option<(Option<HostCheck<'a>>, Option<ModuleCheck<'a>>)> {
     use Alg::*;
     let rsa = |k: &'a RsaKey, scheme: RsaScheme| -> ModuleCheck<'a> {
@@ -218,15 +219,20 @@ fn checks<'a>(
         // JWS carries r‖s (RFC 7518 §3.4); BoringSSL takes DER. High-S signatures verify
         // with both, as with native jwt_authn.
         (PublicKey::Ec(k), ES256 | ES384 | ES512) if key.supports(alg) => {
-            let der_sig = der::ecdsa_signature(k.curve, sig)?;
+            // A JWS signature of the wrong length is no signature (RFC 7518 §3.4); the DER
+            // form is built only when a host will take it.
+            if sig.len() != 2 * k.curve.size() {
+                return None;
+            }
+            let host_check = with_host
+                .then(|| der::ecdsa_signature(k.curve, sig))
+                .flatten()
+                .map(|der_sig| host(&k.spki, ec_hash(k.curve), Cow::Owned(der_sig)));
             let module: Option<ModuleCheck<'a>> = (k.curve != Curve::P521).then(|| {
                 Box::new(move || module::ecdsa(k.curve, k.point(), msg, sig).unwrap_or(false))
                     as ModuleCheck<'a>
             });
-            (
-                Some(host(&k.spki, ec_hash(k.curve), Cow::Owned(der_sig))),
-                module,
-            )
+            (host_check, module)
         }
         // The host hashes before it verifies and Ed25519 signs the message itself.
         (PublicKey::Ed25519(k), EdDSA) => {
@@ -265,7 +271,7 @@ pub fn verify_raw(
     crypto: &Crypto,
     tally: &mut Tally,
 ) -> bool {
-    let Some((host, module)) = checks(key, alg, msg, sig) else {
+    let Some((host, module)) = checks(key, alg, msg, sig, crypto.has_host()) else {
         return false;
     };
     crypto.verify(Check { host, module }, tally)

@@ -120,10 +120,6 @@ impl Crypto {
         Crypto { mode, host }
     }
 
-    pub fn mode(&self) -> CryptoMode {
-        self.mode
-    }
-
     pub fn has_host(&self) -> bool {
         self.host.is_some()
     }
