@@ -1,14 +1,21 @@
 //! One provider's verdict on one token: issuer, time window, audience, then key and
 //! signature, in Envoy's order so that a token gets the same reason from both.
 
+use crate::audience;
 use crate::config::{is_tenant_id, IssuerTemplate, Provider};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
 use crate::jwks::{KeySet, MAX_KEYS_TRIED};
 use crate::jwt::Jwt;
 
-/// The claim checks that need no key.
-pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), AuthError> {
+/// The claim checks that need no key. `audiences` (sanitized) are the provider's, or those of
+/// the `provider_and_audiences` requirement asking.
+pub fn check_claims(
+    provider: &Provider,
+    audiences: &[String],
+    jwt: &Jwt<'_>,
+    now: u64,
+) -> Result<(), AuthError> {
     match &provider.issuer_template {
         None if jwt.iss.as_deref() != Some(provider.issuer.as_str()) => {
             return Err(AuthError::UnknownIssuer)
@@ -36,9 +43,7 @@ pub fn check_claims(provider: &Provider, jwt: &Jwt<'_>, now: u64) -> Result<(), 
             return Err(AuthError::LifetimeTooLong);
         }
     }
-    if !provider.audiences.is_empty()
-        && !jwt.audiences.iter().any(|a| provider.audiences.contains(a))
-    {
+    if !audience::allowed(audiences, &jwt.audiences) {
         return Err(AuthError::AudienceNotAllowed);
     }
     // As Envoy: a token without `sub` is checked as an empty subject.

@@ -2,6 +2,7 @@
 //! verify, what to forward and what to answer. The proxy-wasm glue only feeds it a request
 //! and applies the decision, so all of this is unit-tested natively.
 
+use crate::audience;
 use crate::authenticator;
 use crate::config::{FilterConfig, Mode, Provider, ProviderId};
 use crate::crypto::{Crypto, Tally};
@@ -140,17 +141,19 @@ impl Engine<'_> {
         let Some(requirement) = matcher::requirement_for(self.config, req) else {
             return decision;
         };
-        let providers = self.config.providers.len();
-        let mut checked: Vec<Option<Checked>> = vec![None; providers];
-        let verdict = verifier::evaluate(requirement, providers, &mut |id| {
-            if let Some(Some(done)) = checked.get(id) {
+        let config = self.config;
+        let providers = config.providers.len();
+        // One entry per provider and audience list asked about (`provider_and_audiences` may
+        // ask about one provider with other audiences), so each is checked once per request.
+        let mut checked: Vec<(ProviderId, Option<&[String]>, Checked)> = Vec::new();
+        let verdict = verifier::evaluate(requirement, providers, &mut |id, audiences| {
+            if let Some((_, _, done)) = checked.iter().find(|(i, a, _)| *i == id && *a == audiences)
+            {
                 return done.result;
             }
-            let done = self.check(id, req, &mut decision.stats);
+            let done = self.check(id, audiences, req, &mut decision.stats);
             let result = done.result;
-            if let Some(slot) = checked.get_mut(id) {
-                *slot = Some(done);
-            }
+            checked.push((id, audiences, done));
             result
         });
         match verdict {
@@ -180,7 +183,13 @@ impl Engine<'_> {
 
     /// Every token found in the provider's locations must verify, as in Envoy: a good token
     /// next to a bad one would otherwise carry the bad one to an upstream that may trust it.
-    fn check(&mut self, id: ProviderId, req: &Request, stats: &mut Vec<Stat>) -> Checked {
+    fn check(
+        &mut self,
+        id: ProviderId,
+        audiences: Option<&[String]>,
+        req: &Request,
+        stats: &mut Vec<Stat>,
+    ) -> Checked {
         let failed = |e: AuthError| Checked {
             result: ProviderResult::Failed(e),
             verified: Vec::new(),
@@ -188,6 +197,7 @@ impl Engine<'_> {
         let Some(provider) = self.config.providers.get(id) else {
             return failed(AuthError::Missing);
         };
+        let audiences = audiences.unwrap_or(&provider.audiences);
         let tokens = extractor::extract_all(provider, req);
         if tokens.is_empty() {
             return failed(AuthError::Missing);
@@ -201,7 +211,7 @@ impl Engine<'_> {
                 .map(|(_, v)| v.clone());
             let result = match seen {
                 Some(v) => Ok(Some(v)),
-                None => self.check_token(id, provider, &extracted.token, stats),
+                None => self.check_token(id, provider, audiences, &extracted.token, stats),
             };
             match result {
                 Ok(Some(v)) => verified.push((extracted, v)),
@@ -227,6 +237,7 @@ impl Engine<'_> {
         &mut self,
         id: ProviderId,
         provider: &Provider,
+        audiences: &[String],
         token: &str,
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
@@ -237,10 +248,15 @@ impl Engine<'_> {
         if let KeyState::Ready { version, .. } = &state {
             if let Some(hit) = self.cache.get(id, token, *version, self.now) {
                 stats.push(Stat::CacheHit(id));
+                // The cache holds tokens valid but for the audience, which depends on the
+                // requirement asking (as in Envoy).
+                if !audience::allowed(audiences, &hit.audiences) {
+                    return Err(AuthError::AudienceNotAllowed);
+                }
                 return Ok(Some(hit));
             }
         }
-        let verified = self.verify(id, provider, token, state, stats)?;
+        let verified = self.verify(id, provider, audiences, token, state, stats)?;
         if verified.is_some() {
             stats.push(Stat::CacheMiss(id));
         }
@@ -252,12 +268,13 @@ impl Engine<'_> {
         &mut self,
         id: ProviderId,
         provider: &Provider,
+        audiences: &[String],
         token: &str,
         state: KeyState,
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         let jwt = jwt::parse(token)?;
-        authenticator::check_claims(provider, &jwt, self.now)?;
+        authenticator::check_claims(provider, audiences, &jwt, self.now)?;
         let (keys, version) = match state {
             KeyState::Ready { keys, version } => (keys, version),
             KeyState::Wait => return Ok(None),
@@ -283,6 +300,7 @@ impl Engine<'_> {
         }
         let verified = Rc::new(VerifiedToken {
             payload_b64: jwt.payload_b64.to_string(),
+            audiences: jwt.audiences,
             claims: jwt.claims,
         });
         let valid_until = jwt.exp.map_or(u64::MAX, |exp| {
@@ -294,13 +312,20 @@ impl Engine<'_> {
     }
 
     /// Headers and path changes for every token that verified.
-    fn forward(&self, req: &Request, checked: &[Option<Checked>], decision: &mut Decision) {
+    fn forward(
+        &self,
+        req: &Request,
+        checked: &[(ProviderId, Option<&[String]>, Checked)],
+        decision: &mut Decision,
+    ) {
         let mut path = req.path.clone();
-        for (id, entry) in checked.iter().enumerate() {
-            let (Some(tokens), Some(provider)) = (
-                entry.as_ref().map(|c| c.verified.as_slice()),
-                self.config.providers.get(id),
-            ) else {
+        // In provider order, each provider once, whatever audiences it was asked about.
+        for (id, provider) in self.config.providers.iter().enumerate() {
+            let Some(tokens) = checked
+                .iter()
+                .find(|(i, _, c)| *i == id && c.result == ProviderResult::Verified)
+                .map(|(_, _, c)| c.verified.as_slice())
+            else {
                 continue;
             };
             if !provider.forward {

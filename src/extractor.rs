@@ -77,7 +77,7 @@ pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
     for name in &provider.from_params {
         if let Some(token) = query_param(req.query(), name) {
             found.push(Extracted {
-                token: token.to_string(),
+                token,
                 location: Location::Param(name.clone()),
             });
         }
@@ -105,21 +105,61 @@ fn header_token(req: &Request, name: &str, prefix: &str) -> Option<String> {
     joined.get(start..).map(str::to_string)
 }
 
-fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+/// As Envoy: the first parameter of that name (after percent-decoding names and values) is the
+/// token, even when it is empty (`?access_token=` or `?access_token` then fails as malformed).
+fn query_param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(k, _)| percent_decode(k) == name)
+        .map(|(_, v)| percent_decode(v))
 }
 
+/// `%XX` to the byte it names; anything else (a `+`, a `%` not followed by two hex digits) is
+/// kept as it is, as Envoy's query parser does.
+fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            if let Some(byte) = bytes.get(i + 1..i + 3).and_then(hex_byte) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Two hex digits (`from_str_radix` alone would also take a sign).
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    if !pair.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()
+}
+
+/// As Envoy's cookie parser: pairs split at `;`, leading spaces (only spaces) dropped, the first
+/// cookie of that name wins even when empty, and one pair of surrounding double quotes is removed.
 fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.header_values("cookie")
         .filter_map(|v| std::str::from_utf8(v).ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v.trim_matches('"'))
+        .filter_map(|pair| pair.trim_start_matches(' ').split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| {
+            v.strip_prefix('"')
+                .and_then(|inner| inner.strip_suffix('"'))
+                .unwrap_or(v)
+        })
 }
 
 /// The request path without the named query parameter, for `forward: false`.
@@ -129,7 +169,7 @@ pub fn path_without_param(path: &str, name: &str) -> String {
     };
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| pair.split_once('=').map_or(*pair, |(k, _)| k) != name)
+        .filter(|pair| percent_decode(pair.split_once('=').map_or(*pair, |(k, _)| k)) != name)
         .collect();
     if kept.is_empty() {
         base.to_string()
@@ -247,6 +287,45 @@ mod tests {
     }
 
     #[test]
+    fn parameters_are_percent_decoded_and_the_first_one_counts() {
+        let p = provider(r#","from_params":["tok"]"#);
+        let token = |path: &str| extract(&p, &req(path, &[])).map(|e| e.token);
+        assert_eq!(token("/?tok=a%2Eb%2ec"), Some("a.b.c".into()));
+        assert_eq!(token("/?t%6Fk=a.b.c"), Some("a.b.c".into()));
+        assert_eq!(token("/?tok=a.b.c&tok=x"), Some("a.b.c".into()));
+        // An empty first value is the token (then malformed), not a reason to look further.
+        assert_eq!(token("/?tok=&tok=a.b.c"), Some("".into()));
+        assert_eq!(token("/?tok&tok=a.b.c"), Some("".into()));
+        assert_eq!(token("/?tok=a+b%zz%4"), Some("a+b%zz%4".into()));
+        assert_eq!(token("/?tok=%+1"), Some("%+1".into()));
+        assert_eq!(token("/?TOK=a.b.c"), None);
+        assert_eq!(token("/?a=1&&b"), None);
+    }
+
+    #[test]
+    fn cookies_are_read_as_envoy_reads_them() {
+        let p = provider(r#","from_cookies":["jwt"]"#);
+        let token = |cookies: &[&str]| {
+            extract(
+                &p,
+                &req(
+                    "/",
+                    &cookies.iter().map(|c| ("cookie", *c)).collect::<Vec<_>>(),
+                ),
+            )
+            .map(|e| e.token)
+        };
+        assert_eq!(token(&["a=b", "jwt=a.b.c"]), Some("a.b.c".into()));
+        assert_eq!(token(&["a=b;jwt=a.b.c"]), Some("a.b.c".into()));
+        assert_eq!(token(&["jwt=; jwt=a.b.c"]), Some("".into()));
+        assert_eq!(token(&["jwt=\"a.b.c"]), Some("\"a.b.c".into()));
+        assert_eq!(token(&["jwt=\"a.b.c\""]), Some("a.b.c".into()));
+        // Only spaces are dropped before a name.
+        assert_eq!(token(&["a=b;\tjwt=a.b.c"]), None);
+        assert_eq!(token(&["jwt ; jwt=a.b.c"]), Some("a.b.c".into()));
+    }
+
+    #[test]
     fn removes_only_the_token_parameter() {
         assert_eq!(
             path_without_param("/a?access_token=x&b=1", "access_token"),
@@ -257,5 +336,9 @@ mod tests {
             "/a"
         );
         assert_eq!(path_without_param("/a", "access_token"), "/a");
+        assert_eq!(
+            path_without_param("/a?b=1&access%5Ftoken=x", "access_token"),
+            "/a?b=1"
+        );
     }
 }

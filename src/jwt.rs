@@ -153,9 +153,16 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, AuthError> {
         Some(_) => return Err(AuthError::AudNotString),
     };
 
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| AuthError::SignatureBadBase64)?;
+    // Envoy's base64 decoder skips whitespace, so a signature with spaces in it (a cookie
+    // written `jwt=<token> ;`, a `%20` in a parameter) verifies there; the signature is not
+    // part of the signed bytes, so skipping it here lets nothing else through.
+    let is_space = |c: char| c.is_ascii_whitespace() || c == '\x0b';
+    let signature = if signature_b64.contains(is_space) {
+        URL_SAFE_NO_PAD.decode(signature_b64.replace(is_space, ""))
+    } else {
+        URL_SAFE_NO_PAD.decode(signature_b64)
+    }
+    .map_err(|_| AuthError::SignatureBadBase64)?;
     let signing_input = token
         .get(..header_b64.len() + 1 + payload_b64.len())
         .ok_or(AuthError::BadFormat)?;
@@ -223,6 +230,20 @@ mod tests {
 
     fn token(header: &str, payload: &str) -> String {
         format!("{}.{}.{}", b64(header), b64(payload), b64("sig"))
+    }
+
+    #[test]
+    fn whitespace_in_the_signature_is_skipped_as_envoy_does() {
+        let text = token(r#"{"alg":"RS256"}"#, "{}");
+        let (signed, sig) = text.rsplit_once('.').unwrap();
+        let spaced = format!("{signed}.{} \t{}\n", &sig[..2], &sig[2..]);
+        let jwt = parse(&spaced).unwrap();
+        assert_eq!(
+            (jwt.signature.as_slice(), jwt.signing_input),
+            (&b"sig"[..], signed)
+        );
+        let in_payload = format!("{} .{sig}", signed);
+        assert_eq!(parse(&in_payload).err(), Some(AuthError::PayloadBadBase64));
     }
 
     #[test]

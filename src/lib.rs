@@ -3,6 +3,7 @@
 //! Everything but `filter` is plain Rust that runs and is tested natively; `filter` is the
 //! thin proxy-wasm glue.
 
+pub mod audience;
 pub mod authenticator;
 pub mod config;
 pub mod crypto;

@@ -11,6 +11,9 @@ use std::rc::Rc;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VerifiedToken {
     pub payload_b64: String,
+    /// The token's `aud`, checked again on every hit: the audiences a requirement allows may
+    /// differ from the provider's (`provider_and_audiences`).
+    pub audiences: Vec<String>,
     pub claims: Map<String, Value>,
 }
 
@@ -188,6 +191,7 @@ mod tests {
     fn v(s: &str) -> Rc<VerifiedToken> {
         Rc::new(VerifiedToken {
             payload_b64: s.into(),
+            audiences: Vec::new(),
             claims: Map::new(),
         })
     }

@@ -1,5 +1,6 @@
 //! Requirement trees (`provider_name`, `requires_any`, `requires_all`, `allow_missing`,
-//! `allow_missing_or_failed`) combined the way Envoy's jwt_authn combines them.
+//! `allow_missing_or_failed`, `provider_and_audiences`) combined the way Envoy's jwt_authn
+//! combines them.
 
 use crate::config::{ProviderId, Requirement};
 use crate::error::AuthError;
@@ -19,17 +20,17 @@ pub enum Verdict {
     Pending,
 }
 
-pub fn evaluate(
-    requirement: &Requirement,
+/// `check(provider, audiences)`: the provider's result, with `Some` audiences in place of its own.
+pub type Check<'r, 'c> = dyn FnMut(ProviderId, Option<&'r [String]>) -> ProviderResult + 'c;
+
+pub fn evaluate<'r>(
+    requirement: &'r Requirement,
     provider_count: usize,
-    check: &mut dyn FnMut(ProviderId) -> ProviderResult,
+    check: &mut Check<'r, '_>,
 ) -> Verdict {
     match requirement {
-        Requirement::Provider(id) => match check(*id) {
-            ProviderResult::Verified => Verdict::Allow,
-            ProviderResult::Failed(e) => Verdict::Deny(e, *id),
-            ProviderResult::Pending => Verdict::Pending,
-        },
+        Requirement::Provider(id) => provider(*id, check(*id, None)),
+        Requirement::ProviderAudiences(id, audiences) => provider(*id, check(*id, Some(audiences))),
         Requirement::Any(children) => {
             any(children.iter().map(|c| evaluate(c, provider_count, check)))
         }
@@ -52,7 +53,7 @@ pub fn evaluate(
             // Every provider gets its say (not only the first that verifies), so each one
             // whose token is valid forwards its claims.
             let verdicts: Vec<Verdict> = (0..provider_count)
-                .map(|id| evaluate(&Requirement::Provider(id), provider_count, check))
+                .map(|id| provider(id, check(id, None)))
                 .collect();
             let verdict = any(verdicts.into_iter());
             match (requirement, verdict) {
@@ -63,6 +64,14 @@ pub fn evaluate(
                 _ => Verdict::Allow,
             }
         }
+    }
+}
+
+fn provider(id: ProviderId, result: ProviderResult) -> Verdict {
+    match result {
+        ProviderResult::Verified => Verdict::Allow,
+        ProviderResult::Failed(e) => Verdict::Deny(e, id),
+        ProviderResult::Pending => Verdict::Pending,
     }
 }
 
@@ -98,7 +107,7 @@ mod tests {
     use Requirement as R;
 
     fn run(req: &Requirement, results: &[ProviderResult]) -> Verdict {
-        evaluate(req, results.len(), &mut |id| results[id])
+        evaluate(req, results.len(), &mut |id, _| results[id])
     }
 
     #[test]
@@ -151,5 +160,20 @@ mod tests {
         let nested = R::Any(vec![R::Provider(0), R::AllowMissing]);
         assert_eq!(run(&nested, &[Failed(Missing)]), Verdict::Allow);
         assert_eq!(run(&nested, &[Failed(Expired)]), Verdict::Deny(Expired, 0));
+    }
+
+    #[test]
+    fn provider_and_audiences_asks_with_its_own_audiences() {
+        let req = R::Any(vec![
+            R::ProviderAudiences(0, vec!["a".into()]),
+            R::Provider(1),
+        ]);
+        let mut asked = Vec::new();
+        let verdict = evaluate(&req, 2, &mut |id, audiences| {
+            asked.push((id, audiences.map(|a| a.to_vec())));
+            Failed(AudienceNotAllowed)
+        });
+        assert_eq!(verdict, Verdict::Deny(AudienceNotAllowed, 1));
+        assert_eq!(asked, [(0, Some(vec!["a".to_string()])), (1, None)]);
     }
 }

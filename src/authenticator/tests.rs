@@ -39,7 +39,12 @@ fn check(provider: &Provider, payload: Value) -> Result<(), AuthError> {
         b64(payload.to_string()),
         b64("sig")
     );
-    check_claims(provider, &jwt::parse(&token).unwrap(), NOW)
+    check_claims(
+        provider,
+        &provider.audiences,
+        &jwt::parse(&token).unwrap(),
+        NOW,
+    )
 }
 
 /// Claims taken verbatim from `v`, so tests control every field.
@@ -502,7 +507,7 @@ fn signature_check_accepts_what_the_claim_check_accepted() {
     let edge = claims(json!({"iss": ISS, "iat": NOW + 3600, "nbf": NOW + 60, "exp": NOW - 60}));
     let token = HS256Key::from_bytes(SECRET).authenticate(edge).unwrap();
     let jwt = jwt::parse(&token).unwrap();
-    assert_eq!(check_claims(&p, &jwt, NOW), Ok(()));
+    assert_eq!(check_claims(&p, &p.audiences, &jwt, NOW), Ok(()));
     assert_eq!(verify_jwt(&keyset(vec![oct_jwk()]), &jwt), Ok(()));
 }
 

@@ -138,6 +138,8 @@ pub struct ClaimToHeader {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requirement {
     Provider(ProviderId),
+    /// `provider_and_audiences`: the provider, with these (sanitized) audiences instead of its own.
+    ProviderAudiences(ProviderId, Vec<String>),
     Any(Vec<Requirement>),
     All(Vec<Requirement>),
     AllowMissing,
@@ -520,7 +522,7 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         name: name.to_string(),
         issuer,
         issuer_template,
-        audiences: raw.audiences,
+        audiences: sanitized_audiences(raw.audiences),
         require_expiration: raw.require_expiration.unwrap_or(true),
         max_lifetime_seconds: raw.max_lifetime_seconds,
         clock_skew_seconds: raw.clock_skew_seconds.unwrap_or(DEFAULT_CLOCK_SKEW_S),
@@ -809,21 +811,13 @@ fn requirement(
     let (Some((key, inner)), None) = (entries.next(), entries.next()) else {
         return Err(ConfigError::new(
             field,
-            "must have exactly one of provider_name, requires_any, requires_all, allow_missing, allow_missing_or_failed",
+            "must have exactly one of provider_name, provider_and_audiences, requires_any, requires_all, allow_missing, allow_missing_or_failed",
         ));
     };
     let at = format!("{field}.{key}");
     match key.as_str() {
-        "provider_name" => {
-            let name = inner
-                .as_str()
-                .ok_or_else(|| ConfigError::new(&at, "must be a string"))?;
-            providers
-                .iter()
-                .position(|p| p.name == name)
-                .map(Requirement::Provider)
-                .ok_or_else(|| ConfigError::new(at, format!("unknown provider {name:?}")))
-        }
+        "provider_name" => provider_id(inner, providers, &at).map(Requirement::Provider),
+        "provider_and_audiences" => provider_and_audiences(inner, providers, &at),
         "requires_any" | "requires_all" => {
             // Envoy's proto wraps the list as {"requirements": [...]}; accept both spellings.
             let list = match inner {
@@ -863,6 +857,72 @@ fn requirement(
             format!("unknown requirement {other:?}"),
         )),
     }
+}
+
+fn provider_id(
+    name: &serde_json::Value,
+    providers: &[Provider],
+    at: &str,
+) -> Result<ProviderId, ConfigError> {
+    let name = name
+        .as_str()
+        .ok_or_else(|| ConfigError::new(at, "must be a string"))?;
+    providers
+        .iter()
+        .position(|p| p.name == name)
+        .ok_or_else(|| ConfigError::new(at, format!("unknown provider {name:?}")))
+}
+
+/// `{"provider_name": ..., "audiences": [...]}`: the provider's checks with other audiences.
+fn provider_and_audiences(
+    value: &serde_json::Value,
+    providers: &[Provider],
+    at: &str,
+) -> Result<Requirement, ConfigError> {
+    let Some(object) = value.as_object() else {
+        return Err(ConfigError::new(at, "must be an object"));
+    };
+    if let Some(other) = object
+        .keys()
+        .find(|k| *k != "provider_name" && *k != "audiences")
+    {
+        return Err(ConfigError::new(
+            format!("{at}.{other}"),
+            "unknown field (expected provider_name, audiences)",
+        ));
+    }
+    let id = match object.get("provider_name") {
+        Some(name) => provider_id(name, providers, &format!("{at}.provider_name"))?,
+        None => return Err(ConfigError::new(at, "provider_name is required")),
+    };
+    let field = format!("{at}.audiences");
+    // An empty list would silently turn the audience check off for this rule.
+    let audiences: Vec<String> = match object.get("audiences").and_then(|v| v.as_array()) {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .map(|v| match v.as_str() {
+                Some(a) if !a.is_empty() => Ok(a.to_string()),
+                _ => Err(ConfigError::new(&field, "must hold non-empty strings")),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(ConfigError::new(
+                field,
+                "must be a non-empty list of audiences",
+            ))
+        }
+    };
+    Ok(Requirement::ProviderAudiences(
+        id,
+        sanitized_audiences(audiences),
+    ))
+}
+
+fn sanitized_audiences(audiences: Vec<String>) -> Vec<String> {
+    audiences
+        .iter()
+        .map(|a| crate::audience::sanitize(a).to_string())
+        .collect()
 }
 
 #[cfg(test)]

@@ -865,3 +865,49 @@ fn issuer_templates_are_checked() {
     );
     ok(with_discovery, json!({}));
 }
+
+#[test]
+fn provider_and_audiences_is_validated() {
+    let with = |req: serde_json::Value| {
+        let cfg = json!({"providers": {"p": {"issuer": "i", "remote_jwks": {"uri": "https://i/jwks"}}},
+                         "rules": [{"match": {"prefix": "/"}, "requires": req}]});
+        parse(cfg.to_string().as_bytes())
+    };
+    let cfg = with(
+        json!({"provider_and_audiences": {"provider_name": "p", "audiences": ["https://api/"]}}),
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.rules[0].requirement,
+        Some(Requirement::ProviderAudiences(0, vec!["api".to_string()]))
+    );
+    for (req, field) in [
+        (
+            json!({"provider_and_audiences": {"provider_name": "q", "audiences": ["a"]}}),
+            "provider_and_audiences.provider_name",
+        ),
+        (
+            json!({"provider_and_audiences": {"provider_name": "p", "audiences": []}}),
+            "provider_and_audiences.audiences",
+        ),
+        (
+            json!({"provider_and_audiences": {"provider_name": "p"}}),
+            "provider_and_audiences.audiences",
+        ),
+        (
+            json!({"provider_and_audiences": {"provider_name": "p", "audiences": [""]}}),
+            "provider_and_audiences.audiences",
+        ),
+        (
+            json!({"provider_and_audiences": {"audiences": ["a"]}}),
+            "provider_and_audiences",
+        ),
+        (
+            json!({"provider_and_audiences": {"provider_name": "p", "audiences": ["a"], "x": 1}}),
+            "provider_and_audiences.x",
+        ),
+    ] {
+        let err = with(req.clone()).unwrap_err().to_string();
+        assert!(err.contains(&format!("requires.{field}")), "{req}: {err}");
+    }
+}

@@ -866,3 +866,43 @@ fn route_changes_say_when_envoy_must_choose_the_route_again() {
     let plain = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600}));
     assert_eq!(route(&mut h, &bearer("/x", &plain)), RouteChange::default());
 }
+
+#[test]
+fn provider_and_audiences_replaces_the_audiences_also_for_cached_tokens() {
+    let mut h = Harness::new(
+        json!({"rules": [
+            {"match": {"prefix": "/orders"}, "requires": {"provider_and_audiences": {"provider_name": "a", "audiences": ["orders"]}}},
+            {"match": {"prefix": "/either"}, "requires": {"requires_any": [
+                {"provider_and_audiences": {"provider_name": "a", "audiences": ["orders"]}},
+                {"provider_name": "a"}]}},
+            {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}},
+        ]}),
+        json!({"audiences": ["api"], "claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}),
+        json!({}),
+    );
+    let api = h.token_a(json!({"iss": ISS_A, "sub": "s", "aud": "api", "exp": NOW + 600}));
+    let orders = h.token_a(json!({"iss": ISS_A, "aud": "https://orders/", "exp": NOW + 600}));
+
+    assert_eq!(h.decide(&bearer("/x", &api)).outcome, Outcome::Continue);
+    let d = h.decide(&bearer("/orders", &api));
+    assert_eq!(d.stats[0], Stat::CacheHit(0), "{:?}", d.stats);
+    assert_eq!(
+        d.outcome,
+        deny(403, "Audiences in Jwt are not allowed", "/orders"),
+        "a token cached under the provider's audiences is checked against the rule's"
+    );
+    assert_eq!(
+        h.decide(&bearer("/orders", &orders)).outcome,
+        Outcome::Continue
+    );
+    assert_eq!(
+        h.decide(&bearer("/x", &orders)).outcome,
+        deny(403, "Audiences in Jwt are not allowed", "/x")
+    );
+
+    // One provider asked with two audience lists: allowed by the second, headers written once.
+    let d = h.decide(&bearer("/either", &api));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(d.set_headers, vec![("x-sub".to_string(), "s".to_string())]);
+    assert_eq!(h.tally.module, 2, "each token verified once");
+}

@@ -86,6 +86,53 @@ def _subjects(c: Ctx) -> dict:
     }
 
 
+def _audiences(c: Ctx) -> dict:
+    """Envoy compares audiences without an http(s):// scheme and one trailing slash. Route /pa requires
+    provider rs with audience `other` instead of its own (`provider_and_audiences`); /pany accepts that
+    or rs as configured. The plain valid token is cached by then, under rs's own audience."""
+    return {
+        "valid_aud_https_scheme": ("/x", bearer(_rs(c, aud="https://api"))),
+        "valid_aud_http_scheme_and_slash": ("/x", bearer(_rs(c, aud="http://api/"))),
+        "valid_aud_trailing_slash": ("/x", bearer(_rs(c, aud="api/"))),
+        "aud_scheme_in_capitals": ("/x", bearer(_rs(c, aud="HTTPS://api"))),
+        "aud_two_trailing_slashes": ("/x", bearer(_rs(c, aud="api//"))),
+        "valid_provider_and_audiences": ("/pa/x", bearer(_rs(c, aud="https://other/"))),
+        "provider_and_audiences_cached_token_own_audience": ("/pa/x", bearer(_rs(c))),
+        "valid_provider_and_audiences_either": ("/pany/x", bearer(_rs(c))),
+    }
+
+
+def _locations(c: Ctx) -> dict:
+    """Provider `loc` (paths /loc...) reads parameter `tok` and cookie `jwt`. Parameters are
+    percent-decoded and the first of a name counts, even empty; cookies as Envoy's cookie parser reads
+    them. Whitespace inside the signature is skipped by Envoy's base64 decoder."""
+    t = sign(c.keys["RS256"], claims(c.iss + "/loc"))
+    signed, sig = t.rsplit(".", 1)
+    cookie = lambda value: ("/loc/x", {"cookie": value})  # noqa: E731
+    return {
+        "valid_param": (f"/loc/x?tok={t}", {}),
+        "valid_param_percent_encoded_dots": (f"/loc/x?tok={t.replace('.', '%2e')}", {}),
+        "valid_param_percent_encoded_name": (f"/loc/x?t%6Fk={t}", {}),
+        "valid_param_first_of_two": (f"/loc/x?tok={t}&tok=garbage", {}),
+        "param_garbage_before_valid": (f"/loc/x?tok=garbage&tok={t}", {}),
+        "param_empty_before_valid": (f"/loc/x?tok=&tok={t}", {}),
+        "param_without_value_before_valid": (f"/loc/x?tok&tok={t}", {}),
+        "param_plus_sign_after_token": (f"/loc/x?tok={t}+", {}),
+        "param_name_in_capitals": (f"/loc/x?TOK={t}", {}),
+        "valid_param_space_in_signature": (f"/loc/x?tok={signed}.{sig[:8]}%20{sig[8:]}", {}),
+        "param_space_in_payload": (f"/loc/x?tok={signed}%20.{sig}", {}),
+        "valid_cookie": cookie(f"a=b; jwt={t}"),
+        "valid_cookie_without_space": cookie(f"a=b;jwt={t}"),
+        "valid_cookie_quoted": cookie(f'jwt="{t}"'),
+        "valid_cookie_space_before_semicolon": cookie(f"jwt={t} ; a=b"),
+        "cookie_quote_on_one_side": cookie(f'jwt="{t}'),
+        "cookie_empty_before_valid": cookie(f"jwt=; jwt={t}"),
+        "cookie_tab_before_name": cookie(f"a=b;\tjwt={t}"),
+        "cookie_name_in_capitals": cookie(f"JWT={t}"),
+        "valid_cookie_in_second_header": ("/loc/x", [("cookie", "a=b"), ("cookie", f"jwt={t}")]),
+    }
+
+
 def _header_rules() -> dict:
     """Requests without a token against the differential test's HEADER_RULES: 200 where a rule that
     needs no token (or allows a missing one) matches, else the `/` rule's 401."""
@@ -190,6 +237,8 @@ def build(c: Ctx) -> dict:
     cases.update(_header_forms(c))
     cases.update(_subjects(c))
     cases.update(_header_rules())
+    cases.update(_audiences(c))
+    cases.update(_locations(c))
     return cases
 
 
@@ -197,7 +246,9 @@ def build(c: Ctx) -> dict:
 def expected(name: str) -> int:
     if name.startswith("valid_"):
         return 200
-    if name in ("wrong_audience", "audience_array_no_match", "missing_audience", "hs_wrong_audience"):
+    if name in ("wrong_audience", "audience_array_no_match", "missing_audience", "hs_wrong_audience",
+                "aud_scheme_in_capitals", "aud_two_trailing_slashes",
+                "provider_and_audiences_cached_token_own_audience"):
         return 403
     return 401
 

@@ -1,4 +1,5 @@
 """Issuers + echo upstream + one Envoy, started together and always stopped together."""
+import http.client
 import os
 
 import requests
@@ -79,3 +80,19 @@ class Stack:
         if token is not None:
             h["authorization"] = f"Bearer {token}"
         return requests.request(method, self.url(path, native), headers=h, timeout=timeout, data=data)
+
+    def raw_status(self, path: str, headers: dict | list, native: bool = False, timeout: float = 15) -> int:
+        """GET with the path exactly as written (`requests` would decode `%2e` and friends) and
+        headers as given, a list of pairs repeating a name if need be."""
+        port = self.ports.native if native else self.ports.listen
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            conn.putrequest("GET", path, skip_accept_encoding=True)
+            for name, value in (headers.items() if isinstance(headers, dict) else headers):
+                conn.putheader(name, value)
+            conn.endheaders()
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        finally:
+            conn.close()
