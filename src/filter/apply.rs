@@ -1,51 +1,72 @@
 //! Carrying out a decision on the current (effective) HTTP stream. The same code serves
 //! a request decided at once and one resumed after waiting for keys.
 
+use super::fault::{injected, Point};
 use super::metrics::Metrics;
 use crate::engine::{Decision, Outcome, Stat};
 use crate::extractor::Request;
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::MapType;
+use proxy_wasm::types::{MapType, Status};
 
 pub const INTERNAL_ERROR: &str = "Jwt authentication could not be completed";
 
 /// Removes what must not go upstream (written headers clients could forge, tokens with
 /// `forward: false`), then writes claims and the new path.
-fn rewrite(decision: &Decision) -> Result<(), proxy_wasm::types::Status> {
+fn rewrite(decision: &Decision, req: &Request) -> Result<(), Status> {
     for name in &decision.remove_headers {
+        fail_if(req, Point::RemoveHeader)?;
         hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)?;
     }
     for (name, value) in &decision.set_headers {
+        fail_if(req, Point::SetHeader)?;
         hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value))?;
     }
     if let Some(path) = &decision.new_path {
+        fail_if(req, Point::SetHeader)?;
         hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(path))?;
     }
     Ok(())
 }
 
+fn fail_if(req: &Request, point: Point) -> Result<(), Status> {
+    if injected(req, point) {
+        Err(Status::InternalFailure)
+    } else {
+        Ok(())
+    }
+}
+
+fn send(req: &Request, status: u32, headers: Vec<(&str, &str)>, body: &str) -> Result<(), Status> {
+    fail_if(req, Point::SendResponse)?;
+    hostcalls::send_http_response(status, headers, Some(body.as_bytes()))
+}
+
 /// Has Envoy choose the route again after the headers it may have been chosen on changed.
 /// A host without `clear_route_cache` keeps the old route, which is only acceptable when no
 /// forged header could have chosen it.
-fn reroute(decision: &Decision) -> Result<(), proxy_wasm::types::Status> {
+fn reroute(decision: &Decision, req: &Request) -> Result<(), Status> {
     let change = decision.route;
     if decision.outcome != Outcome::Continue || !(change.rewritten || change.forged_removed) {
         return Ok(());
     }
-    match hostcalls::call_foreign_function("clear_route_cache", None) {
+    let cleared = fail_if(req, Point::ClearRouteCache)
+        .and_then(|()| hostcalls::call_foreign_function("clear_route_cache", None));
+    match cleared {
         Ok(_) => Ok(()),
-        Err(proxy_wasm::types::Status::NotFound) if !change.forged_removed => Ok(()),
+        Err(Status::NotFound) if !change.forged_removed => Ok(()),
         Err(e) => Err(e),
     }
 }
 
 /// Denies a request the filter could not decide or could not carry out its decision on.
 /// If even the 500 cannot be sent, the request stays paused: it never goes upstream.
-pub fn internal_error(metrics: &Metrics) {
+pub fn internal_error(req: &Request, metrics: &Metrics) {
     metrics.internal_error();
     let headers = vec![("content-type", "text/plain")];
-    if let Err(e) = hostcalls::send_http_response(500, headers, Some(INTERNAL_ERROR.as_bytes())) {
-        log::warn!("jwt_authn_wasm: could not send the 500 response: {e:?}");
+    if let Err(e) = send(req, 500, headers, INTERNAL_ERROR) {
+        log::warn!(
+            "jwt_authn_wasm: could not send the 500 response ({e:?}); the request stays paused"
+        );
     }
 }
 
@@ -82,13 +103,13 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
                 ("content-type", "text/plain"),
             ];
             record(false);
-            if let Err(e) = hostcalls::send_http_response(*status, headers, Some(body.as_bytes())) {
-                log::warn!("jwt_authn_wasm: could not send the {status} response: {e:?}");
+            if let Err(e) = send(req, *status, headers, body) {
+                log::warn!("jwt_authn_wasm: could not send the {status} response ({e:?}); the request stays paused");
             }
             false
         }
-        Outcome::Continue | Outcome::Wait => match rewrite(decision)
-            .and_then(|()| reroute(decision))
+        Outcome::Continue | Outcome::Wait => match rewrite(decision, req)
+            .and_then(|()| reroute(decision, req))
         {
             Ok(()) => {
                 record(false);
@@ -98,10 +119,7 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
                 record(true);
                 // A token or a forged claim header could go upstream: fail closed.
                 log::warn!("jwt_authn_wasm: could not rewrite the request ({e:?}); answering 500");
-                metrics.internal_error();
-                let headers = vec![("content-type", "text/plain")];
-                let _ =
-                    hostcalls::send_http_response(500, headers, Some(INTERNAL_ERROR.as_bytes()));
+                internal_error(req, metrics);
                 false
             }
         },

@@ -131,7 +131,8 @@ pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) 
         return;
     };
     let (_, id, stage) = worker.calls.swap_remove(at);
-    let headers = host::header_pairs(MapType::HttpCallResponseHeaders);
+    // Unreadable headers give no status: a failed fetch, which keeps the last good keys.
+    let headers = host::header_pairs(MapType::HttpCallResponseHeaders).unwrap_or_default();
     let status = headers
         .iter()
         .find(|(name, _)| name == ":status")

@@ -20,11 +20,17 @@ impl SharedStore for HostStore {
     }
 }
 
-pub fn now_ms() -> u64 {
+/// Wall-clock milliseconds; `None` when the host cannot say (a request then cannot be judged).
+pub fn clock_ms() -> Option<u64> {
     hostcalls::get_current_time()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// For schedules (fetches, back-off, ticks), where a missing clock only delays work.
+pub fn now_ms() -> u64 {
+    clock_ms().unwrap_or(0)
 }
 
 pub fn plugin_configuration() -> Vec<u8> {
@@ -34,9 +40,9 @@ pub fn plugin_configuration() -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Header values may hold bytes that are not UTF-8; reading them as bytes cannot fail.
-pub fn header_pairs(map: MapType) -> Vec<(String, Vec<u8>)> {
-    hostcalls::get_map_bytes(map).unwrap_or_default()
+/// Header values may hold bytes that are not UTF-8, so they are read as bytes.
+pub fn header_pairs(map: MapType) -> Result<Vec<(String, Vec<u8>)>, Status> {
+    hostcalls::get_map_bytes(map)
 }
 
 pub fn call_response_body(size: usize) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! The per-request context: read the request, decide, and either act now or wait.
 
 use super::apply::{apply, internal_error};
+use super::fault::{injected, Point};
 use super::host;
 use super::metrics::Metrics;
 use super::worker::{Waiter, Worker};
@@ -21,9 +22,9 @@ pub struct HttpFilter {
 
 impl Context for HttpFilter {}
 
-fn read_request() -> Request {
+fn read_request() -> Result<Request, proxy_wasm::types::Status> {
     let mut req = Request::default();
-    for (name, value) in host::header_pairs(MapType::HttpRequestHeaders) {
+    for (name, value) in host::header_pairs(MapType::HttpRequestHeaders)? {
         match name.as_str() {
             ":method" => req.method = String::from_utf8_lossy(&value).into_owned(),
             ":path" => req.path = String::from_utf8_lossy(&value).into_owned(),
@@ -33,18 +34,31 @@ fn read_request() -> Request {
         }
         req.headers.push((name, value));
     }
-    req
+    Ok(req)
 }
 
 impl HttpContext for HttpFilter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let req = read_request();
-        let now = host::now_ms();
-        let Ok(mut worker) = self.worker.try_borrow_mut() else {
+        // Without the headers or the time there is nothing to judge the request by.
+        let req = match read_request() {
+            Ok(req) if !injected(&req, Point::ReadHeaders) => req,
+            failed => {
+                log::warn!("jwt_authn_wasm: could not read the request headers; answering 500");
+                internal_error(&failed.unwrap_or_default(), &self.metrics);
+                return Action::Pause;
+            }
+        };
+        let Some(now) = host::clock_ms().filter(|_| !injected(&req, Point::Clock)) else {
+            log::warn!("jwt_authn_wasm: could not read the clock; answering 500");
+            internal_error(&req, &self.metrics);
+            return Action::Pause;
+        };
+        let busy = injected(&req, Point::Worker);
+        let Some(mut worker) = self.worker.try_borrow_mut().ok().filter(|_| !busy) else {
             // Cannot happen while each VM runs one callback at a time; if it ever does, the
             // request is refused, never passed unchecked.
             log::warn!("jwt_authn_wasm: the worker is busy; answering 500");
-            internal_error(&self.metrics);
+            internal_error(&req, &self.metrics);
             return Action::Pause;
         };
         let decided = worker.decide(&req, now, now, &[]);

@@ -1,6 +1,7 @@
 //! The proxy-wasm glue: thin by design; the decisions live in the plain-Rust modules.
 
 mod apply;
+mod fault;
 mod fetcher;
 mod host;
 mod http;

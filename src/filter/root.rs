@@ -57,8 +57,11 @@ impl Root {
         let Ok(mut worker) = worker.try_borrow_mut() else {
             return None;
         };
-        let now = host::now_ms();
+        let clock = host::clock_ms();
+        let now = clock.unwrap_or(0);
         f(&mut worker, now);
+        // Held requests cannot be judged without the time: they keep waiting.
+        clock?;
         let kick = self.resume_waiters(&mut worker, now);
         if kick {
             return Some(Duration::from_millis(1));

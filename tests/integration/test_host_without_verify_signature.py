@@ -1,27 +1,21 @@
 """The module on a host without Envoy's verify_signature foreign function (Envoy before 1.31,
 other proxy-wasm hosts), simulated by the test-only Cargo feature
 `simulate-host-without-verify-signature` (HostCrypto answers "missing" without calling the
-host). With `crypto: auto` the start-up probe must fail, the log must say so, ring must verify
+host; support/test_build.py). With `crypto: auto` the start-up probe must fail, the log must say so, ring must verify
 RS*, ES256/384, PS* and EdDSA, and P-521 keys must be dropped (ring has no P-521) with the
 reason logged, so ES512 tokens are refused."""
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from support.keys import jwks
-from support.paths import REPO
 from support.plugin import remote_provider
 from support.stack import NATIVE_UNDER_TEST, Stack
+from support.test_build import build_test_module
 from support.tokens import claims, sign, tamper_signature
 
 pytestmark = pytest.mark.skipif(NATIVE_UNDER_TEST, reason="a build of the wasm module is under test")
-
-TARGET_DIR = REPO / "target" / "no-host"
-MODULE = TARGET_DIR / "wasm32-wasip1" / "release" / "jwt_authn_wasm.wasm"
-BUILD = ["cargo", "build", "--release", "--target", "wasm32-wasip1", "--lib", "-p", "jwt-authn-wasm",
-         "--features", "simulate-host-without-verify-signature", "--target-dir", str(TARGET_DIR)]
 
 VERIFIED_BY_RING = ("RS256", "ES256", "ES384", "PS256", "EdDSA")
 WARN_LINE = "the host's verify_signature is not used"
@@ -33,12 +27,7 @@ COUNTER = "wasmcustom.jwt_authn_wasm.{}"
 
 @pytest.fixture(scope="module")
 def no_host_module() -> Path:
-    """The module built with the feature, in its own target directory (the unoptimised
-    release build: Envoy loads it as it is). Cargo does nothing when it is up to date."""
-    done = subprocess.run(BUILD, cwd=REPO, capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, f"{' '.join(BUILD)} failed:\n{done.stderr[-4000:]}"
-    assert MODULE.is_file(), MODULE
-    return MODULE
+    return build_test_module()
 
 
 @pytest.fixture(scope="module")

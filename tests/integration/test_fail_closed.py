@@ -1,0 +1,109 @@
+"""Every host call the filter needs to judge a request or to carry out its judgement may fail; then
+the request is refused and counted (`internal_error`), never passed upstream. The failures are made
+by the test-only Cargo feature `simulate-host-failures` (support/test_build.py): a request header
+`x-simulate-host-failure: <point>` makes that host call fail for that request alone."""
+import http.client
+
+import pytest
+import requests
+
+from support.keys import jwks, make_key
+from support.plugin import remote_provider
+from support.stack import NATIVE_UNDER_TEST, Stack
+from support.test_build import build_test_module
+from support.tokens import claims, sign
+
+pytestmark = pytest.mark.skipif(NATIVE_UNDER_TEST, reason="a build of the wasm module is under test")
+
+KEY = make_key("ES256", kid="fail-closed-1")
+INTERNAL = "Jwt authentication could not be completed"
+COUNTER = "wasmcustom.jwt_authn_wasm.internal_error"
+FAULT = "x-simulate-host-failure"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    module = build_test_module()
+    st = Stack(wasm_path=str(module))
+    try:
+        st.issuer.set_jwks(jwks(KEY))
+        provider = {**remote_provider(st.issuer, "issuer", timeout_ms=3000),
+                    "claim_to_headers": [{"header_name": "x-jwt-sub", "claim_name": "sub"}]}
+        st.start({"providers": {"p": provider},
+                  "rules": [{"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
+                            {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]})
+        yield st
+    finally:
+        st.stop()
+
+
+def _token(st) -> str:
+    return sign(KEY, claims(st.issuer.issuer, sub="alice"))
+
+
+def test_the_faults_need_the_header(stack):
+    """Without the header the test build behaves as the filter does, and keys are in place."""
+    assert stack.request("/x", _token(stack)).status_code == 200
+    assert stack.request("/x").status_code == 401
+
+
+# point -> the request that reaches it: each needs a decision that rewrites the request
+# (a valid token is removed and x-jwt-sub written; the forged x-jwt-sub is removed).
+POINTS = {
+    "read_headers": ("/x", True),
+    "clock": ("/x", True),
+    "worker": ("/x", True),
+    "remove_header": ("/x", True),
+    "set_header": ("/x", True),
+    "clear_route_cache": ("/x", True),
+    # No token on a path that allows it: only the client's forged claim header is removed.
+    "remove_header_on_public": ("/public/x", False),
+}
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_failed_host_call_is_a_500_and_never_goes_upstream(stack, point):
+    path, with_token = POINTS[point]
+    fault = point.removesuffix("_on_public")
+    before_upstream = stack.echo.requests(path)
+    before = stack.envoy.counter(COUNTER)
+    headers = {FAULT: fault, "x-jwt-sub": "forged"}
+    resp = stack.request(path, _token(stack) if with_token else None, headers=headers)
+    assert (resp.status_code, resp.text) == (500, INTERNAL), f"{point}: {resp.status_code} {resp.text}"
+    assert stack.echo.requests(path) == before_upstream, f"{point}: the request reached the upstream"
+    assert stack.envoy.counter(COUNTER) == before + 1
+
+
+def test_a_denial_that_cannot_be_sent_leaves_the_request_paused(stack):
+    """No response can be sent: the request is held until the client gives up, and never passes."""
+    path = "/unsent"
+    before_upstream = stack.echo.requests(path)
+    conn = http.client.HTTPConnection("127.0.0.1", stack.ports.listen, timeout=1.5)
+    try:
+        conn.request("GET", path, headers={FAULT: "send_response"})
+        with pytest.raises(TimeoutError):
+            conn.getresponse()
+    finally:
+        conn.close()
+    assert stack.echo.requests(path) == before_upstream
+    assert "could not send the 401 response" in stack.envoy.log(), stack.envoy.log_tail()
+    # The filter is still serving.
+    assert stack.request("/x", _token(stack)).status_code == 200
+
+
+def test_an_unsendable_500_also_stays_paused(stack):
+    path = "/unsent-500"
+    before_upstream = stack.echo.requests(path)
+    before = stack.envoy.counter(COUNTER)
+    conn = http.client.HTTPConnection("127.0.0.1", stack.ports.listen, timeout=1.5)
+    try:
+        conn.request("GET", path, headers={FAULT: "remove_header,send_response",
+                                           "authorization": f"Bearer {_token(stack)}"})
+        with pytest.raises(TimeoutError):
+            conn.getresponse()
+    finally:
+        conn.close()
+    assert stack.echo.requests(path) == before_upstream
+    assert stack.envoy.counter(COUNTER) == before + 1
+    assert requests.get(stack.url("/x"), headers={"authorization": f"Bearer {_token(stack)}"},
+                        timeout=5).status_code == 200
