@@ -153,12 +153,16 @@ def test_deny_policy_refuses_only_its_subject(deny_mallory):
     assert resp.status_code == 200 and "x-jwt-sub" not in resp.json()["headers"]
 
 
-def test_a_plugin_after_rbac_would_let_a_forged_subject_through(wasm_module, manifest):
-    """Why the phase matters: a STATS-phase (or phase-less) plugin runs after RBAC, which then judges
-    the client's own header. This is the hole the AUTHN phase closes."""
-    late = copy.deepcopy(manifest)
-    late["spec"]["phase"] = "STATS"
-    with _gateway(wasm_module, late, ALLOW_ALICE) as gw:
+@pytest.mark.parametrize("phase, status", [("AUTHZ", 403), ("STATS", 200), (None, 200)])
+def test_only_a_plugin_before_rbac_protects_the_policy(wasm_module, manifest, phase, status):
+    """Why the phase matters: AUTHZ, like AUTHN, runs before RBAC; a STATS-phase or phase-less plugin
+    runs after it, so RBAC judges the client's own header and a forged subject gets through."""
+    plugin = copy.deepcopy(manifest)
+    plugin["spec"].pop("phase")
+    if phase is not None:
+        plugin["spec"]["phase"] = phase
+    with _gateway(wasm_module, plugin, ALLOW_ALICE) as gw:
         resp = gw.request("/headers", gw.token(sub="bob"), headers={"x-jwt-sub": "alice"})
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["headers"]["x-jwt-sub"] == "bob"
+        assert resp.status_code == status, resp.text
+        if status == 200:
+            assert resp.json()["headers"]["x-jwt-sub"] == "bob"  # RBAC had judged "alice"

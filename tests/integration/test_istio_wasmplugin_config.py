@@ -105,12 +105,14 @@ def test_istio_json_escapes_are_read(wasm_module, manifest):
         assert resp.status_code == 200, gw.envoy.log_tail()
 
 
-def test_a_bad_plugin_config_under_fail_close_lets_nothing_through(wasm_module, manifest):
-    """Envoy refuses the ECDS update (the module's on_configure fails); with no config the listener
-    answers every request 500 (response flag NFCF, no filter config found): nothing reaches the
-    upstream, with or without a token."""
+@pytest.mark.parametrize("strategy", ["FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"])
+def test_a_bad_plugin_config_lets_nothing_through(wasm_module, manifest, strategy):
+    """Envoy refuses the ECDS update (the module's on_configure fails) whatever failStrategy says (it
+    governs a module that cannot be fetched, or a VM that fails while serving); with no config the
+    listener answers every request 500 (response flag NFCF, no filter config found): nothing reaches
+    the upstream, with or without a token."""
     bad = _with_config(manifest, bogus_field=1)
-    assert bad["spec"]["failStrategy"] == "FAIL_CLOSE"
+    bad["spec"]["failStrategy"] = strategy
     with IstioGateway(bad, wasm_module, KEY) as gw:
         assert gw.ecds_stat("update_rejected") == 1
         for token in (None, gw.token(sub="alice")):
@@ -129,3 +131,19 @@ def test_a_bad_update_keeps_the_last_good_config(wasm_module, manifest):
         assert gw.ecds_stat("version_text") == "1"
         assert gw.request("/headers").status_code == 401
         assert gw.request("/headers", gw.token(sub="alice")).status_code == 200
+
+
+@pytest.mark.parametrize("strategy, status", [("FAIL_CLOSE", 403), ("FAIL_OPEN", 200)])
+def test_a_module_the_agent_cannot_fetch(wasm_module, manifest, strategy, status):
+    """The agent's stand-in RBAC filter: FAIL_CLOSE refuses everything, FAIL_OPEN lets every request
+    through unauthenticated, which is why the manifest says FAIL_CLOSE."""
+    plugin = copy.deepcopy(manifest)
+    plugin["spec"]["failStrategy"] = strategy
+    with IstioGateway(plugin, wasm_module, KEY) as gw:
+        gw.publish(plugin, fetched=False)
+        assert _wait_for(lambda: gw.ecds_stat("update_success") == 2), gw.envoy.log_tail()
+        resp = gw.request("/headers")
+        assert resp.status_code == status, resp.text
+        if status == 403:
+            assert resp.text == "RBAC: access denied" and gw.echo.requests() == 0
+

@@ -87,6 +87,17 @@ def wasm_extension_config(wasm_plugin: dict, module_path: str) -> dict:
             "typed_config": {"@type": WASM_TYPE, "config": config}}
 
 
+def agent_fetch_failure_config(wasm_plugin: dict) -> dict:
+    """What the agent sends Envoy instead when it cannot fetch the module (pkg/wasm/convert.go): an RBAC
+    filter under the same name, allow-all for FAIL_OPEN, deny-all for any other strategy."""
+    meta, spec = wasm_plugin["metadata"], wasm_plugin["spec"]
+    if spec.get("failStrategy") == "FAIL_OPEN":
+        rbac = {"@type": RBAC_TYPE, "rules_stat_prefix": "wasm-default-allow"}
+    else:
+        rbac = {"@type": RBAC_TYPE, "rules": {}, "rules_stat_prefix": "wasm-default-deny"}
+    return {"name": resource_name(meta["namespace"], meta["name"]), "typed_config": rbac}
+
+
 def ecds_http_filter(name: str, ecds_path: Path) -> dict:
     """The HCM entry: no inline config, only where to find it. Istio's source is ADS; a file carries the
     same DiscoveryResponse to a standalone Envoy. Both wait for the first config (initial_fetch_timeout

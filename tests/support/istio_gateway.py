@@ -14,8 +14,8 @@ import yaml
 from .envoy import Envoy
 from .envoy_config import render_dict
 from .issuer import Issuer
-from .istio_filters import (ecds_http_filter, gateway_http_filters, rbac_http_filter, resource_name,
-                            wasm_extension_config, write_ecds)
+from .istio_filters import (agent_fetch_failure_config, ecds_http_filter, gateway_http_filters, rbac_http_filter,
+                            resource_name, wasm_extension_config, write_ecds)
 from .keys import SigningKey, jwks
 from .paths import REPO
 from .stack import Stack
@@ -76,10 +76,13 @@ class IstioGateway:
         doc["node"] = NODE
         return doc
 
-    def publish(self, wasm_plugin: dict):
-        """What istiod and the agent do when the WasmPlugin changes: a new ECDS version."""
+    def publish(self, wasm_plugin: dict, fetched: bool = True):
+        """What istiod and the agent do when the WasmPlugin changes: a new ECDS version; `fetched=False`
+        is the agent's answer when the module cannot be downloaded."""
         self._version += 1
-        write_ecds(self.ecds_path, [wasm_extension_config(wasm_plugin, self.module_path)], str(self._version))
+        resource = (wasm_extension_config(wasm_plugin, self.module_path) if fetched
+                    else agent_fetch_failure_config(wasm_plugin))
+        write_ecds(self.ecds_path, [resource], str(self._version))
 
     def start(self):
         for provider in remote_providers(self.wasm_plugin).values():
