@@ -15,39 +15,29 @@ from support.keys import make_key
 KEY = make_key("ES256", kid="authz-1")
 RBAC_DENIED = "RBAC: access denied"
 
-ALLOW_ALICE = yaml.safe_load("""
+
+def _policy(name: str, action: str, subject: str) -> dict:
+    """An AuthorizationPolicy as a user writes it: `action` when the verified subject is `subject`."""
+    return yaml.safe_load(f"""
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata:
-  name: jwt-authn
+  name: {name}
   namespace: istio-ingress
 spec:
   selector:
     matchLabels:
       istio: ingressgateway
-  action: ALLOW
+  action: {action}
   rules:
     - when:
         - key: request.headers[x-jwt-sub]
-          values: ["alice"]
+          values: ["{subject}"]
 """)
 
-DENY_MALLORY = yaml.safe_load("""
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata:
-  name: deny-mallory
-  namespace: istio-ingress
-spec:
-  selector:
-    matchLabels:
-      istio: ingressgateway
-  action: DENY
-  rules:
-    - when:
-        - key: request.headers[x-jwt-sub]
-          values: ["mallory"]
-""")
+
+ALLOW_ALICE = _policy("jwt-authn", "ALLOW", "alice")
+DENY_MALLORY = _policy("deny-mallory", "DENY", "mallory")
 
 
 @pytest.fixture(scope="module")
