@@ -148,7 +148,7 @@ def test_only_a_plugin_before_rbac_protects_the_policy(wasm_module, manifest, ph
     """Why the phase matters: AUTHZ, like AUTHN, runs before RBAC; a STATS-phase or phase-less plugin
     runs after it, so RBAC judges the client's own header and a forged subject gets through."""
     plugin = copy.deepcopy(manifest)
-    plugin["spec"].pop("phase")
+    plugin["spec"].pop("phase", None)
     if phase is not None:
         plugin["spec"]["phase"] = phase
     with _gateway(wasm_module, plugin, ALLOW_ALICE) as gw:

@@ -45,17 +45,19 @@ def _wait_for(predicate, timeout: float = RELOAD_WAIT_S) -> bool:
 def test_envoy_holds_the_config_istio_generates(gateway, manifest):
     """What `istioctl proxy-config` / the config dump shows a user: the filter named after the
     WasmPlugin, loaded by ECDS, pluginConfig as a JSON string."""
+    meta, spec = manifest["metadata"], manifest["spec"]
     ecds = [c["ecds_filter"] for c in gateway.config_dump("ecds_filters")]
-    assert [e["name"] for e in ecds] == ["extensions.istio.io/wasmplugin/istio-ingress.jwt-authn"]
+    assert [e["name"] for e in ecds] == [f"extensions.istio.io/wasmplugin/{meta['namespace']}.{meta['name']}"]
     typed = ecds[0]["typed_config"]
     assert typed["@type"] == WASM_TYPE
     cfg = typed["config"]
-    assert cfg["name"] == "istio-ingress.jwt-authn"
-    assert "root_id" not in cfg and "vm_id" not in cfg["vm_config"]  # no pluginName; istiod sets no vm_id
+    assert cfg["name"] == f"{meta['namespace']}.{meta['name']}"
+    assert cfg.get("root_id", "") == spec.get("pluginName", "")
+    assert "vm_id" not in cfg["vm_config"]  # istiod sets none
     assert cfg["vm_config"]["runtime"] == "envoy.wasm.runtime.v8"
     assert cfg["vm_config"]["code"]["local"]["filename"] == str(gateway.module_path)
-    assert cfg["failure_policy"] == "FAIL_CLOSED"
-    assert json.loads(cfg["configuration"]["value"]) == manifest["spec"]["pluginConfig"]
+    assert (spec["failStrategy"], cfg["failure_policy"]) == ("FAIL_CLOSE", "FAIL_CLOSED")
+    assert json.loads(cfg["configuration"]["value"]) == spec["pluginConfig"]
     assert gateway.ecds_stat("update_success") == 1 and gateway.ecds_stat("update_rejected") == 0
 
 
