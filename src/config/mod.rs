@@ -1,6 +1,7 @@
 //! Validated plugin configuration. Everything that can be checked or precomputed is done
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
+mod path_de;
 mod raw;
 mod uri;
 
@@ -429,14 +430,13 @@ fn from_value<T: DeserializeOwned>(
     value: &serde_json::Value,
     field: &str,
 ) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
+    path_de::from_value(value).map_err(|(path, e)| {
         let at = match (field, path.as_str()) {
-            (f, ".") => f.to_string(),
+            (f, "") => f.to_string(),
             ("config", p) => p.to_string(),
             (f, p) => format!("{f}.{p}"),
         };
-        ConfigError::new(at, e.inner().to_string())
+        ConfigError::new(at, e.to_string())
     })
 }
 

@@ -216,8 +216,10 @@ fn a_missing_token_is_401_with_the_bearer_realm() {
 fn the_realm_leaves_out_the_query() {
     // The query may carry an access_token: it is not echoed back (Envoy echoes it).
     let mut h = Harness::plain();
-    let d = h.decide(&request("GET", "/path?access_token=&x=1", &[]));
-    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/path"));
+    let d = h.decide(&request("GET", "/path?access_token=secret&x=1", &[]));
+    let malformed =
+        "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections";
+    assert_eq!(d.outcome, deny(401, malformed, "/path"));
 }
 
 #[test]
