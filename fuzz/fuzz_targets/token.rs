@@ -20,8 +20,8 @@ fuzz_target!(|data: &[u8]| {
     };
     // The claim checks are cheap and can panic on arithmetic; try them for every provider.
     for provider in &CONFIG.providers {
-        let _ = authenticator::check_claims(provider, &parsed, NOW);
-        let _ = authenticator::check_claims(provider, &parsed, u64::MAX);
+        let _ = authenticator::check_claims(provider, &provider.audiences, &parsed, NOW);
+        let _ = authenticator::check_claims(provider, &provider.audiences, &parsed, u64::MAX);
     }
     let mut tally = Tally::default();
     let _ = authenticator::verify_signature(&KEYS, &parsed, &Crypto::module_only(), &mut tally);
