@@ -11,6 +11,15 @@ import yaml
 
 from chartlib import CHART_DIR, HELMFILE
 
+JAEGER_NS = "istio-system"
+# The Jaeger v2 chart (4.x) names its one Service after the release ("jaeger" when the release name
+# contains the chart name) and exposes OTLP/gRPC 4317, Zipkin 9411, the UI 16686, the gRPC query 16685.
+JAEGER_SERVICE = "jaeger"
+JAEGER_PORTS = {"otlp": 4317, "zipkin": 9411, "ui": 16686, "query_grpc": 16685}
+# Services the other releases make, as the pinned charts name them: (namespace, name) -> port.
+UI_SERVICES = {("istio-system", "grafana"): 80, ("istio-system", "kiali"): 20001,
+               (JAEGER_NS, JAEGER_SERVICE): JAEGER_PORTS["ui"], ("istio-ingress", "istio-ingressgateway"): 80}
+
 ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 VALUE = re.compile(r"\.Values\.(\w+)")
 READ_FILE = re.compile(r'readFile "([^"]+)" \| indent (\d+)')

@@ -6,13 +6,8 @@ import pytest
 import yaml
 
 from chartlib import CHART, CHART_DIR
-from helmfile_values import ENVIRONMENTS, helmfile, release_values, releases, values
-
-JAEGER_NS = "istio-system"
-# The Jaeger v2 chart (4.x) names its one Service after the release ("jaeger" when the release name
-# contains the chart name) and exposes OTLP/gRPC 4317, Zipkin 9411, the UI 16686, the gRPC query 16685.
-JAEGER_SERVICE = "jaeger"
-JAEGER_PORTS = {"otlp": 4317, "zipkin": 9411, "ui": 16686, "query_grpc": 16685}
+from helmfile_values import (ENVIRONMENTS, JAEGER_NS, JAEGER_PORTS, JAEGER_SERVICE, helmfile, release_values,
+                             releases, values)
 
 
 def test_the_stack_is_all_there():
