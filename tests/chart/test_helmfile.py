@@ -130,7 +130,7 @@ def test_jaeger_values_are_v2_all_in_one_in_memory():
 
 def test_no_proxy_stats_matcher_is_set():
     """Istio always keeps the "wasm" prefix, which covers the filter's wasmcustom.jwt_authn_wasm.* counters
-    (tests/chart/test_istio_stats.py shows it with real Envoy)."""
+    (tests/chart/test_istio_proxy.py shows it with real Envoy)."""
     assert "proxyStatsMatcher" not in values("istiod.yaml")["meshConfig"].get("defaultConfig", {})
     for doc in release_values("istio-ingress/istio-ingressgateway", "default"):
         assert "proxy.istio.io/config" not in doc.get("podAnnotations", {})
