@@ -27,7 +27,16 @@ READ_FILE = re.compile(r'readFile "([^"]+)" \| indent (\d+)')
 
 @functools.cache
 def helmfile() -> dict:
-    return yaml.safe_load(HELMFILE.read_text())
+    """The helmfile's parts (YAML documents) merged; helmfile wants environments in a part of their own."""
+    parts = [d for d in yaml.safe_load_all(HELMFILE.read_text()) if d]
+    merged = {}
+    for part in parts:
+        assert not set(part) & set(merged), f"a key in two parts of the helmfile: {set(part) & set(merged)}"
+        merged.update(part)
+    # helmfile 1.x refuses environments and releases in one part, and reads environments only
+    # from parts before the releases.
+    assert set(parts[0]) == {"environments"} and all("environments" not in p for p in parts[1:])
+    return merged
 
 
 def releases() -> dict:
