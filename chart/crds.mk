@@ -5,7 +5,8 @@
 
 ISTIO_CRDS_DIR := chart/crds/istio
 ISTIO_CHARTS := https://istio-release.storage.googleapis.com/charts
-ISTIO_VERSION ?= $(shell $(PY) -c 'import yaml; rel = yaml.safe_load(open("chart/helmfile.yaml"))["releases"]; \
+ISTIO_VERSION ?= $(shell $(PY) -c 'import yaml; \
+	rel = [r for d in yaml.safe_load_all(open("chart/helmfile.yaml")) if d for r in d.get("releases", [])]; \
 	print(next(r["version"] for r in rel if r["chart"] == "istio/base"))' 2>/dev/null)
 
 .PHONY: istio-crds

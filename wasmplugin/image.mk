@@ -2,6 +2,8 @@
 #   make image                               layouts in build/image/{wasm,compat} + a Docker context
 #   make push REGISTRY=host/path [VARIANT=wasm|compat] [IMAGE_TAG=...] [REGISTRY_USER=...]
 #        password in $$OCI_PUSH_PASSWORD, or a bearer token in $$OCI_PUSH_TOKEN; PUSH_FLAGS=--plain-http
+#        prints and records (build/image/pushed-<variant>.{digest,url}) the manifest digest and the
+#        WasmPlugin url pinned to it, oci://REGISTRY/NAME@sha256:<digest>: a tag can be moved, a digest not
 #   make wasmplugin-render [VARIANT=...]     build/wasmplugin/*.yaml pinned to the last push, and
 #                                            helm-values.yaml setting the chart's plugin.url/sha256
 
@@ -39,14 +41,18 @@ push: wasm oci-push
 	  $(if $(REGISTRY_USER),--username $(REGISTRY_USER)) \
 	  --digest-file $(IMAGE_DIR)/pushed-$(VARIANT).digest $(PUSH_FLAGS)
 	@echo "$(IMAGE_REF)" > $(IMAGE_DIR)/pushed-$(VARIANT).ref
+	@$(OCI_PUSH) pin --image $(IMAGE_REF) --digest "$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).digest)" \
+	  > $(IMAGE_DIR)/pushed-$(VARIANT).url
+	@echo "WasmPlugin url (plugin.url): $$(cat $(IMAGE_DIR)/pushed-$(VARIANT).url)"
 
 wasmplugin-render: oci-push
 	@test -s $(IMAGE_DIR)/pushed-$(VARIANT).digest || { echo "no push recorded in $(IMAGE_DIR): run make push first" >&2; exit 2; }
 	@mkdir -p $(RENDER_DIR)
 	@ref=$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).ref); digest=$$(cat $(IMAGE_DIR)/pushed-$(VARIANT).digest); \
+	url=$$($(OCI_PUSH) pin --image "$$ref" --digest "$$digest") || exit 1; \
 	for f in gateway sidecar; do \
 	  $(OCI_PUSH) render --image "$$ref" --digest "$$digest" wasmplugin/manifests/$$f.yaml > $(RENDER_DIR)/$$f.yaml || exit 1; \
 	  echo "rendered $(RENDER_DIR)/$$f.yaml"; \
 	done; \
-	printf 'plugin:\n  url: "oci://%s"\n  sha256: "%s"\n' "$$ref" "$${digest#sha256:}" > $(RENDER_DIR)/helm-values.yaml; \
+	printf 'plugin:\n  url: "%s"\n  sha256: "%s"\n' "$$url" "$${digest#sha256:}" > $(RENDER_DIR)/helm-values.yaml; \
 	echo "rendered $(RENDER_DIR)/helm-values.yaml (for the chart: helm install ... -f it)"

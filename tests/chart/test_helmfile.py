@@ -1,23 +1,19 @@
-"""chart/helmfile.yaml: helmfile cannot pull charts here, so its structure is what is checked."""
+"""chart/helmfile.yaml: helmfile cannot pull charts here, so its structure, its environments and the
+values each release gets in each environment are what is checked."""
 import re
 
+import pytest
 import yaml
 
-from chartlib import CHART, CHART_DIR, HELMFILE, istio_version
-
-
-def helmfile() -> dict:
-    return yaml.safe_load(HELMFILE.read_text())
-
-
-def releases() -> dict:
-    return {f"{r['namespace']}/{r['name']}": r for r in helmfile()["releases"]}
+from chartlib import CHART, CHART_DIR
+from helmfile_values import (ENVIRONMENTS, JAEGER_NS, JAEGER_PORTS, JAEGER_SERVICE, helmfile, release_values,
+                             releases, values)
 
 
 def test_the_stack_is_all_there():
     charts = {r["chart"] for r in releases().values()}
     assert charts == {"istio/base", "istio/istiod", "istio/gateway", "prometheus-community/prometheus",
-                      "grafana/grafana", "jaegertracing/jaeger", "kiali/kiali-operator"}
+                      "grafana-community/grafana", "jaegertracing/jaeger", "kiali/kiali-operator"}
 
 
 def test_every_chart_comes_from_a_declared_repository():
@@ -25,6 +21,9 @@ def test_every_chart_comes_from_a_declared_repository():
     for r in releases().values():
         assert r["chart"].split("/")[0] in repos
     assert all(u.startswith("https://") for u in repos.values())
+    # The chart moved in January 2026; the old repository is frozen at a deprecated chart.
+    assert repos["grafana-community"] == "https://grafana-community.github.io/helm-charts"
+    assert "https://grafana.github.io/helm-charts" not in repos.values()
 
 
 def test_versions_are_pinned_exactly():
@@ -32,11 +31,18 @@ def test_versions_are_pinned_exactly():
         assert re.fullmatch(r"\d+\.\d+\.\d+", str(r.get("version", ""))), f"{key}: version {r.get('version')!r}"
 
 
-def test_istio_releases_match_the_version_the_chart_is_checked_against():
-    v = istio_version()
-    for r in releases().values():
-        if r["chart"].startswith("istio/"):
-            assert r["version"] == v
+def test_jaeger_is_the_v2_chart():
+    assert int(releases()[f"{JAEGER_NS}/jaeger"]["version"].split(".")[0]) >= 4
+
+
+def test_istio_releases_are_one_version_and_match_the_vendored_crds():
+    versions = {r["version"] for r in releases().values() if r["chart"].startswith("istio/")}
+    assert len(versions) == 1, versions
+    [v] = versions
+    readme = (CHART_DIR / "crds" / "istio" / "README.md").read_text()
+    line = re.search(r"^Version: Istio (\d+\.\d+)", readme, re.M)
+    assert line, "chart/crds/istio/README.md has no `Version: Istio X.Y` line"
+    assert v.rsplit(".", 1)[0] == line.group(1), f"helmfile installs Istio {v}, CRDs vendored from {line.group(1)}"
 
 
 def test_needs_name_earlier_releases_and_order_the_install():
@@ -54,52 +60,85 @@ def test_needs_name_earlier_releases_and_order_the_install():
         rel["kiali-operator/kiali-operator"]["needs"])
 
 
-def test_referenced_values_files_exist_and_parse():
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_release_gets_values_that_parse(env):
+    for key in releases():
+        for doc in release_values(key, env):
+            assert isinstance(doc, dict), f"{key} ({env}): a values file is not a mapping"
+
+
+def _load_balancers(node) -> bool:
+    if isinstance(node, dict):
+        return node.get("type") == "LoadBalancer" or any(_load_balancers(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_load_balancers(v) for v in node)
+    return False
+
+
+def _waits(release: dict) -> bool:
+    return release.get("wait", helmfile().get("helmDefaults", {}).get("wait", False))
+
+
+def test_default_environment_waits_on_no_load_balancer():
+    """kind, minikube and bare metal give a LoadBalancer Service no address: a release waiting on one never ends."""
+    assert set(ENVIRONMENTS) == {"default", "cloud"}
     for key, r in releases().items():
-        for v in r.get("values", []):
-            path = CHART_DIR / v
-            assert path.is_file(), f"{key}: {v} is missing"
-            if path.suffix != ".gotmpl":
-                assert isinstance(yaml.safe_load(path.read_text()), dict), v
+        if _waits(r):
+            assert not any(_load_balancers(doc) for doc in release_values(key, "default")), key
+    gateway = release_values("istio-ingress/istio-ingressgateway", "default")
+    assert [d["service"]["type"] for d in gateway if "service" in d] == ["NodePort"]
+
+
+def test_cloud_environment_gives_the_gateway_a_load_balancer():
+    gateway = release_values("istio-ingress/istio-ingressgateway", "cloud")
+    assert [d["service"]["type"] for d in gateway if "service" in d] == ["LoadBalancer"]
+    # Only the gateway differs between the environments.
+    for key in releases():
+        if key != "istio-ingress/istio-ingressgateway":
+            assert release_values(key, "cloud") == release_values(key, "default"), key
 
 
 def test_prometheus_rules_template_reads_the_chart_rule_file():
-    text = (CHART_DIR / "values" / "prometheus-rules.yaml.gotmpl").read_text()
-    files = re.findall(r'readFile "([^"]+)"', text)
-    assert files == ["jwt-authn/files/alerts.yaml"]
-    # helmfile resolves readFile against the helmfile's folder; the result must be the rule file under serverFiles.
-    rules = (CHART_DIR / files[0]).read_text()
-    rendered = re.sub(r'\{\{ readFile "[^"]+" \| indent 4 \}\}',
-                      lambda _m: "\n".join("    " + line for line in rules.splitlines()), text)
-    assert yaml.safe_load(rendered)["serverFiles"]["alerting_rules.yml"] == yaml.safe_load(rules)
+    [_, rules_doc] = release_values("istio-system/prometheus", "default")
+    rules = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+    assert rules_doc["serverFiles"]["alerting_rules.yml"] == rules
 
 
-def values(name: str) -> dict:
-    return yaml.safe_load((CHART_DIR / "values" / name).read_text())
-
-
-def test_istiod_tracing_providers_point_at_the_jaeger_collector():
+def test_istiod_tracing_providers_point_at_the_jaeger_service():
     mesh = values("istiod.yaml")["meshConfig"]
     providers = {p["name"]: p for p in mesh["extensionProviders"]}
-    assert providers["jaeger"]["opentelemetry"] == {
-        "service": "jaeger-collector.istio-system.svc.cluster.local", "port": 4317}
-    assert providers["zipkin"]["zipkin"] == {"service": "jaeger-collector.istio-system.svc.cluster.local", "port": 9411}
+    host = f"{JAEGER_SERVICE}.{JAEGER_NS}.svc.cluster.local"
+    assert providers["jaeger"]["opentelemetry"] == {"service": host, "port": JAEGER_PORTS["otlp"]}
+    assert providers["zipkin"]["zipkin"] == {"service": host, "port": JAEGER_PORTS["zipkin"]}
     assert mesh["defaultProviders"]["tracing"] == ["jaeger"]
     # The chart's Telemetry names providers that exist.
     chart_values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert chart_values["telemetry"]["tracingProvider"] in providers
-    # A headless collector service would give the proxies an ORIGINAL_DST cluster their tracer cannot use.
-    jaeger = values("jaeger.yaml")
-    assert jaeger["allInOne"]["enabled"] and jaeger["allInOne"]["service"]["headless"] is False
-    assert releases()["istio-system/jaeger"]["name"] + "-collector" == "jaeger-collector"
+    # The release name is what the chart names its Service after.
+    assert "jaeger" in releases()[f"{JAEGER_NS}/jaeger"]["name"]
 
 
-def test_proxies_export_the_filter_counters():
-    prefix = yaml.safe_load((CHART / "values.yaml").read_text())["stats"]["inclusionPrefixes"]
-    mesh = values("istiod.yaml")["meshConfig"]
-    assert mesh["defaultConfig"]["proxyStatsMatcher"]["inclusionPrefixes"] == prefix
-    gw = yaml.safe_load(values("gateway.yaml")["podAnnotations"]["proxy.istio.io/config"])
-    assert gw["proxyStatsMatcher"]["inclusionPrefixes"] == prefix
+def test_jaeger_values_are_v2_all_in_one_in_memory():
+    j = values("jaeger.yaml")
+    # Keys of the 3.x chart (Jaeger v1 components and provisioned stores) do not exist in 4.x.
+    assert not {"allInOne", "agent", "collector", "query", "provisionDataStore", "storage"} & set(j)
+    # No userconfig: the image's built-in all-in-one configuration, with in-memory storage.
+    assert "userconfig" not in j and j["jaeger"]["enabled"] is True
+    # A headless service would give the proxies an ORIGINAL_DST cluster their tracer cannot use.
+    assert j["jaeger"]["service"]["type"] == "ClusterIP"
+
+
+def test_no_proxy_stats_matcher_is_set():
+    """Istio always keeps the "wasm" prefix, which covers the filter's wasmcustom.jwt_authn_wasm.* counters
+    (tests/chart/test_istio_proxy.py shows it with real Envoy)."""
+    assert "proxyStatsMatcher" not in values("istiod.yaml")["meshConfig"].get("defaultConfig", {})
+    for doc in release_values("istio-ingress/istio-ingressgateway", "default"):
+        assert "proxy.istio.io/config" not in doc.get("podAnnotations", {})
+
+
+def test_istiod_keeps_jwks_clusters_on_gateways():
+    env = values("istiod.yaml")["pilot"]["env"]
+    assert env["PILOT_FILTER_GATEWAY_CLUSTER_CONFIG"] == "false"
 
 
 def test_gateway_release_gives_the_selector_the_chart_uses():
@@ -110,11 +149,11 @@ def test_gateway_release_gives_the_selector_the_chart_uses():
     assert chart_values["ingress"]["gatewayNamespace"] == "istio-ingress"
 
 
-def test_grafana_reads_prometheus_and_the_dashboard_configmaps():
+def test_grafana_reads_prometheus_jaeger_and_the_dashboard_configmaps():
     g = values("grafana.yaml")
     ds = {d["type"]: d["url"] for d in g["datasources"]["datasources.yaml"]["datasources"]}
     assert ds["prometheus"] == "http://prometheus-server.istio-system.svc.cluster.local"
-    assert ds["jaeger"].startswith("http://jaeger-query.istio-system.svc.cluster.local:16686")
+    assert ds["jaeger"] == f"http://{JAEGER_SERVICE}.{JAEGER_NS}.svc.cluster.local:{JAEGER_PORTS['ui']}"
     chart_values = yaml.safe_load((CHART / "values.yaml").read_text())["monitoring"]["dashboard"]
     sc = g["sidecar"]["dashboards"]
     assert sc["enabled"] and sc["searchNamespace"] == "ALL"
@@ -128,4 +167,6 @@ def test_kiali_cr_is_created_with_the_stack_urls():
     assert cr["create"] is True and cr["namespace"] == "istio-system"
     ext = cr["spec"]["external_services"]
     assert ext["prometheus"]["url"] == values("grafana.yaml")["datasources"]["datasources.yaml"]["datasources"][0]["url"]
-    assert ext["tracing"]["internal_url"].startswith("http://jaeger-query.istio-system")
+    assert ext["tracing"]["use_grpc"] is True
+    assert ext["tracing"]["internal_url"] == (
+        f"http://{JAEGER_SERVICE}.{JAEGER_NS}.svc.cluster.local:{JAEGER_PORTS['query_grpc']}")

@@ -6,6 +6,7 @@ import time
 import jwt
 import pytest
 import requests
+import yaml
 
 from support.paths import REPO
 from support.ports import free_port
@@ -55,3 +56,23 @@ def test_echo_returns_request(services):
     seen = _get(echo + "/a?b=1").json()
     assert (seen["method"], seen["path"]) == ("GET", "/a?b=1")
     assert "host" in seen["headers"]
+
+
+def _healthcheck(port: int) -> subprocess.CompletedProcess:
+    """The compose file's issuer healthcheck command, pointed at `port` instead of the container's 8082."""
+    compose = yaml.safe_load((REPO / "tests" / "envoy" / "docker-compose.yaml").read_text())["services"]
+    kind, program, *args = compose["issuer"]["healthcheck"]["test"]
+    assert (kind, program) == ("CMD", "python")
+    args = [a.replace("127.0.0.1:8082", f"127.0.0.1:{port}") for a in args]
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=30)
+
+
+def test_issuer_healthcheck_passes_once_the_issuer_answers(services):
+    issuer, _ = services
+    port = int(issuer.rsplit(":", 1)[1])
+    _get(issuer + "/jwks")
+    assert _healthcheck(port).returncode == 0
+
+
+def test_issuer_healthcheck_fails_while_nothing_answers():
+    assert _healthcheck(free_port()).returncode != 0

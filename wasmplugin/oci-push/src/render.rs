@@ -1,9 +1,10 @@
 //! Points WasmPlugin manifests at a pushed image: rewrites `spec.url` and `spec.sha256` of each
 //! WasmPlugin document, leaving every other line (comments included) as written.
 
-/// `digest` may be `sha256:<hex>` or bare hex; WasmPlugin wants the bare 64 hex digits, quoted
-/// because YAML reads an all-digit (or `123e45...`) value as a number.
-pub fn render(text: &str, image_ref: &str, digest: &str) -> Result<String, String> {
+use oci_client::Reference;
+
+/// `digest` may be `sha256:<hex>` or bare hex; returns the bare 64 hex digits.
+fn sha256_hex(digest: &str) -> Result<&str, String> {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     if hex.len() != 64
         || !hex
@@ -14,7 +15,31 @@ pub fn render(text: &str, image_ref: &str, digest: &str) -> Result<String, Strin
             "{digest:?} is not a sha256 digest (64 lowercase hex digits)"
         ));
     }
-    let url = format!("oci://{}", image_ref.trim_start_matches("oci://"));
+    Ok(hex)
+}
+
+/// `oci://<registry>/<repository>@sha256:<hex>`, whatever tag `image_ref` had. Istio pulls such
+/// a URL by the manifest digest (pkg/wasm: the reference is parsed with its digest, which also
+/// serves as the checksum), so moving the tag later cannot change what the WasmPlugin runs.
+pub fn pinned_url(image_ref: &str, digest: &str) -> Result<String, String> {
+    let hex = sha256_hex(digest)?;
+    let bare = image_ref.trim_start_matches("oci://");
+    let r: Reference = bare
+        .parse()
+        .map_err(|e| format!("invalid image reference {bare:?}: {e}"))?;
+    let pinned = Reference::with_digest(
+        r.registry().to_string(),
+        r.repository().to_string(),
+        format!("sha256:{hex}"),
+    );
+    Ok(format!("oci://{}", pinned.whole()))
+}
+
+/// spec.url becomes [`pinned_url`]; spec.sha256 the bare hex, quoted because YAML reads an
+/// all-digit (or `123e45...`) value as a number.
+pub fn render(text: &str, image_ref: &str, digest: &str) -> Result<String, String> {
+    let hex = sha256_hex(digest)?;
+    let url = pinned_url(image_ref, digest)?;
     let mut out = Vec::new();
     let mut plugins = 0;
     for doc in split_documents(text) {
@@ -52,13 +77,15 @@ pub fn render(text: &str, image_ref: &str, digest: &str) -> Result<String, Strin
 }
 
 fn split_documents(text: &str) -> Vec<Vec<&str>> {
-    let mut docs = vec![Vec::new()];
+    let mut docs = Vec::new();
+    let mut current = Vec::new();
     for line in text.lines() {
-        if line.starts_with("---") && !docs.last().unwrap().is_empty() {
-            docs.push(Vec::new());
+        if line.starts_with("---") && !current.is_empty() {
+            docs.push(std::mem::take(&mut current));
         }
-        docs.last_mut().unwrap().push(line);
+        current.push(line);
     }
+    docs.push(current);
     docs
 }
 
@@ -83,10 +110,32 @@ mod tests {
         let hex = "ab".repeat(32);
         let out = render(DOC, "reg:5000/f:1", &format!("sha256:{hex}")).unwrap();
         assert!(out.contains("  url: keep\n"));
-        assert!(out.contains("  url: oci://reg:5000/f:1\n"));
+        assert!(out.contains(&format!("  url: oci://reg:5000/f@sha256:{hex}\n")));
         assert!(out.contains(&format!("  sha256: \"{hex}\"\n")));
         assert!(out.contains("    url: nested\n"));
         assert!(out.contains("# c\n"));
+    }
+
+    #[test]
+    fn pinned_url_drops_the_tag_and_keeps_registry_port_and_path() {
+        let hex = "0a".repeat(32);
+        for (image, want) in [
+            ("localhost:5000/a/b/f:0.1.0", "localhost:5000/a/b/f"),
+            ("oci://ghcr.io/acme/f:latest", "ghcr.io/acme/f"),
+            ("ghcr.io/acme/f", "ghcr.io/acme/f"),
+            (
+                &format!("ghcr.io/acme/f@sha256:{}", "1b".repeat(32)),
+                "ghcr.io/acme/f",
+            ),
+        ] {
+            assert_eq!(
+                pinned_url(image, &hex).unwrap(),
+                format!("oci://{want}@sha256:{hex}")
+            );
+        }
+        assert!(pinned_url("UPPER/Case:1", &hex)
+            .unwrap_err()
+            .contains("invalid image reference"));
     }
 
     #[test]
