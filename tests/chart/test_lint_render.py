@@ -156,3 +156,12 @@ def test_no_providers_at_all_is_refused(target):
     assert proc.returncode != 0
     assert "needs at least one provider" in proc.stderr
 
+
+
+def test_chart_readme_explains_each_values_set():
+    readme = (CHART.parent / "README.md").read_text()
+    for name in VALUE_SETS:
+        if name != "default":
+            assert f"ci/{name}-values.yaml" in readme, name
+    # The trap an Istio operator walks into with this filter.
+    assert "requestPrincipals" in readme and "request.headers[x-jwt-sub]" in readme

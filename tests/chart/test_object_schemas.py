@@ -37,20 +37,32 @@ def is_istio(doc: dict) -> bool:
     return doc["apiVersion"].split("/")[0].endswith(".istio.io")
 
 
-def validate_istio(doc: dict):
-    schema = istio_schemas().get((doc["apiVersion"], doc["kind"]))
-    assert schema is not None, f"{doc['apiVersion']} {doc['kind']} is not served by Istio {istio_crds.istio_version()}"
+def check(doc: dict, schema: dict):
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{'.'.join(map(str, e.path))}: {e.message}" for e in errors)
     assert set(doc["metadata"]) <= METADATA_KEYS, doc["metadata"]
+
+
+def validate_istio(doc: dict):
+    schema = istio_schemas().get((doc["apiVersion"], doc["kind"]))
+    assert schema is not None, f"{doc['apiVersion']} {doc['kind']} is not served by Istio {istio_crds.istio_version()}"
+    check(doc, schema)
 
 
 def validate_crd(doc: dict):
     schema = other_schemas().get((doc["apiVersion"], doc["kind"]))
     assert schema is not None, f"{doc['apiVersion']} {doc['kind']} is in no vendored CRD"
-    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{'.'.join(map(str, e.path))}: {e.message}" for e in errors)
-    assert set(doc["metadata"]) <= METADATA_KEYS, doc["metadata"]
+    check(doc, schema)
+
+
+def with_unknown_field(value_set: str, kind: str, path: list, field: str) -> dict:
+    """A copy of the first rendered object of that kind with `field` added at `path`."""
+    doc = copy.deepcopy(next(d for d in render_set(value_set) if d["kind"] == kind))
+    node = doc
+    for p in path:
+        node = node[p]
+    node[field] = "x"
+    return doc
 
 
 def validate(doc: dict):
@@ -125,11 +137,7 @@ def test_istio_kinds_are_checked(rendered, value_set):
     ("PeerAuthentication", ["spec", "mtls"], "strict"),
 ])
 def test_unknown_istio_field_is_refused(kind, path, field):
-    doc = copy.deepcopy(next(d for d in render_set("external-issuer") if d["kind"] == kind))
-    node = doc
-    for p in path:
-        node = node[p]
-    node[field] = "x"
+    doc = with_unknown_field("external-issuer", kind, path, field)
     with pytest.raises(AssertionError, match=field):
         validate_istio(doc)
 
@@ -168,10 +176,6 @@ def test_custom_kinds_outside_istio_are_checked():
     ("external-issuer", "PrometheusRule", ["spec"], "group"),
 ])
 def test_unknown_field_of_a_vendored_crd_is_refused(value_set, kind, path, field):
-    doc = copy.deepcopy(next(d for d in render_set(value_set) if d["kind"] == kind))
-    node = doc
-    for p in path:
-        node = node[p]
-    node[field] = "x"
+    doc = with_unknown_field(value_set, kind, path, field)
     with pytest.raises(AssertionError, match=field):
         validate_crd(doc)
