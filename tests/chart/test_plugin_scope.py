@@ -52,15 +52,15 @@ def test_server_mode_on_a_gateway_is_refused():
     assert proc.returncode != 0 and "never matches on a gateway" in proc.stderr
 
 
-def test_tenant_host_rules_scope_the_filter_to_one_host():
+def test_tenant_host_rules_exempt_the_other_tenants_and_enforce_the_rest():
     docs = render_set("tenant-host")
-    gw = one(docs, "Gateway")
-    assert gw["spec"]["servers"][0]["hosts"] == ["tenant-a.example.com"]
+    assert one(docs, "Gateway")["spec"]["servers"][0]["hosts"] == ["tenant-a.example.com"]
     rules = one(docs, "WasmPlugin")["spec"]["pluginConfig"]["rules"]
-    # Only that host needs a token; any other host of a shared gateway matches no rule.
-    assert rules == [{"match": {"prefix": "/", "headers": [
-        {"name": ":authority", "string_match": {"exact": "tenant-a.example.com"}}]},
-        "requires": {"provider_name": "demo"}}]
+    exempt = [r["match"]["headers"] for r in rules[:-1]]
+    assert exempt == [[{"name": ":authority", "string_match": {"exact": f"tenant-{t}.example.com"}}] for t in "bc"]
+    assert all(r["requires"] == {"allow_missing_or_failed": {}} for r in rules[:-1])
+    # The last rule catches every other spelling of every host: it can only refuse more.
+    assert rules[-1] == {"match": {"prefix": "/"}, "requires": {"provider_name": "demo"}}
 
 
 def test_a_header_name_the_filter_refuses_is_refused_by_the_schema():
