@@ -25,3 +25,33 @@ istio-crds:
 		$(ISTIO_CRDS_DIR)/README.md
 	@echo "$(ISTIO_CRDS_DIR)/crd-all.gen.yaml <- Istio base chart $(ISTIO_VERSION)."
 	@echo "Update the rest of the Version section of $(ISTIO_CRDS_DIR)/README.md, run the chart tests, commit both."
+
+# `make gateway-api-crds` / `make prometheus-operator-crds`: refresh the other CRD schemas the chart
+# tests validate against (chart/crds/gateway-api/, chart/crds/prometheus-operator/; their READMEs
+# say which release). Need network to raw.githubusercontent.com; `make test` runs neither.
+
+GATEWAY_API_VERSION ?= v1.4.0
+GATEWAY_API_CRDS := gateways httproutes
+PROMETHEUS_OPERATOR_VERSION ?= v0.93.0
+PROMETHEUS_OPERATOR_CRDS := podmonitors prometheusrules
+RAW_GITHUB := https://raw.githubusercontent.com
+
+.PHONY: gateway-api-crds prometheus-operator-crds
+
+gateway-api-crds:
+	@set -e; for k in $(GATEWAY_API_CRDS); do \
+		f=gateway.networking.k8s.io_$$k.yaml; \
+		curl -fsSL $(RAW_GITHUB)/kubernetes-sigs/gateway-api/$(GATEWAY_API_VERSION)/config/crd/standard/$$f -o chart/crds/gateway-api/$$f.tmp; \
+		grep -q 'kind: CustomResourceDefinition' chart/crds/gateway-api/$$f.tmp; \
+		mv chart/crds/gateway-api/$$f.tmp chart/crds/gateway-api/$$f; \
+	done
+	@echo "chart/crds/gateway-api <- Gateway API $(GATEWAY_API_VERSION); update its README.md, run the chart tests, commit."
+
+prometheus-operator-crds:
+	@set -e; for k in $(PROMETHEUS_OPERATOR_CRDS); do \
+		f=monitoring.coreos.com_$$k.yaml; \
+		curl -fsSL $(RAW_GITHUB)/prometheus-operator/prometheus-operator/$(PROMETHEUS_OPERATOR_VERSION)/example/prometheus-operator-crd/$$f -o chart/crds/prometheus-operator/$$f.tmp; \
+		grep -q 'kind: CustomResourceDefinition' chart/crds/prometheus-operator/$$f.tmp; \
+		mv chart/crds/prometheus-operator/$$f.tmp chart/crds/prometheus-operator/$$f; \
+	done
+	@echo "chart/crds/prometheus-operator <- $(PROMETHEUS_OPERATOR_VERSION); update its README.md, run the chart tests, commit."

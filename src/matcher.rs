@@ -56,6 +56,20 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_can_scope_to_one_host_by_its_authority() {
+        let c = cfg(
+            r#","rules":[{"match":{"prefix":"/","headers":[{"name":":authority",
+                "string_match":{"exact":"tenant-a.example.com"}}]},"requires":{"provider_name":"a"}}]"#,
+        );
+        let host = |h: &str| req("GET", "/x", &[(":authority", h)]);
+        assert_eq!(
+            requirement_for(&c, &host("tenant-a.example.com")),
+            Some(&Requirement::Provider(0))
+        );
+        assert_eq!(requirement_for(&c, &host("tenant-b.example.com")), None);
+    }
+
+    #[test]
     fn without_rules_every_request_needs_a_provider() {
         let c = cfg("");
         assert_eq!(

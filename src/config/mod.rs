@@ -686,6 +686,13 @@ fn header_name(name: &str, field: &str) -> Result<String, ConfigError> {
     Ok(name.to_ascii_lowercase())
 }
 
+/// A rule may match a pseudo-header such as `:authority`, as Envoy's route matchers can (one host
+/// of a shared gateway); headers the filter writes never take that form.
+fn matcher_header_name(name: &str, field: &str) -> Result<String, ConfigError> {
+    header_name(name.strip_prefix(':').unwrap_or(name), field)?;
+    Ok(name.to_ascii_lowercase())
+}
+
 fn header_match(value: &serde_json::Value, field: &str) -> Result<HeaderMatch, ConfigError> {
     use serde_json::Value;
     let Some(object) = value.as_object() else {
@@ -695,7 +702,7 @@ fn header_match(value: &serde_json::Value, field: &str) -> Result<HeaderMatch, C
     for (key, v) in object {
         let at = format!("{field}.{key}");
         match (key.as_str(), v) {
-            ("name", Value::String(n)) => name = Some(header_name(n, &at)?),
+            ("name", Value::String(n)) => name = Some(matcher_header_name(n, &at)?),
             ("string_match", m) if kind.is_none() => {
                 let m = string_match(from_value(m, &at)?, &at)?;
                 if !matches!(m, StringMatch::Exact(_) | StringMatch::Prefix(_)) {

@@ -736,6 +736,18 @@ fn crypto_is_auto_module_or_cross_check() {
 }
 
 #[test]
+fn rule_header_matchers_may_name_the_authority() {
+    let rule = json!({"rules": [{"match": {"prefix": "/", "headers": [
+        {"name": ":Authority", "string_match": {"exact": "tenant-a.example.com"}}]},
+        "requires": {"provider_name": "p"}}]});
+    assert_eq!(ok(json!({}), rule).rules[0].headers[0].name, ":authority");
+    // Only a matcher may: a written header named so would be a pseudo-header.
+    let written = json!({"claim_to_headers": [{"header_name": ":authority", "claim_name": "sub"}]});
+    let e = refused(&config_json(written, json!({})));
+    assert_eq!(e.field, "providers.p.claim_to_headers[0].header_name");
+}
+
+#[test]
 fn rule_header_matchers_use_envoys_spelling() {
     let rules = |headers: Value| json!({"rules": [{"match": {"prefix": "/", "headers": headers}, "requires": {"provider_name": "p"}}]});
     let cfg = ok(
@@ -789,6 +801,14 @@ fn rule_header_matchers_use_envoys_spelling() {
             "rules[0].match.headers[0].regex",
         ),
         (json!(["x"]), "rules[0].match.headers[0]"),
+        (
+            json!([{"name": ":", "present_match": true}]),
+            "rules[0].match.headers[0].name",
+        ),
+        (
+            json!([{"name": "::authority", "present_match": true}]),
+            "rules[0].match.headers[0].name",
+        ),
     ] {
         let e = refused(&config_json(json!({}), rules(bad.clone())));
         assert_eq!(e.field, field, "{bad}: {e}");

@@ -13,8 +13,14 @@ CHART = CHART_DIR / "jwt-authn"
 HELMFILE = CHART_DIR / "helmfile.yaml"
 HELM = REPO / ".tools" / "bin" / "helm"
 CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
-# name -> values files; "default" is the chart's own values.yaml alone.
+# plugin.url has no default: every render names this image first (value_args), so "default" is
+# the chart's values.yaml plus only that; each ci set names its own.
+IMAGE_VALUES = Path(__file__).parent / "values" / "image.yaml"
+# name -> values files.
 VALUE_SETS = {"default": [], **{p.stem.removesuffix("-values"): [p] for p in CI_VALUES}}
+
+# The release every test render uses; the chart names objects <release>-<part>.
+RELEASE = "jwt-authn"
 
 _home = tempfile.TemporaryDirectory(prefix="helm-home-")
 
@@ -35,8 +41,9 @@ def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return proc
 
 
-def value_args(files=(), sets: dict | None = None) -> list[str]:
-    args = []
+def value_args(files=(), sets: dict | None = None, image: bool = True) -> list[str]:
+    """helm's value flags; image=True names a filter image first (a values set may override it)."""
+    args = ["-f", str(IMAGE_VALUES)] if image else []
     for f in files:
         args += ["-f", str(f)]
     for k, v in (sets or {}).items():
@@ -44,12 +51,14 @@ def value_args(files=(), sets: dict | None = None) -> list[str]:
     return args
 
 
-def template(files=(), sets: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    return helm("template", "jwt-authn", str(CHART), *value_args(files, sets), check=check)
+def template(files=(), sets: dict | None = None, check: bool = True, release: str = RELEASE,
+             namespace: str = "default", image: bool = True) -> subprocess.CompletedProcess:
+    return helm("template", release, str(CHART), "--namespace", namespace, *value_args(files, sets, image),
+                check=check)
 
 
-def render(files=(), sets: dict | None = None) -> list[dict]:
-    return [d for d in yaml.safe_load_all(template(files, sets).stdout) if d]
+def render(files=(), sets: dict | None = None, release: str = RELEASE, namespace: str = "default") -> list[dict]:
+    return [d for d in yaml.safe_load_all(template(files, sets, release=release, namespace=namespace).stdout) if d]
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,6 +74,13 @@ def objects(docs: list[dict], kind: str) -> list[dict]:
 def one(docs: list[dict], kind: str) -> dict:
     found = objects(docs, kind)
     assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def named(docs: list[dict], kind: str, part: str) -> dict:
+    """The object of a kind that the chart names <release>-<part>."""
+    found = [d for d in objects(docs, kind) if d["metadata"]["name"] == f"{RELEASE}-{part}"]
+    assert len(found) == 1, f"expected one {kind} {RELEASE}-{part}, got {len(found)}"
     return found[0]
 
 

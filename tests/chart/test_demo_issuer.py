@@ -5,13 +5,13 @@ import jwt
 import pytest
 import requests
 
-from chartlib import one, render_set
+from chartlib import named, one, render_set
 from demo_issuer_proc import DemoIssuer
 
 
 @pytest.fixture(scope="module")
 def issuer():
-    deploy = next(d for d in render_set("default") if d["kind"] == "Deployment" and d["metadata"]["name"] == "demo-issuer")
+    deploy = named(render_set("default"), "Deployment", "demo-issuer")
     env = {e["name"]: e["value"] for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]}
     with DemoIssuer(env["ISSUER"], env["AUDIENCE"], int(env["TOKEN_TTL_SECONDS"])) as i:
         yield i

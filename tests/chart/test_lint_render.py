@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-from chartlib import CHART, VALUE_SETS, helm, objects, one, render_set, value_args
+from chartlib import CHART, VALUE_SETS, helm, named, objects, one, render, render_set, value_args
 
 
-def test_value_sets_cover_external_issuer_and_sidecar():
-    assert {"default", "external-issuer", "sidecar"} <= set(VALUE_SETS)
+def test_value_sets_cover_every_mode():
+    assert {"default", "external-issuer", "sidecar", "gateway-api", "authorization", "tenant-host"} <= set(VALUE_SETS)
 
 
 def test_helm_lint_strict(value_set):
@@ -22,29 +22,33 @@ def test_every_object_has_a_namespace_except_the_namespace(rendered):
             assert d["metadata"].get("namespace"), f"{d['kind']}/{d['metadata']['name']} has no namespace"
 
 
-def test_strict_mtls_in_the_app_namespace(rendered):
+def test_strict_mtls_for_the_release_pods(rendered):
     pa = one(rendered, "PeerAuthentication")
-    assert pa["spec"] == {"mtls": {"mode": "STRICT"}}
+    assert pa["spec"]["mtls"] == {"mode": "STRICT"}
+    # Only this release's pods: a shared namespace keeps its own policy.
+    selected = pa["spec"]["selector"]["matchLabels"]
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in objects(rendered, "Deployment")]
+    assert pods and all(selected.items() <= labels.items() for labels in pods)
+
+
+def test_mtls_is_optional_and_can_cover_the_namespace():
+    assert objects(render(sets={"mtls.enabled": "false"}), "PeerAuthentication") == []
+    pa = one(render(sets={"mtls.namespaceWide": "true"}), "PeerAuthentication")
     assert "selector" not in pa["spec"]
 
 
-def test_namespace_is_injected_when_created(rendered, value_set):
-    namespaces = objects(rendered, "Namespace")
-    if value_set == "sidecar":
-        assert namespaces == []  # namespace.create: false
+def test_gateway_routes_to_the_echo_service(rendered, value_set):
+    if value_set == "gateway-api":
+        assert objects(rendered, "VirtualService") == []
         return
-    assert namespaces[0]["metadata"]["labels"]["istio-injection"] == "enabled"
-    assert namespaces[0]["metadata"]["name"] == one(rendered, "PeerAuthentication")["metadata"]["namespace"]
-
-
-def test_gateway_routes_to_the_echo_service(rendered):
     gw = one(rendered, "Gateway")
     vs = one(rendered, "VirtualService")
+    assert gw["apiVersion"] == "networking.istio.io/v1"
     assert gw["spec"]["selector"] == {"istio": "ingressgateway"}
     assert vs["spec"]["gateways"] == [gw["metadata"]["name"]]
-    svc = next(s for s in objects(rendered, "Service") if s["metadata"]["name"] == "echo")
+    svc = named(rendered, "Service", "echo")
     dest = vs["spec"]["http"][0]["route"][0]["destination"]
-    assert dest["host"] == f"echo.{svc['metadata']['namespace']}.svc.cluster.local"
+    assert dest["host"] == f"jwt-authn-echo.{svc['metadata']['namespace']}.svc.cluster.local"
     assert dest["port"]["number"] == svc["spec"]["ports"][0]["port"]
 
 
@@ -62,17 +66,16 @@ def test_wasmplugin_on_gateway_by_default():
     wp = one(docs, "WasmPlugin")
     assert wp["metadata"]["namespace"] == "istio-ingress"
     assert wp["spec"]["selector"] == {"matchLabels": {"istio": "ingressgateway"}}
-    assert "match" not in wp["spec"]
 
 
 def test_wasmplugin_on_sidecar_matches_inbound_only():
     docs = render_set("sidecar")
     wp = one(docs, "WasmPlugin")
     assert wp["metadata"]["namespace"] == "shop"
-    assert wp["spec"]["selector"] == {"matchLabels": {"app": "echo"}}
+    echo = named(docs, "Deployment", "echo")
+    assert wp["spec"]["selector"] == {"matchLabels": echo["spec"]["selector"]["matchLabels"]}
     assert wp["spec"]["match"] == [{"mode": "SERVER"}]
     # The sidecar that runs the filter must export its counters.
-    echo = next(d for d in objects(docs, "Deployment") if d["metadata"]["name"] == "echo")
     proxy_cfg = json.loads(echo["spec"]["template"]["metadata"]["annotations"]["proxy.istio.io/config"])
     assert proxy_cfg == {"proxyStatsMatcher": {"inclusionPrefixes": ["wasmcustom.jwt_authn_wasm"]}}
 
@@ -88,15 +91,15 @@ def test_demo_issuer_is_the_default_provider():
     docs = render_set("default")
     cfg = one(docs, "WasmPlugin")["spec"]["pluginConfig"]
     demo = cfg["providers"]["demo"]
-    deploy = next(d for d in objects(docs, "Deployment") if d["metadata"]["name"] == "demo-issuer")
+    deploy = named(docs, "Deployment", "demo-issuer")
     env = {e["name"]: e["value"] for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]}
     # The filter accepts the demo issuer's tokens only if iss and aud agree on both sides.
-    assert env["ISSUER"] == demo["issuer"] == "http://demo-issuer.jwt-demo.svc.cluster.local:8080"
+    assert env["ISSUER"] == demo["issuer"] == "http://jwt-authn-demo-issuer.default.svc.cluster.local:8080"
     assert demo["audiences"] == [env["AUDIENCE"]]
     assert demo["remote_jwks"]["uri"] == demo["issuer"] + "/jwks"
     # Without rules every request needs a token: an empty list must not reach the filter.
     assert "rules" not in cfg
-    cm = next(c for c in objects(docs, "ConfigMap") if c["metadata"]["name"] == "demo-issuer")
+    cm = named(docs, "ConfigMap", "demo-issuer")
     assert cm["data"]["demo_issuer.py"] == (CHART / "files" / "demo_issuer.py").read_text().rstrip("\n")
 
 
@@ -132,7 +135,7 @@ def test_telemetry_traces_and_logs(rendered):
 
 
 def test_dashboard_configmap_for_grafana_sidecar():
-    cm = next(c for c in objects(render_set("default"), "ConfigMap") if c["metadata"]["name"].endswith("-dashboard"))
+    cm = named(render_set("default"), "ConfigMap", "dashboard")
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     dashboard = json.loads(cm["data"]["jwt-authn-wasm.json"])
     assert dashboard == json.loads((CHART / "files" / "dashboard.json").read_text())
@@ -148,8 +151,17 @@ def test_prometheus_rule_matches_the_plain_rule_file():
 
 @pytest.mark.parametrize("target", ["gateway", "sidecar"])
 def test_no_providers_at_all_is_refused(target):
-    proc = helm("template", "x", str(CHART), "--set", "demoIssuer.enabled=false",
+    proc = helm("template", "x", str(CHART), *value_args(), "--set", "demoIssuer.enabled=false",
                 "--set", f"plugin.target={target}", check=False)
     assert proc.returncode != 0
     assert "needs at least one provider" in proc.stderr
 
+
+
+def test_chart_readme_explains_each_values_set():
+    readme = (CHART.parent / "README.md").read_text()
+    for name in VALUE_SETS:
+        if name != "default":
+            assert f"ci/{name}-values.yaml" in readme, name
+    # The trap an Istio operator walks into with this filter.
+    assert "requestPrincipals" in readme and "request.headers[x-jwt-sub]" in readme

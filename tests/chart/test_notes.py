@@ -2,12 +2,13 @@
 
 helm prints NOTES only on install, which needs a cluster; a copy of the chart with one extra
 template that includes NOTES.txt renders it offline."""
+import re
 import shutil
 
 import pytest
 import yaml
 
-from chartlib import CHART, VALUE_SETS, helm, value_args
+from chartlib import CHART, VALUE_SETS, helm, one, render_set, value_args
 
 PROBE = '''apiVersion: v1
 kind: ConfigMap
@@ -32,11 +33,38 @@ def notes(chart_copy, value_set: str) -> str:
     return yaml.safe_load(out)["data"]["notes"]
 
 
+def rendered_names(value_set: str) -> dict:
+    """{kind: {(namespace, name)}} of what the same values render, to check the notes against."""
+    out = {}
+    for d in render_set(value_set):
+        out.setdefault(d["kind"], set()).add((d["metadata"].get("namespace"), d["metadata"]["name"]))
+    return out
+
+
+def kubectl_targets(text: str, kind: str) -> set:
+    """(namespace, name) of every `kubectl -n NS ... KIND/NAME` the notes tell the user to run."""
+    return set(re.findall(rf"kubectl -n (\S+) [^\n]*?\b{kind}/([a-z0-9-]+)", text))
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_every_object_the_notes_name_is_rendered(chart_copy, value_set):
+    text = notes(chart_copy, value_set)
+    names = rendered_names(value_set)
+    for ns, name in kubectl_targets(text, "svc"):
+        if name.startswith("jwt-authn"):
+            # <gateway>-istio is made by Istio from the rendered Gateway, the rest by the chart.
+            name = name.removesuffix("-istio")
+            assert (ns, name) in names.get("Service", set()) | names.get("Gateway", set()), (ns, name)
+    for ns, name in kubectl_targets(text, "gateway"):
+        assert (ns, name) in names["Gateway"]
+    assert one(render_set(value_set), "WasmPlugin")["spec"]["url"] in text
+
+
 def test_default_notes_get_a_token_and_call_the_gateway(chart_copy):
     text = notes(chart_copy, "default")
-    assert "kubectl -n jwt-demo port-forward svc/demo-issuer 8081:8080" in text
+    assert "kubectl -n default port-forward svc/jwt-authn-demo-issuer 8081:8080" in text
     assert "export TOKEN=$(curl -s 'http://localhost:8081/token?sub=alice')" in text
-    assert "kubectl -n istio-ingress port-forward svc/istio-ingressgateway" in text
+    assert "kubectl -n istio-ingress get svc -l istio=ingressgateway" in text
     assert 'curl -i http://$GATEWAY/headers -H "Authorization: Bearer $TOKEN"' in text
     assert "403" in text and "401" in text
     for ui in ("svc/kiali", "svc/grafana", "svc/jaeger-query"):
@@ -51,4 +79,19 @@ def test_external_issuer_notes_name_the_providers(chart_copy):
 
 def test_sidecar_notes_say_where_the_filter_runs(chart_copy):
     text = notes(chart_copy, "sidecar")
-    assert 'the sidecars of {"app":"echo"} in shop' in text
+    assert 'the sidecars of {"app.kubernetes.io/component":"echo",' in text and "in shop." in text
+    assert "kubectl -n shop logs deploy/jwt-authn-echo -c istio-proxy" in text
+
+
+def test_gateway_api_notes_use_the_gateway_istio_deploys(chart_copy):
+    text = notes(chart_copy, "gateway-api")
+    assert "kubectl -n edge wait --for=condition=programmed gateway/jwt-authn-gateway" in text
+    assert "kubectl -n edge port-forward svc/jwt-authn-gateway-istio 8080:80" in text
+    # The Gateway listens for one host only.
+    assert 'curl -i http://$GATEWAY/headers -H "Host: api.example.com"' in text
+
+
+def test_authorization_notes_show_the_denied_subject(chart_copy):
+    text = notes(chart_copy, "authorization")
+    assert "token?sub=bob" in text and "403 RBAC: access denied" in text
+    assert "RBAC" not in notes(chart_copy, "default")

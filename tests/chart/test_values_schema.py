@@ -42,6 +42,15 @@ def refused(sets: dict) -> str:
     ({"plugin.workloadSelector": '{"bad key": "x"}'}, 'plugin.workloadSelector: Property name of "bad key" does not match'),
     ({"demoIssuer.port": "70000"}, "demoIssuer.port: Must be less than or equal to 65535"),
     ({"namespace.name": '"Jwt_Demo"'}, "namespace.name: Does not match pattern"),
+    ({"namespace.revision": '"1.28"'}, "namespace.revision: Does not match pattern"),
+    ({"ingress.api": '"gateway"'}, "ingress.api: ingress.api must be one of the following"),
+    ({"ingress.hosts": '["tenant/a.example.com"]'}, "ingress.hosts.0: Does not match pattern"),
+    ({"plugin.match": '[{"mode": "INBOUND"}]'}, "plugin.match.0.mode"),
+    ({"plugin.match": '[{"ports": [{"number": 0}]}]'}, "plugin.match.0.ports.0.number"),
+    ({"plugin.name": '"jwt"'}, "Additional property name is not allowed"),
+    ({"authorization.action": '"CUSTOM"'}, "authorization.action"),
+    ({"monitoring.podMonitor.interval": '"15"'}, "monitoring.podMonitor.interval: Does not match pattern"),
+    ({"fullnameOverride": '"Edge_Auth"'}, "fullnameOverride: Does not match pattern"),
 ])
 def test_bad_value_is_refused_with_its_path(sets, message):
     assert message in refused(sets)

@@ -1,0 +1,45 @@
+"""monitoring.podMonitor: the prometheus-operator scrapes the Envoy stats of exactly the pods that
+run the filter, so the dashboard and the alerts have data."""
+import pytest
+
+from chartlib import VALUE_SETS, objects, one, render
+
+
+def podmonitor(value_set: str) -> tuple[dict, list[dict]]:
+    docs = render(VALUE_SETS[value_set], sets={"monitoring.podMonitor.enabled": "true"})
+    return one(docs, "PodMonitor"), docs
+
+
+@pytest.mark.parametrize("value_set,expected", [
+    ("default", {"istio": "ingressgateway"}),
+    ("gateway-api", {"gateway.networking.k8s.io/gateway-name": "jwt-authn-gateway"}),
+])
+def test_podmonitor_selects_the_gateway_pods(value_set, expected):
+    pm, docs = podmonitor(value_set)
+    wp = one(docs, "WasmPlugin")
+    assert pm["spec"]["selector"] == {"matchLabels": expected}
+    assert pm["spec"]["namespaceSelector"] == {"matchNames": [wp["metadata"]["namespace"]]}
+    if value_set == "default":
+        assert wp["spec"]["selector"]["matchLabels"] == expected
+
+
+def test_podmonitor_selects_the_sidecars_that_run_the_filter():
+    pm, docs = podmonitor("sidecar")
+    wp = one(docs, "WasmPlugin")
+    assert pm["spec"]["selector"] == wp["spec"]["selector"]
+    selected = [d["metadata"]["name"] for d in objects(docs, "Deployment")
+                if pm["spec"]["selector"]["matchLabels"].items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+    assert selected == ["jwt-authn-echo"]
+
+
+def test_podmonitor_scrapes_envoys_prometheus_endpoint():
+    pm, _ = podmonitor("gateway-api")
+    assert pm["apiVersion"] == "monitoring.coreos.com/v1"
+    # The port Istio names on every istio-proxy container (sidecars and gateways), 15090.
+    assert pm["spec"]["podMetricsEndpoints"] == [{"port": "http-envoy-prom", "path": "/stats/prometheus",
+                                                  "interval": "15s"}]
+    assert pm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_podmonitor_is_off_by_default():
+    assert objects(render(), "PodMonitor") == []
