@@ -1,8 +1,8 @@
 """The dashboard and the alerts read metric names that the filter really emits.
 
 Real Envoy runs the built filter with the pluginConfig the chart renders, the chart's demo issuer
-as JWKS source, a second provider whose JWKS endpoint is down, and the stats inclusion prefix the
-chart gives Istio. A real Prometheus scrapes /stats/prometheus, and every dashboard query and alert
+as JWKS source, a second provider whose JWKS endpoint is down, and only the stats an Istio
+proxy always keeps. A real Prometheus scrapes /stats/prometheus, and every dashboard query and alert
 expression is evaluated there.
 """
 import copy
@@ -16,7 +16,8 @@ import requests
 import yaml
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chartlib import CHART, chart_values, one, render_set
+from chartlib import CHART, one, render_set
+from test_istio_proxy import ISTIO_ALWAYS_INCLUDED
 from demo_issuer_proc import DemoIssuer
 from promql_names import alert_exprs, dashboard_exprs, extractions, plain_names, selected, selectors
 from promtools import Prometheus
@@ -45,9 +46,9 @@ def envoy_config(demo: DemoIssuer, echo_port: int, dead_port: int, wasm) -> tupl
     ports = Ports(admin=free_port(), listen=free_port(), echo=echo_port, issuer=demo.port)
     doc = render_dict(Layout(ports=ports, wasm_path=str(wasm), clusters={"backup": ("127.0.0.1", dead_port)}),
                       plugin_config(demo, dead_port))
-    # What Istio makes of proxyStatsMatcher.inclusionPrefixes: only matching stats are kept.
-    prefixes = chart_values()["stats"]["inclusionPrefixes"]
-    doc["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": [{"prefix": p} for p in prefixes]}}}
+    # An Istio proxy keeps only the stats its bootstrap's inclusion list names.
+    doc["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": [
+        {"prefix": p} for p in ISTIO_ALWAYS_INCLUDED]}}}
     return yaml.safe_dump(doc, sort_keys=False), ports.admin, ports.listen
 
 

@@ -67,7 +67,7 @@ def test_default_notes_get_a_token_and_call_the_gateway(chart_copy):
     assert "kubectl -n istio-ingress get svc -l istio=ingressgateway" in text
     assert 'curl -i http://$GATEWAY/headers -H "Authorization: Bearer $TOKEN"' in text
     assert "403" in text and "401" in text
-    for ui in ("svc/kiali", "svc/grafana", "svc/jaeger-query"):
+    for ui in ("svc/kiali", "svc/grafana", "svc/jaeger"):
         assert ui in text
 
 

@@ -14,7 +14,8 @@ import crd_schemas
 import istio_crds
 from chartlib import CHART_DIR, REPO, VALUE_SETS, render_set
 
-K8S_VERSION = "1.31.0"
+# The oldest and newest Kubernetes the pinned Istio supports (chart/README.md, Supported versions).
+K8S_VERSIONS = ("1.32.0", "1.36.0")
 OTHER_CRD_DIRS = [CHART_DIR / "crds" / "gateway-api", CHART_DIR / "crds" / "prometheus-operator"]
 METADATA_KEYS = {"name", "namespace", "labels", "annotations"}
 
@@ -72,7 +73,8 @@ def validate(doc: dict):
         # PrometheusRule expressions are checked by promtool in test_alerts.py.
         validate_crd(doc)
     else:
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+        for version in K8S_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_crds_are_read_from_the_vendored_copy(monkeypatch):

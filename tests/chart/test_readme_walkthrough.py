@@ -41,8 +41,8 @@ def test_walkthrough_goes_from_an_empty_cluster_to_the_chart():
     assert "pushed-$(VARIANT).digest" in (REPO / "wasmplugin" / "image.mk").read_text()
     assert "PLUGIN_URL=oci://registry.registry.svc.cluster.local:5000/jwt-authn-wasm@$DIGEST" in text
     assert "helmfile -f chart/helmfile.yaml apply" in text
-    assert "helm install jwt-authn chart/jwt-authn --set plugin.url=$PLUGIN_URL --set plugin.sha256=${DIGEST#sha256:}" \
-        in text
+    assert "helm install jwt-authn chart/jwt-authn -n jwt-demo --create-namespace --set plugin.url=$PLUGIN_URL " \
+        "--set plugin.sha256=${DIGEST#sha256:}" in text
     # The in-cluster registry the url names is the one the walk-through creates.
     assert "kubectl -n registry expose deployment registry --port=5000" in text
 
@@ -57,13 +57,15 @@ def _port_forwards(lines: list[str]) -> list[tuple[str, str, int, int]]:
 
 
 def test_port_forwards_name_services_that_exist():
+    # Released as the walk-through does: `jwt-authn` in namespace jwt-demo.
     chart = render(sets={"plugin.url": f'"oci://registry.example/jwt-authn-wasm@{DIGEST}"',
-                         "plugin.sha256": f'"{DIGEST.removeprefix("sha256:")}"'})
+                         "plugin.sha256": f'"{DIGEST.removeprefix("sha256:")}"'},
+                   release="jwt-authn", namespace="jwt-demo")
     chart_services = {(s["metadata"]["namespace"], s["metadata"]["name"]): {p["port"] for p in s["spec"]["ports"]}
                       for s in objects(chart, "Service")}
     forwards = _port_forwards(WALK + WATCH)
     assert {(ns, name) for ns, name, _, _ in forwards} >= {
-        ("jwt-demo", "demo-issuer"), ("istio-ingress", "istio-ingressgateway"), ("istio-system", "grafana"),
+        ("jwt-demo", "jwt-authn-demo-issuer"), ("istio-ingress", "istio-ingressgateway"), ("istio-system", "grafana"),
         ("istio-system", "kiali"), ("istio-system", "jaeger"), ("registry", "registry")}
     for ns, name, _, port in forwards:
         if (ns, name) == ("registry", "registry"):

@@ -35,7 +35,8 @@ def validate_object(obj: dict) -> None:
     if istio_schema.is_istio(obj):
         istio_schema.validate(obj)
     else:
-        kubernetes_validate.validate(obj, "1.31", strict=True)
+        kubernetes_validate.validate(obj, "1.32", strict=True)
+        kubernetes_validate.validate(obj, "1.36", strict=True)
 
 
 def test_there_is_a_gateway_and_a_sidecar_plugin():
