@@ -37,6 +37,9 @@ def refused(sets: dict) -> str:
      "plugin.config.providers.p.hold_for_keys_ms: Must be less than or equal to 60000"),
     ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider": "p"}}]'},
      "plugin.config.rules.0.requires: Must validate one and only one schema"),
+    ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider_and_audiences": '
+                             '{"provider_name": "demo", "audiences": []}}}]'},
+     "plugin.config.rules.0.requires: Must validate one and only one schema"),
     ({"plugin.config.rules": '[{"match": {"prefix": "/", "path": "/x"}, "requires": {"allow_missing": {}}}]'},
      "plugin.config.rules.0.match: Must validate one and only one schema"),
     ({"plugin.workloadSelector": '{"bad key": "x"}'}, 'plugin.workloadSelector: Property name of "bad key" does not match'),
@@ -60,7 +63,8 @@ def test_good_overrides_are_accepted():
     proc = template(sets={
         "plugin.sha256": '"' + "a" * 64 + '"',
         "plugin.config.rules": '[{"match": {"path": "/x", "methods": ["GET"]}, '
-                               '"requires": {"requires_all": [{"provider_name": "demo"}]}}]',
+                               '"requires": {"requires_all": [{"provider_name": "demo"}, '
+                               '{"provider_and_audiences": {"provider_name": "demo", "audiences": ["orders"]}}]}}]',
         "plugin.config.providers": '{"local": {"issuer": "me", "local_jwks": {"inline_string": "{\\"keys\\": []}"}}, '
                                    '"remote": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
                                    '"hold_for_keys_ms": 0}}',

@@ -27,6 +27,7 @@ HEADER_RULES = [
     {"match": {"prefix": "/inv", "headers": [{"name": "x-env", "string_match": {"exact": "secret"},
                                               "invert_match": True}]}},
     {"match": {"prefix": "/pre", "headers": [{"name": "x-env", "string_match": {"prefix": "pub"}}]}},
+    {"match": {"prefix": "/host", "headers": [{"name": ":authority", "string_match": {"exact": "public.example"}}]}},
 ]
 
 # ring has no P-521: with `crypto: module` P-521 keys are dropped when the JWKS is parsed.

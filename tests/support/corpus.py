@@ -146,6 +146,10 @@ def _header_rules() -> dict:
         "header_rule_inverted_value_matching": ("/inv/x", {"x-env": "secret"}),
         "valid_header_rule_prefix": ("/pre/x", {"x-env": "public"}),
         "header_rule_prefix_case": ("/pre/x", {"x-env": "Public"}),
+        "valid_authority_rule": ("/host/x", {"host": "public.example"}),
+        "authority_rule_other_host": ("/host/x", {"host": "private.example"}),
+        "authority_rule_host_with_port": ("/host/x", {"host": "public.example:80"}),
+        "authority_rule_host_in_capitals": ("/host/x", {"host": "PUBLIC.example"}),
     }
 
 

@@ -87,8 +87,10 @@ class Stack:
         port = self.ports.native if native else self.ports.listen
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         try:
-            conn.putrequest("GET", path, skip_accept_encoding=True)
-            for name, value in (headers.items() if isinstance(headers, dict) else headers):
+            pairs = list(headers.items() if isinstance(headers, dict) else headers)
+            conn.putrequest("GET", path, skip_accept_encoding=True,
+                            skip_host=any(name.lower() == "host" for name, _ in pairs))
+            for name, value in pairs:
                 conn.putheader(name, value)
             conn.endheaders()
             response = conn.getresponse()
