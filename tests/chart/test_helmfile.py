@@ -43,6 +43,8 @@ def test_istio_releases_are_one_version_and_match_the_vendored_crds():
     line = re.search(r"^Version: Istio (\d+\.\d+)", readme, re.M)
     assert line, "chart/crds/istio/README.md has no `Version: Istio X.Y` line"
     assert v.rsplit(".", 1)[0] == line.group(1), f"helmfile installs Istio {v}, CRDs vendored from {line.group(1)}"
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["annotations"]["istio.io/version"] == v, "Chart.yaml names another Istio than the helmfile installs"
 
 
 def test_needs_name_earlier_releases_and_order_the_install():
