@@ -7,7 +7,8 @@ use jwt_authn_wasm::convert::{self, Conversion, Document, Image, Options};
 use std::io::Read;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: convert-requestauthentication --image oci://REGISTRY/IMAGE:TAG [--sha256 HEX]
+const USAGE: &str =
+    "usage: convert-requestauthentication --image oci://REGISTRY/IMAGE:TAG [--sha256 HEX]
                                      [--require-token] [--gateway] [--root-namespace NS] FILE...
        convert-requestauthentication --config-only [--require-token] FILE...
 FILE may be - for standard input. Prints a YAML stream (WasmPlugin, ServiceEntry,
@@ -66,7 +67,9 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     if args.config_only {
         if args.image.is_some() || args.sha256.is_some() {
-            return Err("--config-only prints no WasmPlugin: --image and --sha256 do not apply".into());
+            return Err(
+                "--config-only prints no WasmPlugin: --image and --sha256 do not apply".into(),
+            );
         }
         return Ok(args);
     }
@@ -119,12 +122,12 @@ fn run(args: &Args) -> Result<(), String> {
 fn read_documents(path: &str) -> Result<Vec<Document>, String> {
     let mut text = String::new();
     let (read, name) = if path == "-" {
-        (std::io::stdin().read_to_string(&mut text).map(|_| ()), "<stdin>")
-    } else {
         (
-            std::fs::read_to_string(path).map(|t| text = t),
-            path,
+            std::io::stdin().read_to_string(&mut text).map(|_| ()),
+            "<stdin>",
         )
+    } else {
+        (std::fs::read_to_string(path).map(|t| text = t), path)
     };
     read.map_err(|e| format!("cannot read {name}: {e}"))?;
     let values: Vec<serde_json::Value> =

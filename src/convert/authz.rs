@@ -6,7 +6,12 @@
 use super::Notes;
 use serde_json::{Map, Value};
 
-pub fn note_jwt_conditions(kind: &str, object: &Map<String, Value>, origin: &str, notes: &mut Notes) {
+pub fn note_jwt_conditions(
+    kind: &str,
+    object: &Map<String, Value>,
+    origin: &str,
+    notes: &mut Notes,
+) {
     let name = object
         .get("metadata")
         .and_then(|m| m.get("name"))
@@ -35,12 +40,13 @@ fn find(value: &Value, path: &str, found: &mut Vec<String>) {
         Value::Object(map) => {
             for (key, inner) in map {
                 let at = format!("{path}.{key}");
-                let reads_jwt = matches!(key.as_str(), "requestPrincipals" | "notRequestPrincipals")
-                    || key.starts_with("@request.auth.")
-                    || (key == "key"
-                        && inner
-                            .as_str()
-                            .is_some_and(|k| k.starts_with("request.auth.")));
+                let reads_jwt =
+                    matches!(key.as_str(), "requestPrincipals" | "notRequestPrincipals")
+                        || key.starts_with("@request.auth.")
+                        || (key == "key"
+                            && inner
+                                .as_str()
+                                .is_some_and(|k| k.starts_with("request.auth.")));
                 if reads_jwt {
                     found.push(at);
                 } else {

@@ -88,7 +88,17 @@ mod tests {
 
     #[test]
     fn other_text_is_refused() {
-        for text in ["", "5", "s", "5x", "-5s", "5 s", "1..5s", "5sec", "99999999999999999999999999999999999999h"] {
+        for text in [
+            "",
+            "5",
+            "s",
+            "5x",
+            "-5s",
+            "5 s",
+            "1..5s",
+            "5sec",
+            "99999999999999999999999999999999999999h",
+        ] {
             assert!(to_millis(text).is_err(), "{text}");
         }
     }

@@ -25,10 +25,7 @@ impl ExternalHost {
     /// has clusters for.
     pub fn of(uri: &str) -> Option<ExternalHost> {
         let target = HttpTarget::parse(uri, None).ok()?;
-        let (port, host) = target
-            .cluster
-            .strip_prefix("outbound|")?
-            .split_once("||")?;
+        let (port, host) = target.cluster.strip_prefix("outbound|")?.split_once("||")?;
         if host.ends_with(".svc") || host.ends_with(".cluster.local") {
             return None;
         }

@@ -408,7 +408,9 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
             ));
         }
         if plugin.gateway {
-            notes.push(format!("{name}: treated as a gateway (no match on traffic direction)"));
+            notes.push(format!(
+                "{name}: treated as a gateway (no match on traffic direction)"
+            ));
         } else {
             notes.push(format!(
                 "{name}: sidecars' inbound traffic only (match mode SERVER); Istio gateways are not \
@@ -416,15 +418,14 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
             ));
         }
         for host in &plugin.hosts {
+            let objects = if host.https {
+                "a ServiceEntry and a DestinationRule (TLS) are"
+            } else {
+                "a ServiceEntry is"
+            };
             notes.push(format!(
-                "{name}: keys come from {}, outside the mesh: a ServiceEntry{} for it is \
-                 emitted",
-                host.host,
-                if host.https {
-                    " and a DestinationRule (TLS)"
-                } else {
-                    ""
-                }
+                "{name}: keys come from {}, outside the mesh: {objects} emitted for it",
+                host.host
             ));
         }
     }

@@ -98,7 +98,8 @@ fn every_jwt_rule_field_maps_to_its_provider_field() {
 
 #[test]
 fn the_default_cluster_is_the_one_istio_names() {
-    let plugin = one(json!({"jwtRules": [{"issuer": "i", "jwks_uri": "https://keys.example.com/jwks"}]}));
+    let plugin =
+        one(json!({"jwtRules": [{"issuer": "i", "jwks_uri": "https://keys.example.com/jwks"}]}));
     let p = provider(&plugin, "i");
     assert!(p["remote_jwks"].get("cluster").is_none(), "{p}");
     let config = crate::config::parse(plugin.config.to_string().as_bytes()).unwrap();
@@ -159,7 +160,8 @@ fn several_rules_take_a_token_for_any_of_them_as_istiod_does() {
         {"issuer": "b", "jwks": JWKS},
         {"issuer": "a", "jwks": JWKS},
     ]}));
-    let or_missing = |n: &str| json!({"requires_any": [{"provider_name": n}, {"allow_missing": {}}]});
+    let or_missing =
+        |n: &str| json!({"requires_any": [{"provider_name": n}, {"allow_missing": {}}]});
     assert_eq!(
         requires(&plugin),
         &json!({"requires_any": [
@@ -176,7 +178,11 @@ fn require_token_drops_allow_missing() {
         ..Options::default()
     };
     let single = run(
-        vec![ra("a", "foo", json!({"jwtRules": [{"issuer": "i", "jwks": JWKS}]}))],
+        vec![ra(
+            "a",
+            "foo",
+            json!({"jwtRules": [{"issuer": "i", "jwks": JWKS}]}),
+        )],
         &options,
     )
     .unwrap();
@@ -222,10 +228,26 @@ fn policies_for_the_same_workloads_merge_and_others_stay_apart() {
     let selector = json!({"matchLabels": {"app": "x"}});
     let conversion = run(
         vec![
-            ra("first", "foo", json!({"selector": selector, "jwtRules": [{"issuer": "z", "jwks": JWKS}]})),
-            ra("other", "foo", json!({"jwtRules": [{"issuer": "n", "jwks": JWKS}]})),
-            ra("second", "foo", json!({"selector": selector, "jwtRules": [{"issuer": "z", "jwks": JWKS}]})),
-            ra("elsewhere", "bar", json!({"selector": selector, "jwtRules": [{"issuer": "z", "jwks": JWKS}]})),
+            ra(
+                "first",
+                "foo",
+                json!({"selector": selector, "jwtRules": [{"issuer": "z", "jwks": JWKS}]}),
+            ),
+            ra(
+                "other",
+                "foo",
+                json!({"jwtRules": [{"issuer": "n", "jwks": JWKS}]}),
+            ),
+            ra(
+                "second",
+                "foo",
+                json!({"selector": selector, "jwtRules": [{"issuer": "z", "jwks": JWKS}]}),
+            ),
+            ra(
+                "elsewhere",
+                "bar",
+                json!({"selector": selector, "jwtRules": [{"issuer": "z", "jwks": JWKS}]}),
+            ),
         ],
         &Options::default(),
     )
@@ -246,19 +268,30 @@ fn policies_for_the_same_workloads_merge_and_others_stay_apart() {
             ("elsewhere", vec!["z"])
         ]
     );
-    assert_eq!(conversion.plugins[0].sources, vec!["foo/first", "foo/second"]);
+    assert_eq!(
+        conversion.plugins[0].sources,
+        vec!["foo/first", "foo/second"]
+    );
 }
 
 #[test]
 fn gateways_get_no_direction_match_and_mesh_wide_policies_are_marked() {
-    let gw = one(json!({"selector": {"matchLabels": {"istio": "ingressgateway"}},
-                        "jwtRules": [{"issuer": "i", "jwks": JWKS}]}));
+    let gw = one(
+        json!({"selector": {"matchLabels": {"istio": "ingressgateway"}},
+                        "jwtRules": [{"issuer": "i", "jwks": JWKS}]}),
+    );
     assert!(gw.gateway);
-    let by_ref = one(json!({"targetRef": {"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "gw"},
-                            "jwtRules": [{"issuer": "i", "jwks": JWKS}]}));
+    let by_ref = one(
+        json!({"targetRef": {"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "gw"},
+                            "jwtRules": [{"issuer": "i", "jwks": JWKS}]}),
+    );
     assert!(by_ref.gateway);
     let all = run(
-        vec![ra("all", "istio-system", json!({"jwtRules": [{"issuer": "i", "jwks": JWKS}]}))],
+        vec![ra(
+            "all",
+            "istio-system",
+            json!({"jwtRules": [{"issuer": "i", "jwks": JWKS}]}),
+        )],
         &Options::default(),
     )
     .unwrap();
@@ -283,7 +316,10 @@ fn manifests_carry_target_image_and_hosts() {
         sha256: None,
     };
     let objects = manifests(&conversion, &image);
-    let kinds: Vec<&str> = objects.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = objects
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
     // http: a ServiceEntry without TLS; in-mesh hosts need nothing.
     assert_eq!(kinds, vec!["WasmPlugin", "ServiceEntry"]);
     let spec = &objects[0]["spec"];
@@ -292,14 +328,24 @@ fn manifests_carry_target_image_and_hosts() {
     assert_eq!(spec["phase"], "AUTHN");
     assert_eq!(spec["failStrategy"], "FAIL_CLOSE");
     assert!(spec.get("match").is_none() && spec.get("sha256").is_none());
-    assert_eq!(objects[1]["metadata"], json!({"name": "jwt-issuer-keys-example-com-80", "namespace": "foo"}));
+    assert_eq!(
+        objects[1]["metadata"],
+        json!({"name": "jwt-issuer-keys-example-com-80", "namespace": "foo"})
+    );
     assert_eq!(objects[1]["spec"]["exportTo"], json!(["."]));
 }
 
 #[test]
 fn unknown_fields_are_named_with_their_path() {
-    let e = refused(vec![ra("a", "foo", json!({"jwtRules": [{"issuer": "i", "fromHeader": []}]}))]);
-    assert!(e.at.ends_with("RequestAuthentication foo/a: spec.jwtRules[0].fromHeader"), "{e}");
+    let e = refused(vec![ra(
+        "a",
+        "foo",
+        json!({"jwtRules": [{"issuer": "i", "fromHeader": []}]}),
+    )]);
+    assert!(
+        e.at.ends_with("RequestAuthentication foo/a: spec.jwtRules[0].fromHeader"),
+        "{e}"
+    );
     assert!(e.reason.contains("unknown field"), "{e}");
     let e = refused(vec![ra("a", "foo", json!({"selector": {"labels": {}}}))]);
     assert!(e.at.ends_with("spec.selector.labels"), "{e}");
@@ -308,25 +354,60 @@ fn unknown_fields_are_named_with_their_path() {
         "foo",
         json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "fromHeaders": [{"name": "x", "prefx": "B"}]}]}),
     )]);
-    assert!(e.at.ends_with("spec.jwtRules[0].fromHeaders[0].prefx"), "{e}");
+    assert!(
+        e.at.ends_with("spec.jwtRules[0].fromHeaders[0].prefx"),
+        "{e}"
+    );
     let mut extra = ra("a", "foo", json!({}));
     extra["specs"] = json!({});
-    assert!(refused(vec![extra]).at.ends_with("RequestAuthentication.specs"));
+    assert!(refused(vec![extra])
+        .at
+        .ends_with("RequestAuthentication.specs"));
 }
 
 #[test]
 fn what_cannot_be_converted_is_refused_at_its_field() {
     let cases = [
-        (json!({"jwtRules": [{"jwks": JWKS}]}), "spec.jwtRules[0].issuer"),
-        (json!({"jwtRules": [{"issuer": "issuer-foo"}]}), "spec.jwtRules[0].issuer"),
-        (json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "jwksUri": "https://k/j"}]}), "spec.jwtRules[0]"),
-        (json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "jwks_uri": "https://k/j"}]}), "spec.jwtRules[0]"),
-        (json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "timeout": "soon"}]}), "spec.jwtRules[0].timeout"),
-        (json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "timeout": "0s"}]}), "spec.jwtRules[0].timeout"),
-        (json!({"jwtRules": [{"issuer": "i", "jwks": "{}"}]}), "spec.jwtRules[0]"),
-        (json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "fromHeaders": [{"name": "a b"}]}]}), "spec.jwtRules[0]"),
-        (json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "presence": "MAYBE"}]}), "spec.jwtRules[0].presence"),
-        (json!({"selector": {"matchLabels": {"a": "b"}}, "targetRef": {"kind": "Gateway", "name": "g"}}), "spec"),
+        (
+            json!({"jwtRules": [{"jwks": JWKS}]}),
+            "spec.jwtRules[0].issuer",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "issuer-foo"}]}),
+            "spec.jwtRules[0].issuer",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "jwksUri": "https://k/j"}]}),
+            "spec.jwtRules[0]",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "jwks_uri": "https://k/j"}]}),
+            "spec.jwtRules[0]",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "timeout": "soon"}]}),
+            "spec.jwtRules[0].timeout",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "timeout": "0s"}]}),
+            "spec.jwtRules[0].timeout",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwks": "{}"}]}),
+            "spec.jwtRules[0]",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "fromHeaders": [{"name": "a b"}]}]}),
+            "spec.jwtRules[0]",
+        ),
+        (
+            json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "presence": "MAYBE"}]}),
+            "spec.jwtRules[0].presence",
+        ),
+        (
+            json!({"selector": {"matchLabels": {"a": "b"}}, "targetRef": {"kind": "Gateway", "name": "g"}}),
+            "spec",
+        ),
     ];
     for (spec, at) in cases {
         let e = refused(vec![ra("a", "foo", spec.clone())]);
@@ -336,16 +417,25 @@ fn what_cannot_be_converted_is_refused_at_its_field() {
 
 #[test]
 fn documents_that_are_not_request_authentications() {
-    let e = refused(vec![json!({"kind": "ConfigMap", "metadata": {"name": "x"}})]);
+    let e = refused(vec![
+        json!({"kind": "ConfigMap", "metadata": {"name": "x"}}),
+    ]);
     assert!(e.reason.contains("no RequestAuthentication"), "{e}");
     assert!(refused(vec![]).reason.contains("no RequestAuthentication"));
-    assert!(refused(vec![json!(["a"])]).reason.contains("not a YAML mapping"));
-    assert!(refused(vec![json!({"metadata": {}})]).reason.contains("no kind"));
+    assert!(refused(vec![json!(["a"])])
+        .reason
+        .contains("not a YAML mapping"));
+    assert!(refused(vec![json!({"metadata": {}})])
+        .reason
+        .contains("no kind"));
     let mut old = ra("a", "foo", json!({}));
     old["apiVersion"] = json!("security.istio.io/v1alpha1");
     assert!(refused(vec![old]).at.ends_with("apiVersion"));
     let e = refused(vec![ra("a", "foo", json!({"jwtRules": []}))]);
-    assert!(e.reason.contains("no RequestAuthentication has jwtRules"), "{e}");
+    assert!(
+        e.reason.contains("no RequestAuthentication has jwtRules"),
+        "{e}"
+    );
     let mut nameless = ra("a", "foo", json!({}));
     nameless["metadata"] = json!({});
     assert!(refused(vec![nameless]).at.ends_with("metadata.name"));
@@ -369,19 +459,34 @@ fn lists_are_unwrapped_and_other_kinds_noted() {
     let conversion = run(vec![list, policy, service], &Options::default()).unwrap();
     assert_eq!(conversion.plugins.len(), 1);
     let notes: Vec<&String> = conversion.notes.iter().collect();
-    assert!(notes.iter().any(|n| n.contains(
-        "AuthorizationPolicy require-jwt reads jwt_authn's metadata at \
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "AuthorizationPolicy require-jwt reads jwt_authn's metadata at \
          spec.rules[0].from[0].source.requestPrincipals, spec.rules[1].when[0].key"
-    )), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("Service skipped")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("--require-token")), "{notes:?}");
+        )),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("Service skipped")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("--require-token")),
+        "{notes:?}"
+    );
 }
 
 #[test]
 fn provider_names_fit_metric_names() {
     let taken = Map::new();
-    assert_eq!(provider_name("testing@secure.istio.io", &taken), "testing-secure-istio-io");
-    assert_eq!(provider_name("https://Login.example.com/t/v2.0/", &taken), "login-example-com-t-v2-0");
+    assert_eq!(
+        provider_name("testing@secure.istio.io", &taken),
+        "testing-secure-istio-io"
+    );
+    assert_eq!(
+        provider_name("https://Login.example.com/t/v2.0/", &taken),
+        "login-example-com-t-v2-0"
+    );
     assert_eq!(provider_name("///", &taken), "issuer");
     assert_eq!(provider_name(&"a".repeat(100), &taken).len(), 48);
 }
@@ -389,7 +494,11 @@ fn provider_names_fit_metric_names() {
 #[test]
 fn long_timeouts_are_capped_with_a_note() {
     let conversion = run(
-        vec![ra("a", "foo", json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "timeout": "2m"}]}))],
+        vec![ra(
+            "a",
+            "foo",
+            json!({"jwtRules": [{"issuer": "i", "jwksUri": "https://k/j", "timeout": "2m"}]}),
+        )],
         &Options::default(),
     )
     .unwrap();
