@@ -232,14 +232,22 @@ fn read_policy(object: &Map<String, Value>, origin: &str) -> Result<Policy, Conv
         ));
     }
     let metadata = object.get("metadata");
-    let text = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
-    let Some(name) = text("name").filter(|n| !n.is_empty()) else {
+    // A plain `n` or `yes` is a YAML 1.1 boolean, as kubectl reads it too: refused, not ignored.
+    let text = |key: &str| match metadata.and_then(|m| m.get(key)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str())),
+        Some(_) => Err(ConvertError::new(
+            format!("{origin}: RequestAuthentication.metadata.{key}"),
+            "must be a non-empty string",
+        )),
+    };
+    let Some(name) = text("name")? else {
         return Err(ConvertError::new(
             format!("{origin}: RequestAuthentication.metadata.name"),
             "is required",
         ));
     };
-    let namespace = text("namespace").filter(|n| !n.is_empty());
+    let namespace = text("namespace")?;
     let at = format!(
         "{origin}: RequestAuthentication {}/{name}",
         namespace.unwrap_or("(no namespace)")
@@ -407,6 +415,12 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
                 "{name} has no namespace: it goes to the namespace kubectl applies it in"
             ));
         }
+        if plugin.mesh_wide {
+            notes.push(format!(
+                "{name} is mesh-wide (root namespace, no selector): its ServiceEntries and \
+                 DestinationRules are exported to every namespace"
+            ));
+        }
         if plugin.gateway {
             notes.push(format!(
                 "{name}: treated as a gateway (no match on traffic direction)"
@@ -430,8 +444,9 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
         }
     }
     notes.push(
-        "delete the converted RequestAuthentications once the WasmPlugins are in place: with \
-         both, tokens are verified twice"
+        "delete the converted RequestAuthentications once the WasmPlugins are in place: the \
+         filter runs first and, without forwardOriginalToken, removes the token, so jwt_authn \
+         would see none"
             .into(),
     );
 }

@@ -439,6 +439,9 @@ fn documents_that_are_not_request_authentications() {
     let mut nameless = ra("a", "foo", json!({}));
     nameless["metadata"] = json!({});
     assert!(refused(vec![nameless]).at.ends_with("metadata.name"));
+    let mut boolean = ra("a", "foo", json!({}));
+    boolean["metadata"]["namespace"] = json!(false);
+    assert!(refused(vec![boolean]).at.ends_with("metadata.namespace"));
 }
 
 #[test]

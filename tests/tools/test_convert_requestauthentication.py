@@ -150,9 +150,11 @@ def test_discovery_from_an_issuer_that_is_not_a_url_is_refused_at_the_field():
     ("kind: [unclosed\n", "invalid YAML"),
     ("a: 1\na: 2\n", "duplicate mapping key"),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no RequestAuthentication"),
-    ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: r, namespace: n}\n"
+    ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: r, namespace: ns}\n"
      "spec:\n  jwtRules:\n  - issuer: https://i\n    jwksUri: https://i/k\n    fromHeader: [{name: x}]\n",
-     "RequestAuthentication n/r: spec.jwtRules[0].fromHeader: unknown field"),
+     "RequestAuthentication ns/r: spec.jwtRules[0].fromHeader: unknown field"),
+    ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: r, namespace: n}\n",
+     "RequestAuthentication.metadata.namespace: must be a non-empty string"),
 ])
 def test_bad_input_fails_with_the_reason(text, expected):
     proc = convert("--image", IMAGE, "-", stdin=text)
