@@ -16,7 +16,6 @@ pub use target::Target;
 
 use istio::Spec;
 use serde_json::{json, Map, Value};
-use std::fmt;
 
 /// One YAML document and where it came from (`FILE document N`), for messages.
 pub struct Document {
@@ -81,29 +80,16 @@ impl Notes {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConvertError {
-    /// Where: the document, the object and the field path.
-    pub at: String,
-    pub reason: String,
-}
+/// Where (the document, the object and the field path) and why; the same shape as the
+/// filter's own configuration errors.
+pub use crate::config::ConfigError as ConvertError;
 
-impl ConvertError {
-    fn new(at: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConvertError {
-            at: at.into(),
-            reason: reason.into(),
-        }
+fn error(at: impl Into<String>, reason: impl Into<String>) -> ConvertError {
+    ConvertError {
+        field: at.into(),
+        reason: reason.into(),
     }
 }
-
-impl fmt::Display for ConvertError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.reason)
-    }
-}
-
-impl std::error::Error for ConvertError {}
 
 /// One RequestAuthentication, read.
 struct Policy {
@@ -122,7 +108,7 @@ pub fn convert(documents: &[Document], options: &Options) -> Result<Conversion, 
         read_document(&doc.value, &doc.origin, &mut policies, &mut notes)?;
     }
     if policies.is_empty() {
-        return Err(ConvertError::new(
+        return Err(error(
             "input",
             "no RequestAuthentication (security.istio.io/v1 or v1beta1) found",
         ));
@@ -145,7 +131,7 @@ pub fn convert(documents: &[Document], options: &Options) -> Result<Conversion, 
         }
     }
     if plugins.is_empty() {
-        return Err(ConvertError::new(
+        return Err(error(
             "input",
             "no RequestAuthentication has jwtRules: there is nothing to convert",
         ));
@@ -186,7 +172,7 @@ fn read_document(
     let object = match value {
         Value::Null => return Ok(()),
         Value::Object(o) => o,
-        _ => return Err(ConvertError::new(origin, "is not a YAML mapping")),
+        _ => return Err(error(origin, "is not a YAML mapping")),
     };
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     // `kubectl get … -o yaml` wraps what it lists in a List.
@@ -203,7 +189,7 @@ fn read_document(
         "AuthorizationPolicy" | "VirtualService" => {
             authz::note_jwt_conditions(kind, object, origin, notes)
         }
-        "" => return Err(ConvertError::new(origin, "has no kind")),
+        "" => return Err(error(origin, "has no kind")),
         other => notes.push(format!(
             "{origin}: {other} skipped (only RequestAuthentication is converted)"
         )),
@@ -216,14 +202,14 @@ fn read_policy(object: &Map<String, Value>, origin: &str) -> Result<Policy, Conv
         .keys()
         .find(|k| !istio::TOP_LEVEL_KEYS.contains(&k.as_str()))
     {
-        return Err(ConvertError::new(
+        return Err(error(
             format!("{origin}: RequestAuthentication.{key}"),
             "unknown field",
         ));
     }
     let api_version = object.get("apiVersion").and_then(Value::as_str);
     if !api_version.is_some_and(|v| istio::API_VERSIONS.contains(&v)) {
-        return Err(ConvertError::new(
+        return Err(error(
             format!("{origin}: RequestAuthentication.apiVersion"),
             format!(
                 "{api_version:?} is not one of {}",
@@ -236,13 +222,13 @@ fn read_policy(object: &Map<String, Value>, origin: &str) -> Result<Policy, Conv
     let text = |key: &str| match metadata.and_then(|m| m.get(key)) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str())),
-        Some(_) => Err(ConvertError::new(
+        Some(_) => Err(error(
             format!("{origin}: RequestAuthentication.metadata.{key}"),
             "must be a non-empty string",
         )),
     };
     let Some(name) = text("name")? else {
-        return Err(ConvertError::new(
+        return Err(error(
             format!("{origin}: RequestAuthentication.metadata.name"),
             "is required",
         ));
@@ -253,9 +239,8 @@ fn read_policy(object: &Map<String, Value>, origin: &str) -> Result<Policy, Conv
         namespace.unwrap_or("(no namespace)")
     );
     let spec_value = object.get("spec").cloned().unwrap_or(json!({}));
-    let spec: Spec = serde_path_to_error::deserialize(&spec_value).map_err(|e| {
-        ConvertError::new(format!("{at}: spec.{}", e.path()), e.inner().to_string())
-    })?;
+    let spec: Spec = serde_path_to_error::deserialize(&spec_value)
+        .map_err(|e| error(format!("{at}: spec.{}", e.path()), e.inner().to_string()))?;
     let target = Target::of(&spec, &at)?;
     Ok(Policy {
         name: name.to_string(),
@@ -318,7 +303,7 @@ fn plugin(
         .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or("-"), p.name))
         .collect();
     if let Err(e) = crate::config::parse(config.to_string().as_bytes()) {
-        return Err(ConvertError::new(
+        return Err(error(
             sources.join(", "),
             format!("the converted configuration is refused by the filter (a converter bug): {e}"),
         ));
@@ -349,7 +334,7 @@ fn check_alone(name: &str, provider: &Value, at: &str) -> Result<(), ConvertErro
     let alone = json!({ "providers": { name: provider } });
     crate::config::parse(alone.to_string().as_bytes())
         .map(|_| ())
-        .map_err(|e| ConvertError::new(at, format!("the filter cannot take it: {e}")))
+        .map_err(|e| error(at, format!("the filter cannot take it: {e}")))
 }
 
 /// Readable in metric names (`provider_<name>_…`): the issuer without its scheme, with every

@@ -3,7 +3,7 @@
 
 use super::duration;
 use super::istio::{JwtRule, Presence};
-use super::{ConvertError, Notes};
+use super::{error, ConvertError, Notes};
 use serde_json::{json, Map, Value};
 
 /// The bound `config::parse` puts on `timeout_ms`.
@@ -20,7 +20,7 @@ pub struct Converted {
 pub fn convert(rule: &JwtRule, at: &str, notes: &mut Notes) -> Result<Converted, ConvertError> {
     let issuer = match rule.issuer.as_deref() {
         Some(issuer) if !issuer.is_empty() => issuer,
-        _ => return Err(ConvertError::new(format!("{at}.issuer"), "is required")),
+        _ => return Err(error(format!("{at}.issuer"), "is required")),
     };
     let mut p = Map::new();
     p.insert("issuer".into(), json!(issuer));
@@ -96,12 +96,7 @@ fn key_source(
 ) -> Result<Option<String>, ConvertError> {
     let inline = rule.jwks.as_deref().filter(|j| !j.is_empty());
     let uri = match (rule.jwks_uri.as_deref(), rule.jwks_uri_snake.as_deref()) {
-        (Some(_), Some(_)) => {
-            return Err(ConvertError::new(
-                at,
-                "only one of jwksUri and jwks_uri may be set",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(error(at, "only one of jwksUri and jwks_uri may be set")),
         (a, b) => a.or(b).filter(|u| !u.is_empty()),
     };
     let timeout_ms = rule
@@ -116,10 +111,7 @@ fn key_source(
         Value::Object(source)
     };
     match (inline, uri) {
-        (Some(_), Some(_)) => Err(ConvertError::new(
-            at,
-            "only one of jwks and jwksUri may be set",
-        )),
+        (Some(_), Some(_)) => Err(error(at, "only one of jwks and jwksUri may be set")),
         (Some(jwks), None) => {
             if timeout_ms.is_some() {
                 notes.push(format!(
@@ -139,7 +131,7 @@ fn key_source(
         }
         (None, None) => {
             if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
-                return Err(ConvertError::new(
+                return Err(error(
                     format!("{at}.issuer"),
                     format!(
                         "{issuer:?} is not an http(s) URL, so its keys cannot be discovered: \
@@ -159,9 +151,9 @@ fn key_source(
 }
 
 fn timeout_ms(text: &str, at: &str, notes: &mut Notes) -> Result<u64, ConvertError> {
-    let ms = duration::to_millis(text).map_err(|reason| ConvertError::new(at, reason))?;
+    let ms = duration::to_millis(text).map_err(|reason| error(at, reason))?;
     if ms == 0 {
-        return Err(ConvertError::new(at, "must be at least 1ms"));
+        return Err(error(at, "must be at least 1ms"));
     }
     if ms > MAX_TIMEOUT_MS {
         notes.push(format!(

@@ -1,7 +1,7 @@
 //! Which workloads a RequestAuthentication, and so its WasmPlugin, applies to.
 
 use super::istio::{Spec, TargetRef};
-use super::ConvertError;
+use super::{error, ConvertError};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl Target {
             (None, Some(one), None) => Ok(Target::Ref(one.clone())),
             (None, None, Some(list)) if !list.is_empty() => Ok(Target::Refs(list.clone())),
             (None, None, Some(_)) => Ok(Target::Namespace),
-            _ => Err(ConvertError::new(
+            _ => Err(error(
                 format!("{at}: spec"),
                 "only one of selector, targetRef and targetRefs may be set",
             )),

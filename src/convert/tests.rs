@@ -343,25 +343,26 @@ fn unknown_fields_are_named_with_their_path() {
         json!({"jwtRules": [{"issuer": "i", "fromHeader": []}]}),
     )]);
     assert!(
-        e.at.ends_with("RequestAuthentication foo/a: spec.jwtRules[0].fromHeader"),
+        e.field
+            .ends_with("RequestAuthentication foo/a: spec.jwtRules[0].fromHeader"),
         "{e}"
     );
     assert!(e.reason.contains("unknown field"), "{e}");
     let e = refused(vec![ra("a", "foo", json!({"selector": {"labels": {}}}))]);
-    assert!(e.at.ends_with("spec.selector.labels"), "{e}");
+    assert!(e.field.ends_with("spec.selector.labels"), "{e}");
     let e = refused(vec![ra(
         "a",
         "foo",
         json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "fromHeaders": [{"name": "x", "prefx": "B"}]}]}),
     )]);
     assert!(
-        e.at.ends_with("spec.jwtRules[0].fromHeaders[0].prefx"),
+        e.field.ends_with("spec.jwtRules[0].fromHeaders[0].prefx"),
         "{e}"
     );
     let mut extra = ra("a", "foo", json!({}));
     extra["specs"] = json!({});
     assert!(refused(vec![extra])
-        .at
+        .field
         .ends_with("RequestAuthentication.specs"));
 }
 
@@ -411,7 +412,7 @@ fn what_cannot_be_converted_is_refused_at_its_field() {
     ];
     for (spec, at) in cases {
         let e = refused(vec![ra("a", "foo", spec.clone())]);
-        assert!(e.at.ends_with(&format!("foo/a: {at}")), "{spec}: {e}");
+        assert!(e.field.ends_with(&format!("foo/a: {at}")), "{spec}: {e}");
     }
 }
 
@@ -430,7 +431,7 @@ fn documents_that_are_not_request_authentications() {
         .contains("no kind"));
     let mut old = ra("a", "foo", json!({}));
     old["apiVersion"] = json!("security.istio.io/v1alpha1");
-    assert!(refused(vec![old]).at.ends_with("apiVersion"));
+    assert!(refused(vec![old]).field.ends_with("apiVersion"));
     let e = refused(vec![ra("a", "foo", json!({"jwtRules": []}))]);
     assert!(
         e.reason.contains("no RequestAuthentication has jwtRules"),
@@ -438,10 +439,10 @@ fn documents_that_are_not_request_authentications() {
     );
     let mut nameless = ra("a", "foo", json!({}));
     nameless["metadata"] = json!({});
-    assert!(refused(vec![nameless]).at.ends_with("metadata.name"));
+    assert!(refused(vec![nameless]).field.ends_with("metadata.name"));
     let mut boolean = ra("a", "foo", json!({}));
     boolean["metadata"]["namespace"] = json!(false);
-    assert!(refused(vec![boolean]).at.ends_with("metadata.namespace"));
+    assert!(refused(vec![boolean]).field.ends_with("metadata.namespace"));
 }
 
 #[test]
