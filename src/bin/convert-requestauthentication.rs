@@ -23,6 +23,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
@@ -56,7 +60,6 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--require-token" => args.options.require_token = true,
             "--gateway" => args.options.gateway = true,
             "--config-only" => args.config_only = true,
-            "-h" | "--help" => return Err(String::new()),
             "-" => args.files.push(arg),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             _ => args.files.push(arg),

@@ -8,13 +8,14 @@ mod duration;
 mod istio;
 mod manifests;
 mod provider;
+mod read;
 mod requirement;
 mod target;
 
 pub use manifests::{ExternalHost, Image};
 pub use target::Target;
 
-use istio::Spec;
+use read::Policy;
 use serde_json::{json, Map, Value};
 
 /// One YAML document and where it came from (`FILE document N`), for messages.
@@ -91,21 +92,11 @@ fn error(at: impl Into<String>, reason: impl Into<String>) -> ConvertError {
     }
 }
 
-/// One RequestAuthentication, read.
-struct Policy {
-    /// `origin: RequestAuthentication ns/name`
-    at: String,
-    name: String,
-    namespace: Option<String>,
-    target: Target,
-    spec: Spec,
-}
-
 pub fn convert(documents: &[Document], options: &Options) -> Result<Conversion, ConvertError> {
     let mut notes = Notes::default();
     let mut policies = Vec::new();
     for doc in documents {
-        read_document(&doc.value, &doc.origin, &mut policies, &mut notes)?;
+        read::document(&doc.value, &doc.origin, &mut policies, &mut notes)?;
     }
     if policies.is_empty() {
         return Err(error(
@@ -161,94 +152,6 @@ pub fn manifests(conversion: &Conversion, image: &Image) -> Vec<Value> {
         }
     }
     out
-}
-
-fn read_document(
-    value: &Value,
-    origin: &str,
-    policies: &mut Vec<Policy>,
-    notes: &mut Notes,
-) -> Result<(), ConvertError> {
-    let object = match value {
-        Value::Null => return Ok(()),
-        Value::Object(o) => o,
-        _ => return Err(error(origin, "is not a YAML mapping")),
-    };
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-    // `kubectl get … -o yaml` wraps what it lists in a List.
-    if kind.ends_with("List") {
-        if let Some(Value::Array(items)) = object.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                read_document(item, &format!("{origin} items[{i}]"), policies, notes)?;
-            }
-            return Ok(());
-        }
-    }
-    match kind {
-        "RequestAuthentication" => policies.push(read_policy(object, origin)?),
-        "AuthorizationPolicy" | "VirtualService" => {
-            authz::note_jwt_conditions(kind, object, origin, notes)
-        }
-        "" => return Err(error(origin, "has no kind")),
-        other => notes.push(format!(
-            "{origin}: {other} skipped (only RequestAuthentication is converted)"
-        )),
-    }
-    Ok(())
-}
-
-fn read_policy(object: &Map<String, Value>, origin: &str) -> Result<Policy, ConvertError> {
-    if let Some(key) = object
-        .keys()
-        .find(|k| !istio::TOP_LEVEL_KEYS.contains(&k.as_str()))
-    {
-        return Err(error(
-            format!("{origin}: RequestAuthentication.{key}"),
-            "unknown field",
-        ));
-    }
-    let api_version = object.get("apiVersion").and_then(Value::as_str);
-    if !api_version.is_some_and(|v| istio::API_VERSIONS.contains(&v)) {
-        return Err(error(
-            format!("{origin}: RequestAuthentication.apiVersion"),
-            format!(
-                "{api_version:?} is not one of {}",
-                istio::API_VERSIONS.join(", ")
-            ),
-        ));
-    }
-    let metadata = object.get("metadata");
-    // A plain `n` or `yes` is a YAML 1.1 boolean, as kubectl reads it too: refused, not ignored.
-    let text = |key: &str| match metadata.and_then(|m| m.get(key)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str())),
-        Some(_) => Err(error(
-            format!("{origin}: RequestAuthentication.metadata.{key}"),
-            "must be a non-empty string",
-        )),
-    };
-    let Some(name) = text("name")? else {
-        return Err(error(
-            format!("{origin}: RequestAuthentication.metadata.name"),
-            "is required",
-        ));
-    };
-    let namespace = text("namespace")?;
-    let at = format!(
-        "{origin}: RequestAuthentication {}/{name}",
-        namespace.unwrap_or("(no namespace)")
-    );
-    let spec_value = object.get("spec").cloned().unwrap_or(json!({}));
-    let spec: Spec = serde_path_to_error::deserialize(&spec_value)
-        .map_err(|e| error(format!("{at}: spec.{}", e.path()), e.inner().to_string()))?;
-    let target = Target::of(&spec, &at)?;
-    Ok(Policy {
-        name: name.to_string(),
-        namespace: namespace.map(str::to_string),
-        target,
-        spec,
-        at,
-    })
 }
 
 fn plugin(
