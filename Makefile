@@ -30,7 +30,7 @@ wasm: setup
 	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
 
 validator: setup
-	cargo build --release --bin validate-config -p jwt-authn-wasm
+	cargo build --release --bin validate-config --bin convert-requestauthentication -p jwt-authn-wasm
 
 build: wasm validator
 

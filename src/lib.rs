@@ -6,6 +6,10 @@
 pub mod audience;
 pub mod authenticator;
 pub mod config;
+/// RequestAuthentication → configuration, for the `convert-requestauthentication` CLI; never
+/// part of the module.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod convert;
 pub mod crypto;
 pub mod engine;
 pub mod error;
