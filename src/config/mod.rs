@@ -1,7 +1,7 @@
 //! Validated plugin configuration. Everything that can be checked or precomputed is done
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
-mod path_de;
+pub mod path_de;
 mod raw;
 mod uri;
 

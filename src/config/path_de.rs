@@ -147,9 +147,29 @@ impl<'de> de::Deserializer<'de> for At<'_, 'de> {
         self.track.failed_at(self.at, result)
     }
 
+    /// Unit variants only, spelled as strings (`presence: REQUIRED`).
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let result = match self.value {
+            Value::String(s) => {
+                let variant: de::value::StrDeserializer<'_, Error> = s.as_str().into_deserializer();
+                visitor.visit_enum(variant)
+            }
+            _ => Err(de::Error::invalid_type(
+                de::Unexpected::Other("a value that is not a string"),
+                &visitor,
+            )),
+        };
+        self.track.failed_at(self.at, result)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        unit unit_struct newtype_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
 

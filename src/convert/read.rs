@@ -3,6 +3,7 @@
 
 use super::istio::{self, Spec};
 use super::{authz, error, ConvertError, Notes, Target};
+use crate::config::path_de;
 use serde_json::{json, Map, Value};
 
 /// One RequestAuthentication, read.
@@ -91,8 +92,14 @@ fn policy(object: &Map<String, Value>, origin: &str) -> Result<Policy, ConvertEr
         namespace.unwrap_or("(no namespace)")
     );
     let spec_value = object.get("spec").cloned().unwrap_or(json!({}));
-    let spec: Spec = serde_path_to_error::deserialize(&spec_value)
-        .map_err(|e| error(format!("{at}: spec.{}", e.path()), e.inner().to_string()))?;
+    let spec: Spec = path_de::from_value(&spec_value).map_err(|(path, e)| {
+        let field = if path.is_empty() {
+            "spec".to_string()
+        } else {
+            format!("spec.{path}")
+        };
+        error(format!("{at}: {field}"), e.to_string())
+    })?;
     let target = Target::of(&spec, &at)?;
     Ok(Policy {
         name: name.to_string(),
