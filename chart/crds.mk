@@ -30,7 +30,7 @@ istio-crds:
 # tests validate against (chart/crds/gateway-api/, chart/crds/prometheus-operator/; their READMEs
 # say which release). Need network to raw.githubusercontent.com; `make test` runs neither.
 
-GATEWAY_API_VERSION ?= v1.4.0
+GATEWAY_API_VERSION ?= v1.6.0
 GATEWAY_API_CRDS := gateways httproutes
 PROMETHEUS_OPERATOR_VERSION ?= v0.93.0
 PROMETHEUS_OPERATOR_CRDS := podmonitors prometheusrules

@@ -51,12 +51,12 @@ def test_the_gateway_needs_no_stats_annotation():
 
 
 def test_vendored_gateway_api_is_the_version_istio_supports():
-    """Istio 1.28 is built against Gateway API v1.4.0; the README says where the files come from."""
+    """Istio 1.31 is built against Gateway API v1.6.0; the README says where the files come from."""
     versions = set()
     for path in sorted(GATEWAY_API_CRDS.glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
         versions.add(crd["metadata"]["annotations"]["gateway.networking.k8s.io/bundle-version"])
         assert crd["metadata"]["annotations"]["gateway.networking.k8s.io/channel"] == "standard"
-    assert versions == {"v1.4.0"}
+    assert versions == {"v1.6.0"}
     readme = (GATEWAY_API_CRDS / "README.md").read_text()
-    assert "v1.4.0" in readme and "kubernetes-sigs/gateway-api" in readme
+    assert "v1.6.0" in readme and "kubernetes-sigs/gateway-api" in readme
