@@ -1,6 +1,7 @@
 //! Where tokens are: the headers, query parameters and cookies a provider names.
 
 use crate::config::Provider;
+use std::borrow::Cow;
 
 /// The parts of a request the filter reads. Header names are lower case (HTTP/2 and
 /// Envoy's header map guarantee it).
@@ -113,14 +114,15 @@ fn query_param(query: &str, name: &str) -> Option<String> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
         .find(|(k, _)| percent_decode(k) == name)
-        .map(|(_, v)| percent_decode(v))
+        .map(|(_, v)| percent_decode(v).into_owned())
 }
 
 /// `%XX` to the byte it names; anything else (a `+`, a `%` not followed by two hex digits) is
 /// kept as it is, as Envoy's query parser does.
-fn percent_decode(text: &str) -> String {
+/// Borrowed when there is nothing to decode, so that reading a query allocates nothing.
+fn percent_decode(text: &str) -> Cow<'_, str> {
     if !text.contains('%') {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -136,7 +138,7 @@ fn percent_decode(text: &str) -> String {
         out.push(b);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Two hex digits (`from_str_radix` alone would also take a sign).

@@ -30,7 +30,8 @@ def gateway(wasm_module):
         cfg["providers"]["demo"]["remote_jwks"] = {"uri": demo.url + "/jwks", "cluster": "issuer", "timeout_ms": 2000}
         ports = Ports(admin=free_port(), listen=free_port(), echo=echo.port, issuer=demo.port)
         config = render_dict(Layout(ports=ports, wasm_path=str(wasm_module)), cfg)
-        envoy = Envoy(yaml.safe_dump(config, sort_keys=False), ports.admin).start()
+        envoy = Envoy(yaml.safe_dump(config, sort_keys=False), ports.admin)
+        envoy.start()
         yield f"http://127.0.0.1:{ports.listen}/headers", demo
     finally:
         for part in (envoy, echo, demo):

@@ -102,7 +102,12 @@ class IstioGateway:
             self._dir.cleanup()
 
     def __enter__(self):
-        return self.start()
+        # `with` calls __exit__ only after __enter__ returned: a start that fails stops here.
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc):
         self.stop()
