@@ -42,7 +42,7 @@ def test_gateway_filter_is_limited_to_the_port_the_gateway_serves(value_set):
 
 def test_a_given_match_is_passed_through():
     match = [{"mode": "CLIENT", "ports": [{"number": 8080}, {"number": 8443}]}]
-    spec = one(render(sets={"plugin.match": json.dumps(match)}), "WasmPlugin")["spec"]
+    spec = one(render(sets={"plugin.match": json.dumps(match), "ingress.targetPort": "8080"}), "WasmPlugin")["spec"]
     assert spec["match"] == match
 
 
