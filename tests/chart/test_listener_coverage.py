@@ -144,7 +144,8 @@ def test_the_authorization_policy_holds_only_where_the_filter_runs(value_set):
     # A header each set's providers write (external-issuer's write x-team).
     header = "x-team" if value_set == "external-issuer" else "x-jwt-sub"
     rules = [{"when": [{"key": f"request.headers[{header}]", "values": ["alice"]}]}]
-    docs = render(VALUE_SETS[value_set], sets={"authorization.enabled": "true", "authorization.rules": json.dumps(rules)})
+    docs = render(VALUE_SETS[value_set], sets={"authorization.enabled": "true",
+                                               "authorization.rules": json.dumps(rules)})
     policy, match = one(docs, "AuthorizationPolicy"), one(docs, "WasmPlugin")["spec"]["match"]
     routes = route_listeners(docs, documented_gateway(value_set))
     cls = routes[0][1]
