@@ -76,3 +76,77 @@ reaches: "all", or a comma-separated list ("" when it reaches none of them).
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+(dict "pods" "services" "selector" "port"): the port istiod binds on the gateway pods for Gateway
+server port `port`, worked out from the live objects as istiod does for a Gateway that selects pods
+by label (resolvePorts): the targetPort of the first Service port equal to `port` among the Services
+that select a gateway pod, a named targetPort being that pod's container port. "" when no pod
+carries `selector` (the gateway is not deployed yet: nothing to compare with); `port` itself when
+no such Service port exists. Services that disagree are refused: istiod would pick one of them.
+*/}}
+{{- define "jwt-authn.liveGatewayPort" -}}
+{{- $port := int .port -}}
+{{- $selector := .selector -}}
+{{- $gatewayPods := list -}}
+{{- range .pods -}}
+{{- $labels := default dict .metadata.labels -}}
+{{- $ok := true -}}
+{{- range $k, $v := $selector }}{{ if ne (toString (get $labels $k)) (toString $v) }}{{ $ok = false }}{{ end }}{{ end -}}
+{{- if $ok }}{{ $gatewayPods = append $gatewayPods . }}{{ end -}}
+{{- end -}}
+{{- $found := dict -}}
+{{- if $gatewayPods -}}
+{{- range $svc := .services -}}
+{{- $svcSelector := default dict $svc.spec.selector -}}
+{{- range $pod := $gatewayPods -}}
+{{- $labels := default dict $pod.metadata.labels -}}
+{{- $selects := not (empty $svcSelector) -}}
+{{- range $k, $v := $svcSelector }}{{ if ne (toString (get $labels $k)) (toString $v) }}{{ $selects = false }}{{ end }}{{ end -}}
+{{- if $selects -}}
+{{- range $sp := (default list $svc.spec.ports) -}}
+{{- if eq (int $sp.port) $port -}}
+{{- $target := toString (default $sp.port $sp.targetPort) -}}
+{{- if not (regexMatch "^[0-9]+$" $target) -}}
+{{- $named := "" -}}
+{{- range $c := (default list $pod.spec.containers) }}{{ range (default list $c.ports) }}{{ if eq (toString .name) $target }}{{ $named = toString (int .containerPort) }}{{ end }}{{ end }}{{ end -}}
+{{- $target = $named -}}
+{{- end -}}
+{{- if $target }}{{ $_ := set $found (toString (int $target)) $svc.metadata.name }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if gt (len $found) 1 -}}
+{{- $pairs := list -}}
+{{- range $t, $name := $found }}{{ $pairs = append $pairs (printf "%s -> %s" $name $t) }}{{ end -}}
+{{- fail (printf "ingress.port %d: the gateway's Services map it to different pod ports (%s); istiod binds only one of them: give the gateway one Service for that port" $port (join ", " $pairs)) -}}
+{{- end -}}
+{{- if $found }}{{ keys $found | first }}{{ else }}{{ $port }}{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+On `helm install`/`upgrade` against a cluster (lookup returns nothing to `helm template`): refuses a
+gateway whose live Service maps ingress.port to another pod port than the one the WasmPlugin
+matches, which would leave the route without the filter.
+*/}}
+{{- define "jwt-authn.checkLiveGateway" -}}
+{{- if and (ne .Values.plugin.target "sidecar") (not (include "jwt-authn.gatewayApi" .)) -}}
+{{- $ns := .Values.ingress.gatewayNamespace -}}
+{{- $pods := (lookup "v1" "Pod" $ns "").items | default list -}}
+{{- $services := (lookup "v1" "Service" $ns "").items | default list -}}
+{{- include "jwt-authn.checkGatewayObjects" (dict "ctx" . "pods" $pods "services" $services) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* (dict "ctx" "pods" "services"): the comparison itself, on the gateway namespace's objects. */}}
+{{- define "jwt-authn.checkGatewayObjects" -}}
+{{- $v := .ctx.Values -}}
+{{- $live := include "jwt-authn.liveGatewayPort" (dict "pods" .pods "services" .services "selector" $v.ingress.gatewaySelector "port" $v.ingress.port) -}}
+{{- $listener := include "jwt-authn.gatewayListenerPort" .ctx -}}
+{{- if and $live (ne $live $listener) -}}
+{{- fail (printf "ingress.targetPort: the gateway in %s serves ingress.port %d on pod port %s (its Service's targetPort), where istiod binds the route's listener; the WasmPlugin would match %s and run nowhere on it: set ingress.targetPort: %s" $v.ingress.gatewayNamespace (int $v.ingress.port) $live $listener $live) -}}
+{{- end -}}
+{{- end -}}
