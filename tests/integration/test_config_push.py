@@ -24,7 +24,9 @@ from support.tokens import claims, sign
 
 pytestmark = pytest.mark.skipif(NATIVE_UNDER_TEST, reason="the wasm module's configuration is pushed")
 
-KEY, OTHER = make_key("ES256", kid="push-1"), make_key("ES256", kid="push-other")
+# OTHER forges KEY's kid: its tokens fail the signature check without asking for a refetch (an
+# unknown kid would start one, rate-limited by kid_refetch_interval_seconds).
+KEY, OTHER = make_key("ES256", kid="push-1"), make_key("ES256", kid="push-1")
 DOWN_KEY = make_key("ES256", kid="push-down")
 HOLD_MS = 2500
 FAILED = "Jwks remote fetch is failed"
@@ -41,6 +43,7 @@ class LdsStack(Stack):
         doc = yaml.safe_load(super().config(plugin_config, native_config))
         self.listener = doc["static_resources"].pop("listeners")[0]
         self.write_listener(plugin_config)
+        doc["node"] = {"id": "config-push", "cluster": "config-push"}
         doc["dynamic_resources"] = {"lds_config": {
             "resource_api_version": "V3",
             "path_config_source": {"path": str(self.lds_dir / "lds.yaml"),
@@ -82,8 +85,8 @@ def _plugin(st: Stack, open_path: bool = False, bad: bool = False) -> dict:
 
 
 class Load:
-    """Requests without pause from two threads: a valid token, none, and a token signed by a key the
-    issuer never published. Each is recorded as (kind, status)."""
+    """Requests without pause from two threads: a valid token, none, and a token with the right kid
+    signed by a key the issuer never published. Each is recorded as (kind, status)."""
 
     def __init__(self, st: Stack):
         self.st, self.stop_at = st, None
