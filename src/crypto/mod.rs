@@ -218,7 +218,7 @@ mod tests {
     fn run(crypto: &Crypto, host: bool, module: bool) -> Tally {
         let mut tally = Tally::default();
         let check = Check {
-            host: host.then(|| HostCheck {
+            host: host.then_some(HostCheck {
                 hash: "sha256",
                 spki: &[],
                 signature: std::borrow::Cow::Borrowed(&[]),
