@@ -65,6 +65,12 @@ mod abi {
             results_size: *mut usize,
         ) -> u32;
         pub fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        pub fn proxy_define_metric(
+            kind: u32,
+            name: *const u8,
+            name_size: usize,
+            id: *mut u32,
+        ) -> u32;
         pub fn proxy_get_buffer_bytes(
             buffer: u32,
             start: usize,
@@ -268,6 +274,15 @@ pub fn call_foreign_function(name: &str, args: &[u8]) -> Result<Vec<u8>, Status>
     // SAFETY: a non-null `data` is the host's allocation of `size` bytes for this call.
     let result = unsafe { host_buffer(data, size) };
     status(code).map(|()| result)
+}
+
+/// A counter's id; `None` when the host refuses it (its increments are then dropped).
+pub fn define_counter(name: &str) -> Option<u32> {
+    let mut id = 0u32;
+    // SAFETY: the name is a live slice for the call; the host writes one u32 through a
+    // pointer to a live local. Metric type 0 is a counter.
+    let code = unsafe { abi::proxy_define_metric(0, name.as_ptr(), name.len(), &mut id) };
+    status(code).ok().map(|()| id)
 }
 
 /// A counter Envoy refuses to increment is lost, as it would be on any other failure.

@@ -6,8 +6,6 @@
 use crate::config::FilterConfig;
 use crate::engine::Stat;
 use crate::error::AuthError;
-use proxy_wasm::hostcalls;
-use proxy_wasm::types::MetricType;
 use std::cell::RefCell;
 
 const PREFIX: &str = "jwt_authn_wasm";
@@ -42,7 +40,7 @@ struct ProviderMetrics {
 }
 
 fn counter(name: &str) -> Option<u32> {
-    hostcalls::define_metric(MetricType::Counter, name).ok()
+    super::host::define_counter(name)
 }
 
 impl Metrics {
