@@ -21,6 +21,7 @@ pub const DEFAULT_KID_REFETCH_S: u64 = 30;
 pub const DEFAULT_HOLD_FOR_KEYS_MS: u64 = 5_000;
 pub const MAX_HOLD_FOR_KEYS_MS: u64 = 60_000;
 pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1000;
+pub const DEFAULT_MAX_HELD_REQUESTS: usize = 1000;
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8192;
 
 /// A refused configuration: the dotted path of the offending field and why.
@@ -62,6 +63,8 @@ pub struct FilterConfig {
     pub bypass_cors_preflight: bool,
     pub mode: Mode,
     pub token_cache_size: usize,
+    /// Requests one worker holds for keys at most; beyond it a request is answered at once.
+    pub max_held_requests: usize,
     pub max_token_bytes: usize,
     /// Which code verifies signatures (`auto`, `module`, `cross_check`).
     pub crypto: CryptoMode,
@@ -366,6 +369,12 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         1_000_000,
         "token_cache_size",
     )?;
+    let max_held_requests = bounded(
+        raw.max_held_requests,
+        DEFAULT_MAX_HELD_REQUESTS,
+        100_000,
+        "max_held_requests",
+    )?;
     let max_token_bytes = bounded(
         raw.max_token_bytes,
         DEFAULT_MAX_TOKEN_BYTES,
@@ -398,6 +407,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         bypass_cors_preflight: raw.bypass_cors_preflight.unwrap_or(true),
         mode,
         token_cache_size,
+        max_held_requests,
         max_token_bytes,
         crypto,
         written_headers,

@@ -17,6 +17,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub token_cache_size: Option<u64>,
     #[serde(default)]
+    pub max_held_requests: Option<u64>,
+    #[serde(default)]
     pub max_token_bytes: Option<u64>,
     #[serde(default)]
     pub crypto: Option<String>,

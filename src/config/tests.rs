@@ -85,6 +85,7 @@ fn defaults_follow_envoy_and_the_issue() {
     assert!(cfg.bypass_cors_preflight);
     assert_eq!(cfg.mode, Mode::Enforce);
     assert_eq!(cfg.token_cache_size, 1000);
+    assert_eq!(cfg.max_held_requests, 1000);
     assert_eq!(cfg.max_token_bytes, 8192);
     assert!(cfg.rules.is_empty());
     assert_eq!(
@@ -135,9 +136,10 @@ fn explicit_values_are_kept() {
             "local_jwks": null,
             "remote_jwks": {"uri": "http://127.0.0.1:8080/keys", "cluster": "issuer", "timeout_ms": 250, "cache_duration_seconds": 30},
         }),
-        json!({"bypass_cors_preflight": false, "mode": "audit", "token_cache_size": 0, "max_token_bytes": 100}),
+        json!({"bypass_cors_preflight": false, "mode": "audit", "token_cache_size": 0, "max_token_bytes": 100, "max_held_requests": 3}),
     );
     assert!(!cfg.bypass_cors_preflight);
+    assert_eq!(cfg.max_held_requests, 3);
     assert_eq!(cfg.mode, Mode::Audit);
     assert_eq!((cfg.token_cache_size, cfg.max_token_bytes), (0, 100));
     let p = &cfg.providers[0];
@@ -439,6 +441,10 @@ fn top_level_refusals_name_the_field() {
         ),
         (c(json!({"max_token_bytes": 8})), "max_token_bytes"),
         (c(json!({"max_token_bytes": 2_000_000})), "max_token_bytes"),
+        (
+            c(json!({"max_held_requests": 100_001})),
+            "max_held_requests",
+        ),
     ]);
 }
 

@@ -2,11 +2,11 @@
 //! a request decided at once and one resumed after waiting for keys.
 
 use super::fault::{injected, Point};
+use super::host;
 use super::metrics::Metrics;
 use crate::engine::{Decision, Outcome, Stat};
 use crate::extractor::Request;
-use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MapType, Status};
+use proxy_wasm::types::Status;
 
 pub const INTERNAL_ERROR: &str = "Jwt authentication could not be completed";
 
@@ -15,15 +15,15 @@ pub const INTERNAL_ERROR: &str = "Jwt authentication could not be completed";
 fn rewrite(decision: &Decision, req: &Request) -> Result<(), Status> {
     for name in &decision.remove_headers {
         fail_if(req, Point::RemoveHeader)?;
-        hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)?;
+        host::remove_header(name)?;
     }
     for (name, value) in &decision.set_headers {
         fail_if(req, Point::SetHeader)?;
-        hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value))?;
+        host::set_header(name, value)?;
     }
     if let Some(path) = &decision.new_path {
         fail_if(req, Point::SetHeader)?;
-        hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(path))?;
+        host::set_header(":path", path)?;
     }
     Ok(())
 }
@@ -38,7 +38,7 @@ fn fail_if(req: &Request, point: Point) -> Result<(), Status> {
 
 fn send(req: &Request, status: u32, headers: Vec<(&str, &str)>, body: &str) -> Result<(), Status> {
     fail_if(req, Point::SendResponse)?;
-    hostcalls::send_http_response(status, headers, Some(body.as_bytes()))
+    host::send_response(status, &headers, body.as_bytes())
 }
 
 /// Has Envoy choose the route again after the headers it may have been chosen on changed.
@@ -50,7 +50,7 @@ fn reroute(decision: &Decision, req: &Request) -> Result<(), Status> {
         return Ok(());
     }
     let cleared = fail_if(req, Point::ClearRouteCache)
-        .and_then(|()| hostcalls::call_foreign_function("clear_route_cache", None));
+        .and_then(|()| host::call_foreign_function("clear_route_cache", &[]));
     match cleared {
         Ok(_) => Ok(()),
         Err(Status::NotFound) if !change.forged_removed => Ok(()),

@@ -6,8 +6,6 @@
 use crate::config::FilterConfig;
 use crate::engine::Stat;
 use crate::error::AuthError;
-use proxy_wasm::hostcalls;
-use proxy_wasm::types::MetricType;
 use std::cell::RefCell;
 
 const PREFIX: &str = "jwt_authn_wasm";
@@ -19,6 +17,8 @@ pub struct Metrics {
     cors_preflight_bypassed: Option<u32>,
     audit_would_deny: Option<u32>,
     internal_error: Option<u32>,
+    held_requests_overflow: Option<u32>,
+    verify_single_backend: Option<u32>,
     verify_host: Option<u32>,
     verify_module: Option<u32>,
     verify_host_error: Option<u32>,
@@ -40,7 +40,7 @@ struct ProviderMetrics {
 }
 
 fn counter(name: &str) -> Option<u32> {
-    hostcalls::define_metric(MetricType::Counter, name).ok()
+    super::host::define_counter(name)
 }
 
 impl Metrics {
@@ -68,7 +68,7 @@ impl Metrics {
             return;
         };
         for (id, n) in pending.drain(..) {
-            let _ = hostcalls::increment_metric(id, i64::from(n));
+            super::host::increment_metric(id, i64::from(n));
         }
     }
 
@@ -98,6 +98,8 @@ impl Metrics {
             cors_preflight_bypassed: counter(&format!("{PREFIX}.cors_preflight_bypassed")),
             audit_would_deny: counter(&format!("{PREFIX}.audit_would_deny")),
             internal_error: counter(&format!("{PREFIX}.internal_error")),
+            held_requests_overflow: counter(&format!("{PREFIX}.held_requests_overflow")),
+            verify_single_backend: counter(&format!("{PREFIX}.verify_single_backend")),
             verify_host: counter(&format!("{PREFIX}.verify_host")),
             verify_module: counter(&format!("{PREFIX}.verify_module")),
             verify_host_error: counter(&format!("{PREFIX}.verify_host_error")),
@@ -127,6 +129,7 @@ impl Metrics {
                 self.add(self.verify_module, t.module);
                 self.add(self.verify_host_error, t.host_errors);
                 self.add(self.verify_backend_disagreement, t.disagreements);
+                self.add(self.verify_single_backend, t.single_backend);
             }
         }
     }
@@ -135,6 +138,11 @@ impl Metrics {
     pub fn internal_error(&self) {
         self.bump(self.internal_error);
         self.bump(self.denied);
+    }
+
+    /// A request that would have been held for keys while the worker held its cap.
+    pub fn held_requests_overflow(&self) {
+        self.bump(self.held_requests_overflow);
     }
 
     /// Keys a fetched JWKS held that are not used (counted by the worker that fetched it).
