@@ -644,7 +644,7 @@ fn cors_preflight_is_bypassed_only_when_it_is_one() {
         ("origin", "https://web.example"),
         ("access-control-request-method", "POST"),
     ];
-    let mut h = Harness::plain();
+    let mut h = Harness::new(json!({"bypass_cors_preflight": true}), json!({}), json!({}));
     let d = h.decide(&request("OPTIONS", "/x", &preflight));
     assert_eq!(
         (d.outcome, d.stats),
@@ -660,11 +660,8 @@ fn cors_preflight_is_bypassed_only_when_it_is_one() {
         deny(401, "Jwt is missing", "/x")
     );
 
-    let mut strict = Harness::new(
-        json!({"bypass_cors_preflight": false}),
-        json!({}),
-        json!({}),
-    );
+    // The default, as Envoy's jwt_authn: a preflight is a request like any other.
+    let mut strict = Harness::plain();
     assert_eq!(
         strict.decide(&request("OPTIONS", "/x", &preflight)).outcome,
         deny(401, "Jwt is missing", "/x")
