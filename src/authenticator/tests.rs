@@ -357,7 +357,9 @@ fn hmac_verifies_only_with_inline_oct_keys() {
         HS512Key::from_bytes(SECRET).authenticate(good()).unwrap(),
     ];
     let local = keyset(vec![oct_jwk()]);
-    let other = keyset(vec![json!({"kty": "oct", "k": b64("another shared secret, also long enough for HS512 and all the rest")})]);
+    let other = keyset(vec![
+        json!({"kty": "oct", "k": b64("another shared secret, also long enough for HS512 and all the rest")}),
+    ]);
     let remote = KeySet::parse_remote(json!({"keys": [oct_jwk()]}).to_string().as_bytes()).unwrap();
     for token in &tokens {
         assert_eq!(verify(&local, token), Ok(()));

@@ -1,8 +1,8 @@
 //! Validated plugin configuration. Everything that can be checked or precomputed is done
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
-pub mod path_de;
 pub mod jwks_hosts;
+pub mod path_de;
 mod raw;
 mod tenants;
 mod uri;

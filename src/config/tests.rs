@@ -2,7 +2,8 @@ use super::*;
 use serde_json::{json, Value};
 
 fn oct_jwks() -> String {
-    json!({"keys": [{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}).to_string()
+    json!({"keys": [{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]})
+        .to_string()
 }
 
 /// A minimal valid provider, with `extra` fields merged over it (a `null` removes one).
@@ -861,7 +862,10 @@ fn issuer_templates_are_checked() {
             "providers.p.allowed_tenants",
         ),
         (
-            template(json!("https://l.example/{tid}"), json!({"allowed_tenants": []})),
+            template(
+                json!("https://l.example/{tid}"),
+                json!({"allowed_tenants": []}),
+            ),
             "providers.p.allowed_tenants",
         ),
         (
@@ -903,7 +907,11 @@ fn issuer_templates_are_checked() {
         json!({"local_jwks": null, "allowed_tenants": ["*"], "oidc_discovery": {"uri": "https://l.example/common/v2.0/.well-known/openid-configuration"}}),
     );
     let any_tenant = ok(with_discovery, json!({})).providers.remove(0);
-    assert!(any_tenant.issuer_template.unwrap().allowed_tenants.is_empty());
+    assert!(any_tenant
+        .issuer_template
+        .unwrap()
+        .allowed_tenants
+        .is_empty());
 }
 
 #[test]

@@ -33,7 +33,11 @@ pub(super) fn headers_to_remove(written: &[String], req: &Request) -> Vec<String
 
 /// The request carries a header the filter writes, in any spelling.
 pub(super) fn any_forged(written: &[String], req: &Request) -> bool {
-    !written.is_empty() && req.headers.iter().any(|(name, _)| is_written(written, name))
+    !written.is_empty()
+        && req
+            .headers
+            .iter()
+            .any(|(name, _)| is_written(written, name))
 }
 
 #[cfg(test)]
@@ -42,7 +46,10 @@ mod tests {
 
     fn req(names: &[&str]) -> Request {
         Request {
-            headers: names.iter().map(|n| (n.to_string(), b"v".to_vec())).collect(),
+            headers: names
+                .iter()
+                .map(|n| (n.to_string(), b"v".to_vec()))
+                .collect(),
             ..Request::default()
         }
     }

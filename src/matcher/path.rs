@@ -128,7 +128,11 @@ fn decode(path: &str, decode_slashes: bool) -> String {
                 _ => {}
             }
         }
-        out.push(if b == b'\\' && decode_slashes { b'/' } else { b });
+        out.push(if b == b'\\' && decode_slashes {
+            b'/'
+        } else {
+            b
+        });
         i += 1;
     }
     // Only ASCII bytes were decoded, so valid UTF-8 in stays valid UTF-8 out.
