@@ -29,12 +29,14 @@ pub fn requirement_for<'a>(
     // Rules match on the path alone, as Envoy's route matching does.
     let path = req.path.as_str();
     let path_only = path.split(['?', '#']).next().unwrap_or(path);
-    let mut readings = path::readings(path_only).into_iter();
-    let first = readings.next().unwrap_or_default();
-    let wanted = first_match(config, req, &first);
+    let wanted = first_match(config, req, path_only);
     // Every reading an upstream may act on must need the same token; none is trusted to be
     // the one the upstream will serve.
-    if readings.any(|reading| first_match(config, req, &reading) != wanted) {
+    let others = path::other_readings(path_only);
+    if others
+        .iter()
+        .any(|reading| first_match(config, req, reading) != wanted)
+    {
         return Err(AmbiguousPath);
     }
     Ok(wanted)

@@ -43,16 +43,17 @@ const READINGS: [Reading; 5] = [
     },
 ];
 
-/// The path as sent, then each distinct normalised reading of it. A path with nothing to
-/// normalise (the usual case, and always so behind a normalising host) has one reading.
-pub fn readings(path: &str) -> Vec<String> {
-    let mut all = vec![path.to_string()];
+/// Each distinct normalised reading of the path other than the path as sent; none for a path
+/// with nothing to normalise (the usual case, and always so behind a normalising host), so
+/// that such a request costs no allocation here.
+pub fn other_readings(path: &str) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
     if !needs_normalising(path) {
         return all;
     }
     for reading in READINGS {
         let normal = normalise(path, reading);
-        if !all.contains(&normal) {
+        if normal != path && !all.contains(&normal) {
             all.push(normal);
         }
     }
@@ -152,14 +153,14 @@ mod tests {
     use super::*;
 
     fn has(path: &str, reading: &str) -> bool {
-        readings(path).iter().any(|r| r == reading)
+        other_readings(path).iter().any(|r| r == reading)
     }
 
     #[test]
     fn a_plain_path_has_one_reading() {
-        assert_eq!(readings("/api/v1/users"), ["/api/v1/users"]);
-        assert_eq!(readings("/"), ["/"]);
-        assert_eq!(readings("/.well-known/x"), ["/.well-known/x"]);
+        assert!(other_readings("/api/v1/users").is_empty());
+        assert!(other_readings("/").is_empty());
+        assert!(other_readings("/.well-known/x").is_empty());
     }
 
     #[test]
@@ -175,7 +176,7 @@ mod tests {
             "/public/..;/admin",
             "/%61dmin",
         ] {
-            assert!(has(path, "/admin"), "{path}: {:?}", readings(path));
+            assert!(has(path, "/admin"), "{path}: {:?}", other_readings(path));
         }
     }
 
@@ -191,10 +192,7 @@ mod tests {
 
     #[test]
     fn escapes_that_are_not_unreserved_or_slashes_are_kept() {
-        assert_eq!(
-            readings("/a%20b/%3F/%zz"),
-            ["/a%20b/%3F/%zz"].map(String::from)
-        );
+        assert!(other_readings("/a%20b/%3F/%zz").is_empty());
         // A multi-byte character stays whole.
         assert!(has("/caf%C3%A9/../x", "/x"));
     }
