@@ -5,11 +5,13 @@ host that sets none of them, the filter still never matches a rule on a path the
 otherwise, and never lets an underscore spelling of a header it writes through."""
 import http.client
 import json
+import re
 
 import pytest
 import yaml
 
 from support.envoy_config import HCM
+from support.paths import ENVOY_DIR, REPO
 from support.keys import jwks, make_key
 from support.plugin import remote_provider
 from support.stack import Stack
@@ -54,6 +56,29 @@ class HostStack(Stack):
                 typed.pop(key, None)
             typed.update(self.hcm)
         return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _hcm(doc: dict) -> dict:
+    hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    assert hcm["name"] == HCM
+    return hcm["typed_config"]
+
+
+def test_every_shipped_envoy_config_normalises_paths_and_refuses_underscore_headers():
+    # The tests' and `make run`'s template, and docker-compose's rendering of it.
+    template = re.sub(r"\$\{\w+\}", "0", (ENVOY_DIR / "envoy.template.yaml").read_text())
+    compose = (ENVOY_DIR / "compose" / "envoy.yaml").read_text()
+    for text in (template, compose):
+        typed = _hcm(yaml.safe_load(text))
+        assert {k: typed.get(k) for k in SHIPPED} == SHIPPED
+        assert typed.get(UNDERSCORES[0]) == UNDERSCORES[1]
+    # The README's EnvoyFilter for Istio gateways sets the same value.
+    readme = (REPO / "README.md").read_text()
+    [envoy_filter] = [re.sub(r"^  ", "", b, flags=re.M) for b in
+                      re.findall(r"  ```yaml\n(.*?)  ```", readme, re.S) if "kind: EnvoyFilter" in b]
+    patch = yaml.safe_load(envoy_filter)["spec"]["configPatches"][0]
+    assert patch["match"]["listener"]["filterChain"]["filter"]["name"] == HCM
+    assert patch["patch"]["value"]["typed_config"][UNDERSCORES[0]] == UNDERSCORES[1]
 
 
 def _plugin_config(stack: Stack) -> dict:
