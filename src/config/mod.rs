@@ -1,8 +1,10 @@
 //! Validated plugin configuration. Everything that can be checked or precomputed is done
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
+pub mod jwks_hosts;
 pub mod path_de;
 mod raw;
+mod tenants;
 mod uri;
 
 pub use uri::HttpTarget;
@@ -123,6 +125,8 @@ pub enum RemoteEndpoint {
     Discovery {
         discovery: HttpTarget,
         jwks_cluster: Option<String>,
+        /// Lower-case hosts the document's `jwks_uri` may name (see `jwks_hosts`).
+        jwks_hosts: Vec<String>,
     },
 }
 
@@ -150,7 +154,8 @@ pub enum Requirement {
     AllowMissingOrFailed,
 }
 
-/// `issuer_template` split at its `{tid}`, and the tenants allowed (empty: any).
+/// `issuer_template` split at its `{tid}`, and the tenants allowed (empty: any, which only an
+/// explicit `["*"]` asks for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerTemplate {
     pub before: String,
@@ -196,7 +201,7 @@ fn issuer(raw: &RawProvider, field: &str) -> Result<(String, Option<IssuerTempla
                 .ok_or_else(|| {
                     ConfigError::new(&at, "must hold {tid} exactly once, after a prefix")
                 })?;
-            let allowed_tenants = raw.allowed_tenants.clone().unwrap_or_default();
+            let allowed_tenants = tenants::allowed(raw.allowed_tenants.as_deref(), field)?;
             if let Some(bad) = allowed_tenants.iter().find(|t| !is_tenant_id(t)) {
                 return Err(ConfigError::new(
                     format!("{field}.allowed_tenants"),
@@ -404,7 +409,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         providers,
         rules,
         default_requirement,
-        bypass_cors_preflight: raw.bypass_cors_preflight.unwrap_or(true),
+        bypass_cors_preflight: raw.bypass_cors_preflight.unwrap_or(false),
         mode,
         token_cache_size,
         max_held_requests,
@@ -646,10 +651,22 @@ fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> 
     let target = HttpTarget::parse(&url, discovery.cluster.as_deref()).map_err(|reason| {
         ConfigError::new(url_field, format!("not usable for discovery: {reason}"))
     })?;
+    let issuer_uri = match (&raw.issuer, &raw.issuer_template) {
+        (Some(issuer), _) => issuer.as_str(),
+        (None, Some(template)) => template.as_str(),
+        (None, None) => "",
+    };
+    let jwks_hosts = jwks_hosts::allowed(
+        issuer_uri,
+        &target,
+        discovery.jwks_hosts.as_deref(),
+        &format!("{at}.jwks_hosts"),
+    )?;
     Ok(KeySource::Remote(RemoteSource {
         endpoint: RemoteEndpoint::Discovery {
             discovery: target,
             jwks_cluster: discovery.jwks_cluster.clone(),
+            jwks_hosts,
         },
         timeout_ms: timeout(discovery.timeout_ms, &format!("{at}.timeout_ms"))?,
         cache_duration_ms: cache_duration(

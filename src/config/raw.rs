@@ -97,6 +97,8 @@ pub struct RawOidcDiscovery {
     #[serde(default)]
     pub jwks_cluster: Option<String>,
     #[serde(default)]
+    pub jwks_hosts: Option<Vec<String>>,
+    #[serde(default)]
     pub timeout_ms: Option<u64>,
     #[serde(default)]
     pub cache_duration_seconds: Option<u64>,

@@ -98,10 +98,11 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
             body,
             www_authenticate,
         } => {
-            let headers = vec![
-                ("www-authenticate", www_authenticate.as_str()),
-                ("content-type", "text/plain"),
-            ];
+            let mut headers = vec![("content-type", "text/plain")];
+            // A refusal that no token would change (an ambiguous path) has no challenge.
+            if !www_authenticate.is_empty() {
+                headers.push(("www-authenticate", www_authenticate.as_str()));
+            }
             record(false);
             if let Err(e) = send(req, *status, headers, body) {
                 log::warn!("jwt_authn_wasm: could not send the {status} response ({e:?}); the request stays paused");
