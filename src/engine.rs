@@ -3,7 +3,7 @@
 //! and applies the decision, so all of this is unit-tested natively.
 
 use crate::audience;
-use crate::authenticator;
+use crate::authenticator::{self, Budget};
 use crate::config::{FilterConfig, Mode, Provider, ProviderId};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
@@ -146,12 +146,13 @@ impl Engine<'_> {
         // One entry per provider and audience list asked about (`provider_and_audiences` may
         // ask about one provider with other audiences), so each is checked once per request.
         let mut checked: Vec<(ProviderId, Option<&[String]>, Checked)> = Vec::new();
+        let mut budget = Budget::per_request();
         let verdict = verifier::evaluate(requirement, providers, &mut |id, audiences| {
             if let Some((_, _, done)) = checked.iter().find(|(i, a, _)| *i == id && *a == audiences)
             {
                 return done.result;
             }
-            let done = self.check(id, audiences, req, &mut decision.stats);
+            let done = self.check(id, audiences, req, &mut budget, &mut decision.stats);
             let result = done.result;
             checked.push((id, audiences, done));
             result
@@ -188,6 +189,7 @@ impl Engine<'_> {
         id: ProviderId,
         audiences: Option<&[String]>,
         req: &Request,
+        budget: &mut Budget,
         stats: &mut Vec<Stat>,
     ) -> Checked {
         let failed = |e: AuthError| Checked {
@@ -211,7 +213,7 @@ impl Engine<'_> {
                 .map(|(_, v)| v.clone());
             let result = match seen {
                 Some(v) => Ok(Some(v)),
-                None => self.check_token(id, provider, audiences, &extracted.token, stats),
+                None => self.check_token(id, provider, audiences, &extracted.token, budget, stats),
             };
             match result {
                 Ok(Some(v)) => verified.push((extracted, v)),
@@ -239,6 +241,7 @@ impl Engine<'_> {
         provider: &Provider,
         audiences: &[String],
         token: &str,
+        budget: &mut Budget,
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         if token.len() > self.config.max_token_bytes {
@@ -256,7 +259,7 @@ impl Engine<'_> {
                 return Ok(Some(hit));
             }
         }
-        let verified = self.verify(id, provider, audiences, token, state, stats)?;
+        let verified = self.verify(id, provider, audiences, token, state, budget, stats)?;
         if verified.is_some() {
             stats.push(Stat::CacheMiss(id));
         }
@@ -271,6 +274,7 @@ impl Engine<'_> {
         audiences: &[String],
         token: &str,
         state: KeyState,
+        budget: &mut Budget,
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         let jwt = jwt::parse(token)?;
@@ -281,7 +285,14 @@ impl Engine<'_> {
             KeyState::Failed => return Err(AuthError::JwksFetchFailed),
         };
         let mut tally = Tally::default();
-        let checked = authenticator::verify_signature(&keys, &jwt, self.crypto, &mut tally);
+        let checked = authenticator::verify_signature(
+            &keys,
+            &jwt,
+            provider.max_rsa_key_bits,
+            self.crypto,
+            budget,
+            &mut tally,
+        );
         if !tally.is_empty() {
             stats.push(Stat::Crypto(tally));
         }
