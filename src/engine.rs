@@ -266,7 +266,8 @@ impl Engine<'_> {
         Ok(verified)
     }
 
-    /// `Ok(None)`: wait for keys.
+    /// `Ok(None)`: wait for keys. `budget` is the request's, shared with its other tokens.
+    #[allow(clippy::too_many_arguments)]
     fn verify(
         &mut self,
         id: ProviderId,
