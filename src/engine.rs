@@ -424,7 +424,8 @@ fn deny(req: &Request, err: AuthError) -> Outcome {
 }
 
 /// Strings as they are, numbers and booleans as JSON writes them, lists of those joined
-/// with commas. Values with control characters are dropped: they cannot be header values.
+/// with commas. Values with control characters are dropped: they cannot be header values;
+/// so are strings with a comma, which cannot be one.
 fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) -> Option<String> {
     let (first, rest) = path.split_first()?;
     let mut value = claims.get(first)?;
@@ -432,6 +433,10 @@ fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) 
         value = value.as_object()?.get(name)?;
     }
     let text = match value {
+        // A comma makes one header line read as a list: RBAC matches the whole line, an
+        // upstream that splits it sees each part, so "alice,admin" would pass a policy that
+        // denies "admin" and still read as admin behind it (CVE-2026-26308's class).
+        Value::String(s) if s.contains(',') => return None,
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),

@@ -908,3 +908,25 @@ fn provider_and_audiences_replaces_the_audiences_also_for_cached_tokens() {
     assert_eq!(d.set_headers, vec![("x-sub".to_string(), "s".to_string())]);
     assert_eq!(h.tally.module, 2, "each token verified once");
 }
+
+#[test]
+fn a_string_claim_with_a_comma_is_never_written_as_a_header() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"claim_to_headers": [
+            {"header_name": "x-sub", "claim_name": "sub"},
+            {"header_name": "x-name", "claim_name": "name"},
+        ]}),
+        json!({}),
+    );
+    let token =
+        h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "sub": "alice,admin", "name": "Alice"}));
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(
+        d.set_headers,
+        vec![("x-name".to_string(), "Alice".to_string())]
+    );
+    // The client's own x-sub is still removed.
+    assert!(d.remove_headers.iter().any(|n| n == "x-sub"));
+}
