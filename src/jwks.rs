@@ -24,7 +24,8 @@ pub use crate::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
 /// Keys used from one JWKS; issuers publish a handful. The rest are dropped, which bounds
 /// the work (and memory) a hostile or broken JWKS can cause per refresh.
 pub const MAX_KEYS: usize = 100;
-/// Keys a token without `kid` may be tried against: each try is a signature verification.
+/// Keys one token may be tried against (without `kid`, or with one that several keys share):
+/// each try is a signature verification, also bounded by the request's budget (`cost`).
 pub const MAX_KEYS_TRIED: usize = 10;
 /// RSA public exponents of at most 17 bits (65537 has 17): every bit of `e` is one or two
 /// modular multiplications on each verification, so `e = 2^33 - 1` costs about 3 times as
