@@ -5,6 +5,7 @@ use crate::audience;
 use crate::config::{is_tenant_id, IssuerTemplate, Provider};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
+use crate::jwks::cost::REQUEST_BUDGET;
 use crate::jwks::{KeySet, MAX_KEYS_TRIED};
 use crate::jwt::Jwt;
 
@@ -75,35 +76,68 @@ fn check_tenant(template: &IssuerTemplate, jwt: &Jwt<'_>) -> Result<(), AuthErro
     Ok(())
 }
 
-/// Tries the keys that fit the token: a matching `kid` when both name one, and a key type
-/// (and pinned `alg`) that fits the token's `alg`; at most `MAX_KEYS_TRIED` of them, so that
-/// a token without `kid` cannot make one request verify against a whole JWKS.
+/// The signature work left to one request (`jwks::cost` units), shared by all its tokens
+/// and providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    left: u32,
+}
+
+impl Budget {
+    pub fn per_request() -> Budget {
+        Budget {
+            left: REQUEST_BUDGET,
+        }
+    }
+
+    pub fn left(&self) -> u32 {
+        self.left
+    }
+}
+
+/// Tries the keys that fit the token: a matching `kid` when both name one, a key type (and
+/// pinned `alg`) that fits the token's `alg`, and an RSA modulus within the provider's
+/// `max_rsa_key_bits`. At most `MAX_KEYS_TRIED` of them, and only while the request's
+/// budget lasts, so that neither a token without `kid` nor a JWKS of costly keys sharing
+/// one `kid` can make a request verify against a whole JWKS.
 pub fn verify_signature(
     keys: &KeySet,
     jwt: &Jwt<'_>,
+    max_rsa_bits: usize,
     crypto: &Crypto,
+    budget: &mut Budget,
     tally: &mut Tally,
 ) -> Result<(), AuthError> {
     let candidates = keys.keys.iter().filter(|k| {
         k.fits(jwt.alg)
+            && k.key.rsa_bits() <= max_rsa_bits
             && match (&jwt.kid, &k.kid) {
                 (Some(want), Some(have)) => want == have,
                 _ => true,
             }
     });
-    let mut tried = false;
+    let mut found = false;
     for key in candidates.take(MAX_KEYS_TRIED) {
-        tried = true;
+        found = true;
+        let Some(left) = budget.left.checked_sub(key.cost) else {
+            log::debug!(
+                "jwt_authn_wasm: a key is skipped: the request's verification budget is spent"
+            );
+            continue;
+        };
+        budget.left = left;
         if key.key.verify(jwt, crypto, tally) {
             return Ok(());
         }
     }
-    if tried {
+    if found {
         Err(AuthError::VerificationFailed)
     } else {
         Err(AuthError::NoMatchingKey)
     }
 }
 
+#[cfg(test)]
+mod budget_tests;
 #[cfg(test)]
 mod tests;

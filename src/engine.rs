@@ -3,7 +3,7 @@
 //! and applies the decision, so all of this is unit-tested natively.
 
 use crate::audience;
-use crate::authenticator;
+use crate::authenticator::{self, Budget};
 use crate::config::{FilterConfig, Mode, Provider, ProviderId};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
@@ -148,12 +148,13 @@ impl Engine<'_> {
         // One entry per provider and audience list asked about (`provider_and_audiences` may
         // ask about one provider with other audiences), so each is checked once per request.
         let mut checked: Vec<(ProviderId, Option<&[String]>, Checked)> = Vec::new();
+        let mut budget = Budget::per_request();
         let verdict = verifier::evaluate(requirement, providers, &mut |id, audiences| {
             if let Some((_, _, done)) = checked.iter().find(|(i, a, _)| *i == id && *a == audiences)
             {
                 return done.result;
             }
-            let done = self.check(id, audiences, req, &mut decision.stats);
+            let done = self.check(id, audiences, req, &mut budget, &mut decision.stats);
             let result = done.result;
             checked.push((id, audiences, done));
             result
@@ -190,6 +191,7 @@ impl Engine<'_> {
         id: ProviderId,
         audiences: Option<&[String]>,
         req: &Request,
+        budget: &mut Budget,
         stats: &mut Vec<Stat>,
     ) -> Checked {
         let failed = |e: AuthError| Checked {
@@ -213,7 +215,7 @@ impl Engine<'_> {
                 .map(|(_, v)| v.clone());
             let result = match seen {
                 Some(v) => Ok(Some(v)),
-                None => self.check_token(id, provider, audiences, &extracted.token, stats),
+                None => self.check_token(id, provider, audiences, &extracted.token, budget, stats),
             };
             match result {
                 Ok(Some(v)) => verified.push((extracted, v)),
@@ -241,6 +243,7 @@ impl Engine<'_> {
         provider: &Provider,
         audiences: &[String],
         token: &str,
+        budget: &mut Budget,
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         if token.len() > self.config.max_token_bytes {
@@ -258,14 +261,15 @@ impl Engine<'_> {
                 return Ok(Some(hit));
             }
         }
-        let verified = self.verify(id, provider, audiences, token, state, stats)?;
+        let verified = self.verify(id, provider, audiences, token, state, budget, stats)?;
         if verified.is_some() {
             stats.push(Stat::CacheMiss(id));
         }
         Ok(verified)
     }
 
-    /// `Ok(None)`: wait for keys.
+    /// `Ok(None)`: wait for keys. `budget` is the request's, shared with its other tokens.
+    #[allow(clippy::too_many_arguments)]
     fn verify(
         &mut self,
         id: ProviderId,
@@ -273,6 +277,7 @@ impl Engine<'_> {
         audiences: &[String],
         token: &str,
         state: KeyState,
+        budget: &mut Budget,
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         let jwt = jwt::parse(token)?;
@@ -283,7 +288,14 @@ impl Engine<'_> {
             KeyState::Failed => return Err(AuthError::JwksFetchFailed),
         };
         let mut tally = Tally::default();
-        let checked = authenticator::verify_signature(&keys, &jwt, self.crypto, &mut tally);
+        let checked = authenticator::verify_signature(
+            &keys,
+            &jwt,
+            provider.max_rsa_key_bits,
+            self.crypto,
+            budget,
+            &mut tally,
+        );
         if !tally.is_empty() {
             stats.push(Stat::Crypto(tally));
         }
@@ -414,7 +426,8 @@ fn deny(req: &Request, err: AuthError) -> Outcome {
 }
 
 /// Strings as they are, numbers and booleans as JSON writes them, lists of those joined
-/// with commas. Values with control characters are dropped: they cannot be header values.
+/// with commas. Values with control characters are dropped: they cannot be header values;
+/// so are strings with a comma, which cannot be one.
 fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) -> Option<String> {
     let (first, rest) = path.split_first()?;
     let mut value = claims.get(first)?;
@@ -422,6 +435,10 @@ fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) 
         value = value.as_object()?.get(name)?;
     }
     let text = match value {
+        // A comma makes one header line read as a list: RBAC matches the whole line, an
+        // upstream that splits it sees each part, so "alice,admin" would pass a policy that
+        // denies "admin" and still read as admin behind it (CVE-2026-26308's class).
+        Value::String(s) if s.contains(',') => return None,
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),

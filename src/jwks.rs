@@ -24,8 +24,16 @@ pub use crate::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
 /// Keys used from one JWKS; issuers publish a handful. The rest are dropped, which bounds
 /// the work (and memory) a hostile or broken JWKS can cause per refresh.
 pub const MAX_KEYS: usize = 100;
-/// Keys a token without `kid` may be tried against: each try is a signature verification.
+/// Keys one token may be tried against (without `kid`, or with one that several keys share):
+/// each try is a signature verification, also bounded by the request's budget (`cost`).
 pub const MAX_KEYS_TRIED: usize = 10;
+/// RSA public exponents of at most 17 bits (65537 has 17): every bit of `e` is one or two
+/// modular multiplications on each verification, so `e = 2^33 - 1` costs about 3 times as
+/// much as 65537, and larger ones are no safer.
+pub const MAX_RSA_EXPONENT_BITS: usize = 17;
+/// RSA moduli a provider takes unless its `max_rsa_key_bits` says more: one 8192-bit
+/// verification costs 16 times a 2048-bit one.
+pub const DEFAULT_MAX_RSA_KEY_BITS: usize = 4096;
 
 /// What a JWKS may hold where it is parsed.
 #[derive(Clone, Copy)]
@@ -56,6 +64,8 @@ pub struct Jwk {
     /// The `alg` the JWK pins, if any; a token must then use exactly it.
     pub alg: Option<Alg>,
     pub key: PublicKey,
+    /// What one verification with this key costs, in `cost` units.
+    pub cost: u32,
 }
 
 impl Jwk {
@@ -195,11 +205,21 @@ fn parse_jwk(entry: &Value, policy: KeyPolicy<'_>) -> Result<Option<Jwk>, String
             .decode(text)
             .map_err(|_| format!("{name:?} is not base64url"))
     };
+    // The RSA exponent, which the cost of a verification depends on.
+    let mut exponent = Vec::new();
     let key = match kty {
         "RSA" => {
             let n = field("n")?;
             let e = field("e")?;
-            PublicKey::rsa(&n, &e)?
+            let key = PublicKey::rsa(&n, &e)?;
+            let e_bits = cost::bit_len(&e);
+            if e_bits > MAX_RSA_EXPONENT_BITS {
+                return Err(format!(
+                    "RSA exponent of {e_bits} bits is above the {MAX_RSA_EXPONENT_BITS}-bit maximum (65537 has 17)"
+                ));
+            }
+            exponent = e;
+            key
         }
         "EC" => {
             let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
@@ -227,7 +247,13 @@ fn parse_jwk(entry: &Value, policy: KeyPolicy<'_>) -> Result<Option<Jwk>, String
     if let Some(crypto) = policy.crypto {
         usable_by(&key, crypto)?;
     }
-    Ok(Some(Jwk { kid, alg, key }))
+    let cost = cost::of(&key, &exponent);
+    Ok(Some(Jwk {
+        kid,
+        alg,
+        key,
+        cost,
+    }))
 }
 
 /// Refuses, once per JWKS version, keys the backends could not use on any request.
@@ -254,5 +280,6 @@ fn usable_by(key: &PublicKey, crypto: &Crypto) -> Result<(), String> {
 
 mod key_ops;
 
+pub mod cost;
 #[cfg(test)]
 mod tests;

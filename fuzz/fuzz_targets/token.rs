@@ -24,5 +24,13 @@ fuzz_target!(|data: &[u8]| {
         let _ = authenticator::check_claims(provider, &provider.audiences, &parsed, u64::MAX);
     }
     let mut tally = Tally::default();
-    let _ = authenticator::verify_signature(&KEYS, &parsed, &Crypto::module_only(), &mut tally);
+    let mut budget = authenticator::Budget::per_request();
+    let _ = authenticator::verify_signature(
+        &KEYS,
+        &parsed,
+        jwt_authn_wasm::jwks::MAX_RSA_BITS,
+        &Crypto::module_only(),
+        &mut budget,
+        &mut tally,
+    );
 });

@@ -2,6 +2,7 @@ use super::*;
 use crate::config;
 use crate::crypto::test_host::RingHost;
 use crate::crypto::CryptoMode;
+use crate::jwks::MAX_RSA_BITS;
 use crate::jwt::{self, Alg};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -100,7 +101,9 @@ fn verify_jwt(keys: &KeySet, jwt: &jwt::Jwt<'_>) -> Result<(), AuthError> {
         .iter()
         .map(|crypto| {
             let mut tally = Tally::default();
-            let verdict = verify_signature(keys, jwt, crypto, &mut tally);
+            let mut budget = Budget::per_request();
+            let verdict =
+                verify_signature(keys, jwt, MAX_RSA_BITS, crypto, &mut budget, &mut tally);
             assert_eq!(
                 (tally.host_errors, tally.disagreements),
                 (0, 0),

@@ -102,6 +102,8 @@ pub struct Provider {
     /// How long a request may be held for keys (none yet, or an unknown `kid` being
     /// refetched); 0 = never held.
     pub hold_for_keys_ms: u64,
+    /// RSA keys with larger moduli are never tried (`jwks::DEFAULT_MAX_RSA_KEY_BITS` unless set).
+    pub max_rsa_key_bits: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -552,7 +554,22 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         claim_to_headers,
         kid_refetch_interval_ms: kid_refetch_interval(raw.kid_refetch_interval_seconds, field)?,
         hold_for_keys_ms: hold_for_keys(raw.hold_for_keys_ms, field)?,
+        max_rsa_key_bits: max_rsa_key_bits(raw.max_rsa_key_bits, field)?,
     })
+}
+
+/// Moduli above 4096 bits cost a verification 4 to 16 times a 4096-bit one: only for
+/// issuers that publish them, and never beyond what the backends take.
+fn max_rsa_key_bits(value: Option<u64>, field: &str) -> Result<usize, ConfigError> {
+    use crate::jwks::{DEFAULT_MAX_RSA_KEY_BITS, MAX_RSA_BITS, MIN_RSA_BITS};
+    match value.map(usize::try_from) {
+        None => Ok(DEFAULT_MAX_RSA_KEY_BITS),
+        Some(Ok(bits)) if (MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) => Ok(bits),
+        Some(_) => Err(ConfigError::new(
+            format!("{field}.max_rsa_key_bits"),
+            format!("must be from {MIN_RSA_BITS} to {MAX_RSA_BITS}"),
+        )),
+    }
 }
 
 /// Bounded because every held request keeps a stream, its headers and a client connection
@@ -607,6 +624,13 @@ fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> 
             .map_err(|e| ConfigError::new(&at, e.to_string()))?;
         if keys.is_empty() {
             return Err(ConfigError::new(at, "the JWKS has no usable key"));
+        }
+        let max = max_rsa_key_bits(raw.max_rsa_key_bits, field)?;
+        if keys.keys.iter().all(|k| k.key.rsa_bits() > max) {
+            return Err(ConfigError::new(
+                at,
+                format!("every key is an RSA key above max_rsa_key_bits ({max})"),
+            ));
         }
         return Ok(KeySource::Local(local.inline_string.clone()));
     }

@@ -67,6 +67,8 @@ pub struct RawProvider {
     pub kid_refetch_interval_seconds: Option<u64>,
     #[serde(default)]
     pub hold_for_keys_ms: Option<u64>,
+    #[serde(default)]
+    pub max_rsa_key_bits: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

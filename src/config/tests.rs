@@ -965,3 +965,35 @@ fn provider_and_audiences_is_validated() {
         assert!(err.contains(&format!("requires.{field}")), "{req}: {err}");
     }
 }
+
+#[test]
+fn max_rsa_key_bits_defaults_to_4096_and_is_bounded_by_the_backends() {
+    let bits = |extra: Value| ok(extra, json!({})).providers[0].max_rsa_key_bits;
+    assert_eq!(bits(json!({})), 4096);
+    assert_eq!(bits(json!({"max_rsa_key_bits": 8192})), 8192);
+    assert_eq!(bits(json!({"max_rsa_key_bits": 2048})), 2048);
+    for bad in [json!(2047), json!(8193), json!(0), json!(-1), json!("4096")] {
+        let e = refused(&config_json(json!({"max_rsa_key_bits": bad}), json!({})));
+        assert_eq!(e.field, "providers.p.max_rsa_key_bits", "{e}");
+    }
+}
+
+#[test]
+fn local_keys_all_above_max_rsa_key_bits_are_refused() {
+    use base64::Engine;
+    let mut n = vec![0x5au8; 8192 / 8];
+    n[0] = 0x80;
+    n[8192 / 8 - 1] = 1;
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(n);
+    let jwks = json!({"keys": [{"kty": "RSA", "n": n, "e": "AQAB"}]}).to_string();
+    let local = json!({"local_jwks": {"inline_string": jwks}});
+    let e = refused(&config_json(local.clone(), json!({})));
+    assert_eq!(e.field, "providers.p.local_jwks.inline_string", "{e}");
+    assert_eq!(
+        e.reason,
+        "every key is an RSA key above max_rsa_key_bits (4096)"
+    );
+    let mut allowed = local;
+    allowed["max_rsa_key_bits"] = json!(8192);
+    assert_eq!(ok(allowed, json!({})).providers[0].max_rsa_key_bits, 8192);
+}

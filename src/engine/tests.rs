@@ -934,3 +934,25 @@ fn an_ambiguous_path_is_refused_before_any_token_and_only_counted_in_audit() {
         (Outcome::Continue, vec![Stat::AuditWouldDeny])
     );
 }
+
+#[test]
+fn a_string_claim_with_a_comma_is_never_written_as_a_header() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"claim_to_headers": [
+            {"header_name": "x-sub", "claim_name": "sub"},
+            {"header_name": "x-name", "claim_name": "name"},
+        ]}),
+        json!({}),
+    );
+    let token =
+        h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "sub": "alice,admin", "name": "Alice"}));
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert_eq!(
+        d.set_headers,
+        vec![("x-name".to_string(), "Alice".to_string())]
+    );
+    // The client's own x-sub is still removed.
+    assert!(d.remove_headers.iter().any(|n| n == "x-sub"));
+}

@@ -506,7 +506,16 @@ fn rsa_moduli_above_8192_bits_and_odd_exponents_are_enforced() {
             jwk(n, &[3, 0, 0, 0, 1]),
             Some("invalid RSA key: the exponent must be odd, at least 3 and at most 33 bits"),
         ),
-        (jwk(n, &[1, 0, 0, 0, 1]), None),
+        (
+            jwk(n, &[1, 0, 0, 0, 1]),
+            Some("RSA exponent of 33 bits is above the 17-bit maximum (65537 has 17)"),
+        ),
+        (
+            jwk(n, &[2, 0, 1]),
+            Some("RSA exponent of 18 bits is above the 17-bit maximum (65537 has 17)"),
+        ),
+        (jwk(n, &[1, 0xff, 0xff]), None),
+        (jwk(n, &[3]), None),
         (
             jwk(&[&n[..], &[0xc2][..]].concat(), &[1, 0, 1]),
             Some("invalid RSA key: the modulus is even"),
