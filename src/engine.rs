@@ -4,13 +4,14 @@
 
 use crate::audience;
 use crate::authenticator;
-use crate::config::{FilterConfig, Mode, Provider, ProviderId};
+use crate::config::{FilterConfig, Mode, Provider, ProviderId, Requirement, Rule};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
 use crate::extractor::{self, Extracted, Location, Request};
 use crate::jwks::KeySet;
 use crate::jwt;
 use crate::matcher;
+use crate::resource;
 use crate::token_cache::{TokenCache, VerifiedToken};
 use crate::verifier::{self, ProviderResult, Verdict};
 use serde_json::Value;
@@ -156,6 +157,19 @@ impl Engine<'_> {
             checked.push((id, audiences, done));
             result
         });
+        let rule = conditions_of(config, requirement);
+        let verdict = match (verdict, rule) {
+            (Verdict::Allow, Some(rule)) => {
+                let tokens = (checked.iter())
+                    .filter(|(_, _, c)| c.result == ProviderResult::Verified)
+                    .flat_map(|(id, _, c)| c.verified.iter().map(move |(_, v)| (*id, &v.claims)));
+                match resource::authorize(rule, tokens) {
+                    Ok(()) => Verdict::Allow,
+                    Err((err, id)) => Verdict::Deny(err, id),
+                }
+            }
+            (verdict, _) => verdict,
+        };
         match verdict {
             Verdict::Pending => {
                 decision.outcome = Outcome::Wait;
@@ -174,7 +188,7 @@ impl Engine<'_> {
                     self.forward(req, &checked, &mut decision);
                 } else {
                     decision.stats.extend([Stat::Denied, why]);
-                    decision.outcome = deny(req, err);
+                    decision.outcome = deny(req, err, rule);
                 }
             }
         }
@@ -365,6 +379,14 @@ impl Engine<'_> {
     }
 }
 
+/// The rule whose requirement this is, when it has `scopes` or `claims`. The matcher hands out
+/// the requirement, which lives in its rule, so identity finds the rule.
+fn conditions_of<'c>(config: &'c FilterConfig, requirement: &Requirement) -> Option<&'c Rule> {
+    (config.rules.iter())
+        .filter(|r| resource::has_conditions(r))
+        .find(|r| (r.requirement.as_ref()).is_some_and(|q| std::ptr::eq(q, requirement)))
+}
+
 fn push_unique(list: &mut Vec<String>, name: &str) {
     if !list.iter().any(|n| n == name) {
         list.push(name.to_string());
@@ -381,7 +403,7 @@ fn is_cors_preflight(req: &Request) -> bool {
 /// parameter is never echoed back.
 const MAX_REALM_PATH_BYTES: usize = 256;
 
-fn deny(req: &Request, err: AuthError) -> Outcome {
+fn deny(req: &Request, err: AuthError, rule: Option<&Rule>) -> Outcome {
     let path = req.path.split('?').next().unwrap_or("");
     let scheme = if req.scheme.is_empty() {
         "http"
@@ -399,10 +421,13 @@ fn deny(req: &Request, err: AuthError) -> Outcome {
     let realm = format!("{scheme}://{}{path}", req.host);
     // A quote would end the parameter early.
     let realm = realm.replace('"', "%22");
-    let www_authenticate = if err == AuthError::Missing {
-        format!("Bearer realm=\"{realm}\"")
-    } else {
-        format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")
+    let challenge = format!("Bearer realm=\"{realm}\"");
+    let www_authenticate = match (err, rule) {
+        (AuthError::Missing, _) => challenge,
+        (AuthError::InsufficientScope | AuthError::ClaimNotAllowed, Some(rule)) => {
+            resource::insufficient_scope_challenge(&challenge, rule)
+        }
+        _ => format!("{challenge}, error=\"invalid_token\""),
     };
     Outcome::Deny {
         status: err.status_code(),
@@ -411,29 +436,21 @@ fn deny(req: &Request, err: AuthError) -> Outcome {
     }
 }
 
-/// Strings as they are, numbers and booleans as JSON writes them, lists of those joined
-/// with commas. Values with control characters are dropped: they cannot be header values.
+/// As Envoy writes claims: strings as they are, numbers and booleans as JSON writes them
+/// (Envoy prints a fraction with six digits, `2.500000`; JSON's `2.5` is kept), lists and
+/// objects as base64 of their JSON, so `["a","b"]` and `"a,b"` stay apart. Values with
+/// control characters are dropped: they cannot be header values (Envoy answers 503).
 fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) -> Option<String> {
-    let (first, rest) = path.split_first()?;
-    let mut value = claims.get(first)?;
-    for name in rest {
-        value = value.as_object()?.get(name)?;
-    }
-    let text = match value {
+    use base64::Engine as _;
+    let text = match resource::claim_at(claims, path)? {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()?
-            .join(","),
-        _ => return None,
+        value @ (Value::Array(_) | Value::Object(_)) => {
+            let json = serde_json::to_string(value).ok()?;
+            base64::engine::general_purpose::STANDARD.encode(json)
+        }
+        Value::Null => return None,
     };
     if text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
         return None;

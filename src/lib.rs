@@ -18,6 +18,7 @@ pub mod jwks;
 pub mod jwks_cache;
 pub mod jwt;
 pub mod matcher;
+pub mod resource;
 pub mod signature;
 pub mod strict_json;
 pub mod token_cache;

@@ -3,8 +3,10 @@
 
 pub mod path_de;
 mod raw;
+mod resource;
 mod uri;
 
+pub use resource::{token_type, ClaimCheck, ClaimMatch};
 pub use uri::HttpTarget;
 
 use crate::crypto::CryptoMode;
@@ -97,6 +99,10 @@ pub struct Provider {
     /// How long a request may be held for keys (none yet, or an unknown `kid` being
     /// refetched); 0 = never held.
     pub hold_for_keys_ms: u64,
+    /// The `alg` values accepted; `None`: any the filter implements.
+    pub algorithms: Option<Vec<crate::jwt::Alg>>,
+    /// The `typ` values accepted, normalized by `token_type` (`""`: no `typ`); `None`: any.
+    pub token_types: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -312,6 +318,10 @@ pub struct Rule {
     pub methods: Vec<String>,
     /// `None`: the rule matches and no JWT is required.
     pub requirement: Option<Requirement>,
+    /// Scopes a token that satisfied `requirement` must all grant.
+    pub scopes: Vec<String>,
+    /// Conditions on the claims of a token that satisfied `requirement`.
+    pub claims: Vec<ClaimCheck>,
 }
 
 impl FilterConfig {
@@ -459,6 +469,8 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         ));
     }
     let source = key_source(&raw, field)?;
+    let algorithms = resource::algorithms(&raw, field)?;
+    let token_types = resource::token_types(&raw, field)?;
     // Envoy's defaults (Authorization: Bearer, ?access_token=) apply only when no location
     // is configured at all; naming any location means "only there".
     let no_locations =
@@ -501,13 +513,8 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         .map(|(i, c)| {
             let at = format!("{field}.claim_to_headers[{i}]");
             let header_name = header_name(&c.header_name, &format!("{at}.header_name"))?;
-            let claim_path: Vec<String> = c.claim_name.split('.').map(str::to_string).collect();
-            if claim_path.iter().any(String::is_empty) {
-                return Err(ConfigError::new(
-                    format!("{at}.claim_name"),
-                    "must be a dotted path of non-empty names",
-                ));
-            }
+            let claim_path =
+                resource::claim_path(c.claim_name.as_deref(), c.claim_path.as_deref(), &at)?;
             Ok(ClaimToHeader {
                 header_name,
                 claim_path,
@@ -537,6 +544,8 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         claim_to_headers,
         kid_refetch_interval_ms: kid_refetch_interval(raw.kid_refetch_interval_seconds, field)?,
         hold_for_keys_ms: hold_for_keys(raw.hold_for_keys_ms, field)?,
+        algorithms,
+        token_types,
     })
 }
 
@@ -751,6 +760,7 @@ fn rule(
 ) -> Result<Rule, ConfigError> {
     let raw: RawRule = from_value(value, field)?;
     let path = path_match(&raw.matcher, &format!("{field}.match"))?;
+    let (scopes, claims) = resource::rule_conditions(&raw, field)?;
     let methods = raw
         .matcher
         .methods
@@ -780,6 +790,8 @@ fn rule(
         path,
         methods,
         requirement,
+        scopes,
+        claims,
     })
 }
 

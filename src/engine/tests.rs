@@ -2,7 +2,7 @@ use super::*;
 use crate::config;
 use crate::extractor::Request;
 use crate::token_cache::TokenCache;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use jwt_simple::prelude::*;
 use serde_json::{json, Map, Value};
@@ -462,8 +462,14 @@ fn payload_and_claims_are_written_upstream() {
         ("x-team".into(), "blue".into()),
         ("x-size".into(), "7".into()),
         ("x-admin".into(), "true".into()),
-        ("x-roles".into(), "r1,r2".into()),
+        // Lists and objects as base64 of their JSON, as Envoy writes them.
+        ("x-roles".into(), "WyJyMSIsInIyIl0=".into()),
         ("x-ratio".into(), "1.5".into()),
+        (
+            "x-org".into(),
+            STANDARD.encode(r#"{"size":7,"team":"blue"}"#),
+        ),
+        ("x-mixed".into(), STANDARD.encode(r#"["a",{"b":1}]"#)),
     ];
     let d = h.decide(&bearer("/x", &token));
     assert_eq!(d.outcome, Outcome::Continue);
@@ -907,4 +913,85 @@ fn provider_and_audiences_replaces_the_audiences_also_for_cached_tokens() {
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(d.set_headers, vec![("x-sub".to_string(), "s".to_string())]);
     assert_eq!(h.tally.module, 2, "each token verified once");
+}
+
+#[test]
+fn rule_scopes_answer_403_insufficient_scope_and_count_the_reason() {
+    let rules = json!({"rules": [
+        {"match": {"prefix": "/orders"}, "requires": {"requires_any": [{"provider_name": "a"}, {"provider_name": "b"}]},
+         "scopes": ["orders:write"]},
+        {"match": {"prefix": "/audit"}, "requires": {"provider_name": "a"}, "claims": [{"claim_name": "sub", "exact": "bob"}]},
+    ]});
+    let mut h = Harness::new(rules.clone(), json!({}), json!({}));
+    let base = json!({"iss": ISS_A, "sub": "alice", "exp": NOW + 600});
+    let granted = h.token_a(merged(
+        base.clone(),
+        &json!({"scope": "orders:read orders:write"}),
+    ));
+    assert_eq!(
+        h.decide(&bearer("/orders", &granted)).outcome,
+        Outcome::Continue
+    );
+    // The token of `b` satisfies `requires_any` too: its scopes count as well.
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600, "scp": ["orders:write"]}));
+    assert_eq!(h.decide(&bearer("/orders", &b)).outcome, Outcome::Continue);
+    let short = h.token_a(merged(base.clone(), &json!({"scope": "orders:read"})));
+    let d = h.decide(&bearer("/orders", &short));
+    let realm = format!("http://{HOST}/orders");
+    assert_eq!(
+        d.outcome,
+        Outcome::Deny {
+            status: 403,
+            body: "Jwt does not grant the required scopes".into(),
+            www_authenticate: format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"orders:write\""
+            ),
+        }
+    );
+    assert_eq!(
+        d.stats,
+        [
+            Stat::CacheMiss(0),
+            Stat::ProviderAllowed(0),
+            Stat::Denied,
+            Stat::ProviderDenied(0, "scope")
+        ]
+    );
+    assert!(d.set_headers.is_empty());
+    let d = h.decide(&bearer("/audit", &short));
+    assert_eq!(d.reason, Some(AuthError::ClaimNotAllowed));
+    assert!(matches!(d.outcome, Outcome::Deny { status: 403, .. }));
+    // A missing token is still the plain 401.
+    let d = h.decide(&request("GET", "/orders", &[]));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/orders"));
+
+    let mut audit = Harness::new(
+        merged(rules, &json!({"mode": "audit"})),
+        json!({}),
+        json!({}),
+    );
+    let short = audit.token_a(merged(base, &json!({"scope": "orders:read"})));
+    let d = audit.decide(&bearer("/orders", &short));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.stats.contains(&Stat::AuditWouldDeny));
+}
+
+#[test]
+fn algorithm_and_type_allow_lists_come_after_the_issuer() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"algorithms": ["RS256"]}),
+        json!({"token_types": ["at+jwt"]}),
+    );
+    let a = h.good_a();
+    let d = h.decide(&bearer("/x", &a));
+    assert_eq!(
+        d.outcome,
+        deny(401, "Jwt header [alg] is not allowed", "/x")
+    );
+    assert_eq!(d.reason, Some(AuthError::AlgNotAllowed));
+    // jwt-simple writes `typ: JWT`.
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let d = h.decide(&bearer("/x", &b));
+    assert_eq!(d.reason, Some(AuthError::TypNotAllowed));
 }
