@@ -71,6 +71,12 @@ pub enum Outcome {
     },
     /// Pause the request until keys arrive, then decide again.
     Wait,
+    /// Answer from the filter with a document (RFC 9728 protected-resource metadata).
+    Respond {
+        status: u32,
+        content_type: &'static str,
+        body: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +141,10 @@ impl Engine<'_> {
             reason: None,
             route: RouteChange::default(),
         };
+        if let Some(document) = resource::metadata_response(self.config, req) {
+            decision.outcome = document;
+            return decision;
+        }
         if self.config.bypass_cors_preflight && is_cors_preflight(req) {
             decision.stats.push(Stat::CorsPreflightBypassed);
             return decision;
@@ -189,6 +199,16 @@ impl Engine<'_> {
                 } else {
                     decision.stats.extend([Stat::Denied, why]);
                     decision.outcome = deny(req, err, rule);
+                    if let (
+                        Some(m),
+                        Outcome::Deny {
+                            www_authenticate, ..
+                        },
+                    ) = (&config.resource_metadata, &mut decision.outcome)
+                    {
+                        // RFC 9728 §5.1: where a client finds what this resource accepts.
+                        www_authenticate.push_str(&format!(", resource_metadata=\"{}\"", m.url));
+                    }
                 }
             }
         }

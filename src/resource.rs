@@ -2,8 +2,10 @@
 //! `token_types` (RFC 8725 §3.1, RFC 9068 §2.1), and a rule's `scopes` and `claims`, answered
 //! with RFC 6750's `insufficient_scope`.
 
-use crate::config::{token_type, ClaimCheck, Provider, ProviderId, Rule};
+use crate::config::{token_type, ClaimCheck, FilterConfig, Provider, ProviderId, Rule};
+use crate::engine::Outcome;
 use crate::error::AuthError;
+use crate::extractor::Request;
 use crate::jwt::Jwt;
 use serde_json::{Map, Value};
 
@@ -89,6 +91,21 @@ fn meets(claims: &Map<String, Value>, check: &ClaimCheck) -> bool {
         Some(v) => one(v),
         None => false,
     }
+}
+
+/// RFC 9728 §3: the protected-resource metadata, for a GET (or HEAD) of its path. Served
+/// whatever the rules say: a client reads it before it has a token.
+pub fn metadata_response(config: &FilterConfig, req: &Request) -> Option<Outcome> {
+    let metadata = config.resource_metadata.as_ref()?;
+    let path = req.path.split(['?', '#']).next().unwrap_or("");
+    if path != metadata.path || !matches!(req.method.as_str(), "GET" | "HEAD") {
+        return None;
+    }
+    Some(Outcome::Respond {
+        status: 200,
+        content_type: "application/json",
+        body: metadata.document.clone(),
+    })
 }
 
 /// RFC 6750 §3: the challenge of a token that lacks what the rule asks, naming the scopes.

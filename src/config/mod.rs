@@ -1,11 +1,13 @@
 //! Validated plugin configuration. Everything that can be checked or precomputed is done
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
+mod metadata;
 pub mod path_de;
 mod raw;
 mod resource;
 mod uri;
 
+pub use metadata::ResourceMetadata;
 pub use resource::{token_type, ClaimCheck, ClaimMatch};
 pub use uri::HttpTarget;
 
@@ -70,6 +72,8 @@ pub struct FilterConfig {
     /// Lower-case names of every header the filter may write; they are always removed from
     /// incoming requests so a client cannot forge them.
     pub written_headers: Vec<String>,
+    /// RFC 9728: served on its path, named in every 401 challenge.
+    pub resource_metadata: Option<ResourceMetadata>,
 }
 
 #[derive(Debug, Clone)]
@@ -401,6 +405,9 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     }
     written_headers.sort();
     written_headers.dedup();
+    let resource_metadata = (raw.resource_metadata.as_ref())
+        .map(|m| metadata::resource_metadata(m, "resource_metadata"))
+        .transpose()?;
     Ok(FilterConfig {
         providers,
         rules,
@@ -411,6 +418,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         max_token_bytes,
         crypto,
         written_headers,
+        resource_metadata,
     })
 }
 

@@ -20,6 +20,22 @@ pub struct RawConfig {
     pub max_token_bytes: Option<u64>,
     #[serde(default)]
     pub crypto: Option<String>,
+    /// RFC 9728 protected-resource metadata (`config::metadata`).
+    #[serde(default)]
+    pub resource_metadata: Option<RawResourceMetadata>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResourceMetadata {
+    pub resource: String,
+    pub authorization_servers: Vec<String>,
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub bearer_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

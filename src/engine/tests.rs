@@ -995,3 +995,60 @@ fn algorithm_and_type_allow_lists_come_after_the_issuer() {
     let d = h.decide(&bearer("/x", &b));
     assert_eq!(d.reason, Some(AuthError::TypNotAllowed));
 }
+
+#[test]
+fn protected_resource_metadata_is_served_and_named_in_challenges() {
+    let top = json!({
+        "resource_metadata": {"resource": "https://api.example/mcp", "authorization_servers": ["https://as.example"],
+                              "scopes_supported": ["tools:call"]},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "a"}, "scopes": ["tools:call"]}],
+    });
+    let mut h = Harness::new(top, json!({}), json!({}));
+    let url = "https://api.example/.well-known/oauth-protected-resource/mcp";
+    let d = h.decide(&request(
+        "GET",
+        "/.well-known/oauth-protected-resource/mcp?x=1",
+        &[],
+    ));
+    let Outcome::Respond {
+        status: 200,
+        content_type: "application/json",
+        body,
+    } = d.outcome
+    else {
+        panic!("{:?}", d.outcome)
+    };
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        doc,
+        json!({"resource": "https://api.example/mcp", "authorization_servers": ["https://as.example"],
+               "scopes_supported": ["tools:call"]})
+    );
+    // Another method, or another path, is an ordinary request.
+    let d = h.decide(&request(
+        "POST",
+        "/.well-known/oauth-protected-resource/mcp",
+        &[],
+    ));
+    let realm = format!("http://{HOST}/.well-known/oauth-protected-resource/mcp");
+    assert_eq!(
+        d.outcome,
+        Outcome::Deny {
+            status: 401,
+            body: "Jwt is missing".into(),
+            www_authenticate: format!("Bearer realm=\"{realm}\", resource_metadata=\"{url}\""),
+        }
+    );
+    let token = h.good_a();
+    let Outcome::Deny {
+        status: 403,
+        www_authenticate,
+        ..
+    } = h.decide(&bearer("/mcp", &token)).outcome
+    else {
+        panic!()
+    };
+    assert!(www_authenticate.ends_with(&format!(
+        "error=\"insufficient_scope\", scope=\"tools:call\", resource_metadata=\"{url}\""
+    )));
+}
