@@ -178,6 +178,11 @@ impl Engine<'_> {
                     Err((err, id)) => Verdict::Deny(err, id),
                 }
             }
+            // Every provider asked said "not my issuer": with `ignore_unknown_issuers` that is
+            // no token at all, for tokens minted for other services (istio#40718).
+            (Verdict::Deny(AuthError::UnknownIssuer, id), _) if config.ignore_unknown_issuers => {
+                Verdict::Deny(AuthError::Missing, id)
+            }
             (verdict, _) => verdict,
         };
         match verdict {

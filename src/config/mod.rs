@@ -74,6 +74,8 @@ pub struct FilterConfig {
     pub written_headers: Vec<String>,
     /// RFC 9728: served on its path, named in every 401 challenge.
     pub resource_metadata: Option<ResourceMetadata>,
+    /// A token whose `iss` no provider of the requirement knows counts as no token.
+    pub ignore_unknown_issuers: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -419,6 +421,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         crypto,
         written_headers,
         resource_metadata,
+        ignore_unknown_issuers: raw.ignore_unknown_issuers.unwrap_or(false),
     })
 }
 

@@ -20,6 +20,8 @@ pub struct RawConfig {
     pub max_token_bytes: Option<u64>,
     #[serde(default)]
     pub crypto: Option<String>,
+    #[serde(default)]
+    pub ignore_unknown_issuers: Option<bool>,
     /// RFC 9728 protected-resource metadata (`config::metadata`).
     #[serde(default)]
     pub resource_metadata: Option<RawResourceMetadata>,

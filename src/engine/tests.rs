@@ -1052,3 +1052,40 @@ fn protected_resource_metadata_is_served_and_named_in_challenges() {
         "error=\"insufficient_scope\", scope=\"tools:call\", resource_metadata=\"{url}\""
     )));
 }
+
+#[test]
+fn ignore_unknown_issuers_treats_a_foreign_token_as_absent() {
+    let rules = json!({"rules": [
+        {"match": {"prefix": "/open"}, "requires": {"allow_missing": {}}},
+        {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}},
+    ]});
+    let foreign = |h: &Harness| h.token_a(json!({"iss": "https://elsewhere", "exp": NOW + 600}));
+    let mut default = Harness::new(rules.clone(), json!({}), json!({}));
+    let token = foreign(&default);
+    let d = default.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, deny(401, "Jwt issuer is not configured", "/x"));
+    let mut h = Harness::new(
+        merged(rules, &json!({"ignore_unknown_issuers": true})),
+        json!({}),
+        json!({}),
+    );
+    let token = foreign(&h);
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/x"));
+    assert!(d.stats.contains(&Stat::ProviderDenied(0, "missing")));
+    // A token of `b`, a provider this requirement does not ask, is as foreign to it.
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    assert_eq!(
+        h.decide(&bearer("/x", &b)).outcome,
+        deny(401, "Jwt is missing", "/x")
+    );
+    let d = h.decide(&bearer("/open", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.set_headers.is_empty() && d.new_path.is_none());
+    // A bad token of a known issuer is still refused.
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 3600}));
+    assert_eq!(
+        h.decide(&bearer("/open", &expired)).outcome,
+        deny(401, "Jwt is expired", "/open")
+    );
+}
