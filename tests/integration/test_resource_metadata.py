@@ -116,3 +116,80 @@ def test_validator_names_the_field(tmp_path, metadata, field):
 def test_validator_accepts_a_custom_path(tmp_path):
     out = _validate(tmp_path, plugin_config(Stack(), path="/prm.json"))
     assert (out.returncode, out.stderr) == (0, ""), out.stderr
+
+
+def test_the_mcp_sdk_oauth_client_discovers_and_gets_through(stack):
+    """The MCP Python SDK's OAuth client (PyPI `mcp`) against the filter: from the 401 alone it finds the
+    metadata, then the authorization server, and retries with the token it obtained. The authorization
+    server's metadata comes from the test issuer over HTTP; its registration and token endpoints (POST) and
+    the user's browser are stood in for here, since the filter is what is under test."""
+    import urllib.parse
+
+    import anyio
+    import httpx2
+    from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+    from mcp.shared.auth import OAuthClientMetadata
+
+    st = stack
+    issuer = st.issuer.issuer.rstrip("/")
+    st.issuer.serve("/.well-known/oauth-authorization-server", json.dumps({
+        "issuer": issuer, "authorization_endpoint": issuer + "/authorize", "token_endpoint": issuer + "/token",
+        "registration_endpoint": issuer + "/register", "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"]}).encode())
+    seen: list[str] = []
+    authorize: dict = {}
+
+    class AuthorizationServer(httpx2.AsyncBaseTransport):
+        """Real HTTP for everything but the authorization server's POST endpoints."""
+
+        def __init__(self):
+            self.http = httpx2.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request):
+            seen.append(f"{request.method} {request.url.path}")
+            if request.method == "POST" and request.url.path == "/register":
+                body = json.loads(request.content)
+                return httpx2.Response(201, json={**body, "client_id": "mcp-test-client"})
+            if request.method == "POST" and request.url.path == "/token":
+                token = sign(KEY, claims(st.issuer.issuer, scope=authorize["scope"]))
+                return httpx2.Response(200, json={"access_token": token, "token_type": "Bearer", "expires_in": 300})
+            return await self.http.handle_async_request(request)
+
+    class Storage:
+        def __init__(self):
+            self.tokens = self.client = None
+
+        async def get_tokens(self):
+            return self.tokens
+
+        async def set_tokens(self, tokens):
+            self.tokens = tokens
+
+        async def get_client_info(self):
+            return self.client
+
+        async def set_client_info(self, info):
+            self.client = info
+
+    async def redirect(url: str):
+        authorize.update({k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).items()})
+
+    async def callback():
+        return AuthorizationCodeResult(code="the-code", state=authorize["state"])
+
+    async def run():
+        provider = OAuthClientProvider(
+            server_url=st.url("/mcp"),
+            client_metadata=OAuthClientMetadata(redirect_uris=["http://127.0.0.1:9/callback"], client_name="test"),
+            storage=Storage(), redirect_handler=redirect, callback_handler=callback)
+        async with httpx2.AsyncClient(auth=provider, transport=AuthorizationServer(), timeout=15) as client:
+            return await client.post(st.url("/mcp"), json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+
+    resp = anyio.run(run)
+    assert resp.status_code == 200, (resp.status_code, resp.text, seen)
+    assert seen[:3] == ["POST /mcp", f"GET {WELL_KNOWN}/mcp", "GET /.well-known/oauth-authorization-server"], seen
+    assert seen[-1] == "POST /mcp" and "POST /token" in seen, seen
+    # The resource and scopes the client asked the authorization server for came from the filter.
+    assert authorize["resource"] == st.url("/mcp")
+    assert set(authorize["scope"].split()) == {"tools:call", "tools:list"}
+    assert resp.json()["method"] == "POST" and "authorization" not in resp.json()["headers"]  # forward: false
