@@ -252,6 +252,10 @@ impl Engine<'_> {
                 Some(v) => Ok(Some(v)),
                 None => self.check_token(id, provider, audiences, &extracted.token, stats),
             };
+            let result = result.and_then(|v| match v {
+                Some(v) => resource::check_sender(provider, &v.claims, req).map(|()| Some(v)),
+                None => Ok(None),
+            });
             match result {
                 Ok(Some(v)) => verified.push((extracted, v)),
                 Ok(None) => pending = true,

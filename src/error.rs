@@ -45,6 +45,9 @@ pub enum AuthError {
     InsufficientScope,
     /// The rule's `claims` are not met.
     ClaimNotAllowed,
+    /// The token's `cnf` binding does not match the client (RFC 8705 §3), or it has none and
+    /// one is required.
+    SenderNotBound,
 }
 
 impl AuthError {
@@ -83,11 +86,12 @@ impl AuthError {
             TypNotAllowed => "token_type",
             InsufficientScope => "scope",
             ClaimNotAllowed => "claim",
+            SenderNotBound => "sender",
         }
     }
 
     /// Every reason label, so metrics can be defined up front.
-    pub const REASONS: [&'static str; 17] = [
+    pub const REASONS: [&'static str; 18] = [
         "missing",
         "too_large",
         "malformed",
@@ -105,6 +109,7 @@ impl AuthError {
         "token_type",
         "scope",
         "claim",
+        "sender",
     ];
 
     /// A missing token and a token for another issuer both mean "this provider has nothing
@@ -156,6 +161,7 @@ impl fmt::Display for AuthError {
             TypNotAllowed => "Jwt header [typ] is not allowed",
             InsufficientScope => "Jwt does not grant the required scopes",
             ClaimNotAllowed => "Jwt claims do not satisfy the rule",
+            SenderNotBound => "Jwt is not bound to this client",
         };
         f.write_str(text)
     }

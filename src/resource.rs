@@ -26,6 +26,45 @@ pub fn check_header(provider: &Provider, jwt: &Jwt<'_>) -> Result<(), AuthError>
     Ok(())
 }
 
+/// RFC 8705 §3: a token bound to a certificate (`cnf["x5t#S256"]`, base64url SHA-256) is
+/// accepted only over a connection whose client certificate has that digest. Checked on every
+/// request, cached tokens too: the binding is to the connection, not the token. A token bound
+/// another way (`cnf.jkt`, DPoP) is refused: its proof is not checked here.
+pub fn check_sender(
+    provider: &Provider,
+    claims: &Map<String, Value>,
+    req: &Request,
+) -> Result<(), AuthError> {
+    use crate::config::SenderConstraint;
+    use base64::Engine as _;
+    if provider.sender_constraint == SenderConstraint::None {
+        return Ok(());
+    }
+    let Some(cnf) = claims.get("cnf") else {
+        return match provider.sender_constraint {
+            SenderConstraint::Required => Err(AuthError::SenderNotBound),
+            _ => Ok(()),
+        };
+    };
+    let thumbprint = cnf
+        .get("x5t#S256")
+        .and_then(Value::as_str)
+        .and_then(|t| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(t)
+                .ok()
+        })
+        .filter(|digest| digest.len() == 32)
+        .ok_or(AuthError::SenderNotBound)?;
+    let seen = req.client_cert_sha256.as_deref().unwrap_or("");
+    let hex: String = thumbprint.iter().map(|b| format!("{b:02x}")).collect();
+    if seen.eq_ignore_ascii_case(&hex) {
+        Ok(())
+    } else {
+        Err(AuthError::SenderNotBound)
+    }
+}
+
 /// The claim at `path`, each name one level down into objects.
 pub fn claim_at<'c>(claims: &'c Map<String, Value>, path: &[String]) -> Option<&'c Value> {
     let (first, rest) = path.split_first()?;

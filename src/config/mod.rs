@@ -8,7 +8,7 @@ mod resource;
 mod uri;
 
 pub use metadata::ResourceMetadata;
-pub use resource::{token_type, ClaimCheck, ClaimMatch};
+pub use resource::{token_type, ClaimCheck, ClaimMatch, SenderConstraint};
 pub use uri::HttpTarget;
 
 use crate::crypto::CryptoMode;
@@ -76,6 +76,8 @@ pub struct FilterConfig {
     pub resource_metadata: Option<ResourceMetadata>,
     /// A token whose `iss` no provider of the requirement knows counts as no token.
     pub ignore_unknown_issuers: bool,
+    /// Some provider checks `cnf` bindings: the host glue reads the client certificate.
+    pub binds_tokens: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,8 @@ pub struct Provider {
     pub algorithms: Option<Vec<crate::jwt::Alg>>,
     /// The `typ` values accepted, normalized by `token_type` (`""`: no `typ`); `None`: any.
     pub token_types: Option<Vec<String>>,
+    /// Certificate-bound tokens (RFC 8705).
+    pub sender_constraint: SenderConstraint,
 }
 
 #[derive(Debug, Clone)]
@@ -410,6 +414,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     let resource_metadata = (raw.resource_metadata.as_ref())
         .map(|m| metadata::resource_metadata(m, "resource_metadata"))
         .transpose()?;
+    let binds_tokens = (providers.iter()).any(|p| p.sender_constraint != SenderConstraint::None);
     Ok(FilterConfig {
         providers,
         rules,
@@ -422,6 +427,7 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         written_headers,
         resource_metadata,
         ignore_unknown_issuers: raw.ignore_unknown_issuers.unwrap_or(false),
+        binds_tokens,
     })
 }
 
@@ -482,6 +488,7 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
     let source = key_source(&raw, field)?;
     let algorithms = resource::algorithms(&raw, field)?;
     let token_types = resource::token_types(&raw, field)?;
+    let sender_constraint = resource::sender_constraint(&raw, field)?;
     // Envoy's defaults (Authorization: Bearer, ?access_token=) apply only when no location
     // is configured at all; naming any location means "only there".
     let no_locations =
@@ -557,6 +564,7 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         hold_for_keys_ms: hold_for_keys(raw.hold_for_keys_ms, field)?,
         algorithms,
         token_types,
+        sender_constraint,
     })
 }
 

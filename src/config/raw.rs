@@ -89,6 +89,9 @@ pub struct RawProvider {
     /// RFC 9068 §2.1: the `typ` values this provider accepts (`config::resource`).
     #[serde(default)]
     pub token_types: Option<Vec<String>>,
+    /// RFC 8705 certificate-bound tokens: `none`, `optional`, `required` (`config::resource`).
+    #[serde(default)]
+    pub sender_constraint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

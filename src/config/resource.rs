@@ -53,6 +53,30 @@ pub fn algorithms(raw: &RawProvider, field: &str) -> Result<Option<Vec<Alg>>, Co
     Ok(Some(algs))
 }
 
+/// Whether tokens must be bound to the client (RFC 8705 `cnf`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SenderConstraint {
+    /// `cnf` is not looked at, as native `jwt_authn` does.
+    #[default]
+    None,
+    /// A token that names a binding must match it; an unbound token passes.
+    Optional,
+    /// Every token must be bound, and match.
+    Required,
+}
+
+pub fn sender_constraint(raw: &RawProvider, field: &str) -> Result<SenderConstraint, ConfigError> {
+    match raw.sender_constraint.as_deref() {
+        None | Some("none") => Ok(SenderConstraint::None),
+        Some("optional") => Ok(SenderConstraint::Optional),
+        Some("required") => Ok(SenderConstraint::Required),
+        Some(other) => Err(ConfigError::new(
+            format!("{field}.sender_constraint"),
+            format!("must be \"none\", \"optional\" or \"required\", got {other:?}"),
+        )),
+    }
+}
+
 /// `None`: any `typ`. Values are kept normalized (`token_type`), `""` standing for "no `typ`".
 pub fn token_types(raw: &RawProvider, field: &str) -> Result<Option<Vec<String>>, ConfigError> {
     let Some(list) = &raw.token_types else {

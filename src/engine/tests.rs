@@ -161,6 +161,7 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
             .iter()
             .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect(),
+        ..Request::default()
     }
 }
 
@@ -1088,4 +1089,49 @@ fn ignore_unknown_issuers_treats_a_foreign_token_as_absent() {
         h.decide(&bearer("/open", &expired)).outcome,
         deny(401, "Jwt is expired", "/open")
     );
+}
+
+#[test]
+fn certificate_bound_tokens_need_the_certificate_they_name() {
+    let digest = [7u8; 32];
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let cnf = json!({"x5t#S256": URL_SAFE_NO_PAD.encode(digest)});
+    let with_cert = |req: Request, cert: Option<&str>| Request {
+        client_cert_sha256: cert.map(str::to_string),
+        ..req
+    };
+    for constraint in ["optional", "required"] {
+        let mut h = Harness::new(
+            json!({}),
+            json!({"sender_constraint": constraint}),
+            json!({}),
+        );
+        assert!(h.config.binds_tokens);
+        let bound = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
+        let ok = h.decide(&with_cert(bearer("/x", &bound), Some(&hex.to_uppercase())));
+        assert_eq!(ok.outcome, Outcome::Continue, "{constraint}");
+        // Cached now; the binding is still checked against this connection's certificate.
+        for cert in [None, Some("00".repeat(32).as_str())] {
+            let d = h.decide(&with_cert(bearer("/x", &bound), cert));
+            assert_eq!(
+                d.outcome,
+                deny(401, "Jwt is not bound to this client", "/x")
+            );
+        }
+        let unbound = h.good_a();
+        let d = h.decide(&with_cert(bearer("/x", &unbound), Some(&hex)));
+        let want_unbound = if constraint == "required" {
+            deny(401, "Jwt is not bound to this client", "/x")
+        } else {
+            Outcome::Continue
+        };
+        assert_eq!(d.outcome, want_unbound);
+        let dpop = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": "abc"}}));
+        let d = h.decide(&with_cert(bearer("/x", &dpop), Some(&hex)));
+        assert_eq!(d.reason, Some(AuthError::SenderNotBound));
+    }
+    let mut off = Harness::plain();
+    assert!(!off.config.binds_tokens);
+    let bound = off.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
+    assert_eq!(off.decide(&bearer("/x", &bound)).outcome, Outcome::Continue);
 }
