@@ -55,7 +55,7 @@ def refused(sets: dict) -> str:
     ({"monitoring.podMonitor.interval": '"15"'}, "monitoring.podMonitor.interval: Does not match pattern"),
     ({"fullnameOverride": '"Edge_Auth"'}, "fullnameOverride: Does not match pattern"),
     ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
-                                 '"algorithms": ["none"]}}'},
+                                 '"algorithms": ["none"], "sender_constraint": "required"}}'},
      "plugin.config.providers.p.algorithms.0: plugin.config.providers.p.algorithms.0 must be one of the following"),
     ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
                                  '"claim_to_headers": [{"header_name": "x-a", "claim_name": "a", "claim_path": ["a"]}]}}'},

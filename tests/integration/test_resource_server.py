@@ -208,6 +208,7 @@ def _mutations():
         "unknown_algorithm": (provider(algorithms=["ES256", "none"]), "providers.at.algorithms[1]"),
         "no_algorithm": (provider(algorithms=[]), "providers.at.algorithms"),
         "no_token_type": (provider(token_types=[]), "providers.at.token_types"),
+        "unknown_sender_constraint": (provider(sender_constraint="dpop"), "providers.at.sender_constraint"),
         "token_type_with_space": (provider(token_types=["at jwt"]), "providers.at.token_types"),
         "scope_with_space": (rule(0, scopes=["orders write"]), "rules[0].scopes"),
         "no_scope": (rule(0, scopes=[]), "rules[0].scopes"),
