@@ -117,6 +117,8 @@ struct Checked {
     result: ProviderResult,
     /// Every token the provider's locations held, once all of them verified.
     verified: Vec<(Extracted, Rc<VerifiedToken>)>,
+    /// DPoP proofs that checked out, remembered once the request is allowed.
+    proofs: Vec<crate::dpop::Proof>,
 }
 
 impl Engine<'_> {
@@ -193,6 +195,13 @@ impl Engine<'_> {
             }
             Verdict::Allow => {
                 decision.stats.push(Stat::Allowed);
+                let proofs: Vec<_> = (checked.iter())
+                    .filter(|(_, _, c)| c.result == ProviderResult::Verified)
+                    .flat_map(|(_, _, c)| c.proofs.iter().cloned())
+                    .collect();
+                if !proofs.is_empty() {
+                    crate::dpop::remember(&proofs, self.now);
+                }
                 self.forward(req, &checked, &mut decision);
             }
             Verdict::Deny(err, provider) => {
@@ -232,6 +241,7 @@ impl Engine<'_> {
         let failed = |e: AuthError| Checked {
             result: ProviderResult::Failed(e),
             verified: Vec::new(),
+            proofs: Vec::new(),
         };
         let Some(provider) = self.config.providers.get(id) else {
             return failed(AuthError::Missing);
@@ -243,6 +253,7 @@ impl Engine<'_> {
         }
         let mut verified: Vec<(Extracted, Rc<VerifiedToken>)> = Vec::with_capacity(tokens.len());
         let mut pending = false;
+        let mut proofs = Vec::new();
         for extracted in tokens {
             let seen = verified
                 .iter()
@@ -253,7 +264,17 @@ impl Engine<'_> {
                 None => self.check_token(id, provider, audiences, &extracted.token, stats),
             };
             let result = result.and_then(|v| match v {
-                Some(v) => resource::check_sender(provider, &v.claims, req).map(|()| Some(v)),
+                Some(v) => {
+                    let mut tally = Tally::default();
+                    let context = (self.now, self.crypto, &mut tally);
+                    let proof =
+                        resource::check_sender(provider, &extracted.token, &v.claims, req, context);
+                    if !tally.is_empty() {
+                        stats.push(Stat::Crypto(tally));
+                    }
+                    proofs.extend(proof?);
+                    Ok(Some(v))
+                }
                 None => Ok(None),
             });
             match result {
@@ -266,12 +287,14 @@ impl Engine<'_> {
             return Checked {
                 result: ProviderResult::Pending,
                 verified: Vec::new(),
+                proofs: Vec::new(),
             };
         }
         stats.push(Stat::ProviderAllowed(id));
         Checked {
             result: ProviderResult::Verified,
             verified,
+            proofs,
         }
     }
 
@@ -453,6 +476,8 @@ fn deny(req: &Request, err: AuthError, rule: Option<&Rule>) -> Outcome {
     let challenge = format!("Bearer realm=\"{realm}\"");
     let www_authenticate = match (err, rule) {
         (AuthError::Missing, _) => challenge,
+        // RFC 9449 §7.1: the DPoP scheme's own challenge.
+        (AuthError::InvalidDpopProof, _) => "DPoP error=\"invalid_dpop_proof\"".to_string(),
         (AuthError::InsufficientScope | AuthError::ClaimNotAllowed, Some(rule)) => {
             resource::insufficient_scope_challenge(&challenge, rule)
         }

@@ -48,6 +48,8 @@ pub enum AuthError {
     /// The token's `cnf` binding does not match the client (RFC 8705 §3), or it has none and
     /// one is required.
     SenderNotBound,
+    /// A DPoP-bound token without a valid proof for this request (RFC 9449 §7.1).
+    InvalidDpopProof,
 }
 
 impl AuthError {
@@ -87,11 +89,12 @@ impl AuthError {
             InsufficientScope => "scope",
             ClaimNotAllowed => "claim",
             SenderNotBound => "sender",
+            InvalidDpopProof => "dpop",
         }
     }
 
     /// Every reason label, so metrics can be defined up front.
-    pub const REASONS: [&'static str; 18] = [
+    pub const REASONS: [&'static str; 19] = [
         "missing",
         "too_large",
         "malformed",
@@ -110,6 +113,7 @@ impl AuthError {
         "scope",
         "claim",
         "sender",
+        "dpop",
     ];
 
     /// A missing token and a token for another issuer both mean "this provider has nothing
@@ -162,6 +166,7 @@ impl fmt::Display for AuthError {
             InsufficientScope => "Jwt does not grant the required scopes",
             ClaimNotAllowed => "Jwt claims do not satisfy the rule",
             SenderNotBound => "Jwt is not bound to this client",
+            InvalidDpopProof => "DPoP proof is invalid",
         };
         f.write_str(text)
     }

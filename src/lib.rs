@@ -11,6 +11,7 @@ pub mod config;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod convert;
 pub mod crypto;
+pub mod dpop;
 pub mod engine;
 pub mod error;
 pub mod extractor;

@@ -3,6 +3,7 @@
 //! with RFC 6750's `insufficient_scope`.
 
 use crate::config::{token_type, ClaimCheck, FilterConfig, Provider, ProviderId, Rule};
+use crate::crypto::{Crypto, Tally};
 use crate::engine::Outcome;
 use crate::error::AuthError;
 use crate::extractor::Request;
@@ -29,23 +30,29 @@ pub fn check_header(provider: &Provider, jwt: &Jwt<'_>) -> Result<(), AuthError>
 /// RFC 8705 §3: a token bound to a certificate (`cnf["x5t#S256"]`, base64url SHA-256) is
 /// accepted only over a connection whose client certificate has that digest. Checked on every
 /// request, cached tokens too: the binding is to the connection, not the token. A token bound
-/// another way (`cnf.jkt`, DPoP) is refused: its proof is not checked here.
+/// bound to a key (`cnf.jkt`) needs a DPoP proof (`crate::dpop`), returned for the replay check.
 pub fn check_sender(
     provider: &Provider,
+    token: &str,
     claims: &Map<String, Value>,
     req: &Request,
-) -> Result<(), AuthError> {
+    (now_s, crypto, tally): (u64, &Crypto, &mut Tally),
+) -> Result<Option<crate::dpop::Proof>, AuthError> {
     use crate::config::SenderConstraint;
     use base64::Engine as _;
     if provider.sender_constraint == SenderConstraint::None {
-        return Ok(());
+        return Ok(None);
     }
     let Some(cnf) = claims.get("cnf") else {
         return match provider.sender_constraint {
             SenderConstraint::Required => Err(AuthError::SenderNotBound),
-            _ => Ok(()),
+            _ => Ok(None),
         };
     };
+    if let Some(jkt) = cnf.get("jkt") {
+        let jkt = jkt.as_str().ok_or(AuthError::SenderNotBound)?;
+        return crate::dpop::check(jkt, token, req, now_s, crypto, tally).map(Some);
+    }
     let thumbprint = cnf
         .get("x5t#S256")
         .and_then(Value::as_str)
@@ -59,7 +66,7 @@ pub fn check_sender(
     let seen = req.client_cert_sha256.as_deref().unwrap_or("");
     let hex: String = thumbprint.iter().map(|b| format!("{b:02x}")).collect();
     if seen.eq_ignore_ascii_case(&hex) {
-        Ok(())
+        Ok(None)
     } else {
         Err(AuthError::SenderNotBound)
     }

@@ -494,6 +494,17 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
     let no_locations =
         raw.from_headers.is_none() && raw.from_params.is_none() && raw.from_cookies.is_none();
     let from_headers = match raw.from_headers {
+        // RFC 9449 §7.1: DPoP-bound tokens come as `Authorization: DPoP <token>`.
+        None if no_locations && sender_constraint != SenderConstraint::None => vec![
+            HeaderLocation {
+                name: "authorization".into(),
+                value_prefix: "Bearer ".into(),
+            },
+            HeaderLocation {
+                name: "authorization".into(),
+                value_prefix: "DPoP ".into(),
+            },
+        ],
         None if no_locations => vec![HeaderLocation {
             name: "authorization".into(),
             value_prefix: "Bearer ".into(),

@@ -1127,11 +1127,78 @@ fn certificate_bound_tokens_need_the_certificate_they_name() {
         };
         assert_eq!(d.outcome, want_unbound);
         let dpop = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": "abc"}}));
+        // Bound to a key, not a certificate: without a DPoP proof it is refused.
         let d = h.decide(&with_cert(bearer("/x", &dpop), Some(&hex)));
-        assert_eq!(d.reason, Some(AuthError::SenderNotBound));
+        assert_eq!(d.reason, Some(AuthError::InvalidDpopProof));
     }
     let mut off = Harness::plain();
     assert!(!off.config.binds_tokens);
     let bound = off.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
     assert_eq!(off.decide(&bearer("/x", &bound)).outcome, Outcome::Continue);
+}
+
+#[test]
+fn dpop_bound_tokens_need_a_fresh_proof_for_this_request() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"sender_constraint": "required"}),
+        json!({}),
+    );
+    use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING as P256};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&P256, &rng).unwrap();
+    let holder = EcdsaKeyPair::from_pkcs8(&P256, pkcs8.as_ref(), &rng).unwrap();
+    let point = holder.public_key().as_ref();
+    let jwk = json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                     "y": URL_SAFE_NO_PAD.encode(&point[33..65])});
+    let Value::Object(jwk_map) = jwk.clone() else {
+        unreachable!()
+    };
+    let jkt = crate::dpop::thumbprint(&jwk_map).unwrap();
+    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": jkt}}));
+    let ath = URL_SAFE_NO_PAD.encode(hmac_sha256::Hash::hash(token.as_bytes()));
+    // The proof is signed with jwt-simple by hand: its header carries the holder's public key.
+    let proof = |htm: &str, htu: &str, iat: u64, jti: &str, ath: &str| {
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
+        let claims = json!({"htm": htm, "htu": htu, "iat": iat, "jti": jti, "ath": ath});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = holder.sign(&rng, input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    };
+    let url = format!("http://{HOST}/x");
+    let with = |p: &str| {
+        request(
+            "GET",
+            "/x?q=1",
+            &[("authorization", &format!("DPoP {token}")), ("dpop", p)],
+        )
+    };
+    let good = proof("GET", &url, NOW, "jti-1", &ath);
+    assert_eq!(h.decide(&with(&good)).outcome, Outcome::Continue);
+    let invalid = Outcome::Deny {
+        status: 401,
+        body: "DPoP proof is invalid".into(),
+        www_authenticate: "DPoP error=\"invalid_dpop_proof\"".into(),
+    };
+    // Replayed, then every way a proof can be wrong.
+    assert_eq!(h.decide(&with(&good)).outcome, invalid);
+    let bad = [
+        proof("POST", &url, NOW, "jti-2", &ath),
+        proof("GET", &format!("http://{HOST}/y"), NOW, "jti-3", &ath),
+        proof("GET", &url, NOW - crate::dpop::MAX_AGE_S - 1, "jti-4", &ath),
+        proof("GET", &url, NOW + 120, "jti-5", &ath),
+        proof("GET", &url, NOW, "jti-6", "wrong"),
+        proof("GET", &url, NOW, "", &ath),
+    ];
+    for p in bad {
+        assert_eq!(h.decide(&with(&p)).outcome, invalid, "{p}");
+    }
+    let no_proof = request("GET", "/x", &[("authorization", &format!("DPoP {token}"))]);
+    assert_eq!(h.decide(&no_proof).outcome, invalid);
+    let fresh = proof("GET", &url, NOW, "jti-7", &ath);
+    assert_eq!(h.decide(&with(&fresh)).outcome, Outcome::Continue);
 }
