@@ -43,6 +43,15 @@ pub fn check_sender(
     if provider.sender_constraint == SenderConstraint::None {
         return Ok(None);
     }
+    // RFC 9449 §7.1: the DPoP scheme promises a DPoP-bound token; an unbound one sent that
+    // way is refused rather than treated as a bearer token.
+    let dpop_scheme = (req.header_str("authorization"))
+        .and_then(|v| v.strip_prefix("DPoP "))
+        .is_some_and(|t| t.trim() == token);
+    let dpop_bound = claims.get("cnf").is_some_and(|c| c.get("jkt").is_some());
+    if dpop_scheme && !dpop_bound {
+        return Err(AuthError::InvalidDpopProof);
+    }
     let Some(cnf) = claims.get("cnf") else {
         return match provider.sender_constraint {
             SenderConstraint::Required => Err(AuthError::SenderNotBound),

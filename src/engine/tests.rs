@@ -1202,3 +1202,16 @@ fn dpop_bound_tokens_need_a_fresh_proof_for_this_request() {
     let fresh = proof("GET", &url, NOW, "jti-7", &ath);
     assert_eq!(h.decide(&with(&fresh)).outcome, Outcome::Continue);
 }
+
+#[test]
+fn an_unbound_token_sent_with_the_dpop_scheme_is_refused() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"sender_constraint": "optional"}),
+        json!({}),
+    );
+    let token = h.good_a();
+    assert_eq!(h.decide(&bearer("/x", &token)).outcome, Outcome::Continue);
+    let dpop = request("GET", "/x", &[("authorization", &format!("DPoP {token}"))]);
+    assert_eq!(h.decide(&dpop).reason, Some(AuthError::InvalidDpopProof));
+}

@@ -118,5 +118,8 @@ def test_a_stolen_token_with_the_thiefs_own_proof_is_refused(stack):
     _assert_invalid(stack, _send(stack, token, jwk_thief, scheme="Bearer"))
 
 
-def test_unbound_tokens_pass_when_optional(stack):
-    assert stack.request("/x", sign(KEY, claims(stack.issuer.issuer))).status_code == 200
+def test_unbound_tokens_pass_when_optional_but_not_as_dpop(stack):
+    unbound = sign(KEY, claims(stack.issuer.issuer))
+    assert stack.request("/x", unbound).status_code == 200
+    # The DPoP scheme promises a DPoP-bound token (RFC 9449 §7.1).
+    _assert_invalid(stack, _send(stack, unbound, _proof(stack, unbound)))
