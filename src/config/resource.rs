@@ -217,3 +217,39 @@ fn claim_check(raw: &RawClaimCheck, field: &str) -> Result<ClaimCheck, ConfigErr
     }
     Ok(ClaimCheck { path, matcher })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_types_compare_as_media_types() {
+        for typ in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            assert_eq!(token_type(typ), "at+jwt", "{typ}");
+        }
+        assert_eq!(token_type(""), "");
+        // Only the `application/` type may be left out.
+        assert_eq!(token_type("text/at+jwt"), "text/at+jwt");
+        assert_eq!(token_type("application/x/y"), "application/x/y");
+    }
+
+    #[test]
+    fn claims_are_named_by_dotted_name_or_path() {
+        let path = |n: Option<&str>, p: Option<&[String]>| claim_path(n, p, "c");
+        assert_eq!(
+            path(Some("org.team"), None),
+            Ok(vec!["org".into(), "team".into()])
+        );
+        let dotted = vec!["https://example.com/claims".to_string(), "roles".into()];
+        assert_eq!(path(None, Some(&dotted)), Ok(dotted.clone()));
+        assert_eq!(path(Some("a..b"), None).unwrap_err().field, "c.claim_name");
+        assert_eq!(path(None, Some(&[])).unwrap_err().field, "c.claim_path");
+        assert_eq!(path(Some("a"), Some(&dotted)).unwrap_err().field, "c");
+        assert_eq!(path(None, None).unwrap_err().field, "c");
+    }
+}
