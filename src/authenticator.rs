@@ -24,6 +24,7 @@ pub fn check_claims(
         None => {}
         Some(template) => check_tenant(template, jwt)?,
     }
+    crate::resource::check_header(provider, jwt)?;
     let skew = provider.clock_skew_seconds;
     if let Some(nbf) = jwt.nbf {
         if nbf > now.saturating_add(skew) {

@@ -4,13 +4,14 @@
 
 use crate::audience;
 use crate::authenticator::{self, Budget};
-use crate::config::{FilterConfig, Mode, Provider, ProviderId};
+use crate::config::{FilterConfig, Mode, Provider, ProviderId, Requirement, Rule};
 use crate::crypto::{Crypto, Tally};
 use crate::error::AuthError;
 use crate::extractor::{self, Extracted, Location, Request};
 use crate::jwks::KeySet;
 use crate::jwt;
 use crate::matcher;
+use crate::resource;
 use crate::token_cache::{TokenCache, VerifiedToken};
 use crate::verifier::{self, ProviderResult, Verdict};
 use serde_json::Value;
@@ -70,6 +71,12 @@ pub enum Outcome {
     },
     /// Pause the request until keys arrive, then decide again.
     Wait,
+    /// Answer from the filter with a document (RFC 9728 protected-resource metadata).
+    Respond {
+        status: u32,
+        content_type: &'static str,
+        body: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +117,8 @@ struct Checked {
     result: ProviderResult,
     /// Every token the provider's locations held, once all of them verified.
     verified: Vec<(Extracted, Rc<VerifiedToken>)>,
+    /// DPoP proofs that checked out, remembered once the request is allowed.
+    proofs: Vec<crate::dpop::Proof>,
 }
 
 impl Engine<'_> {
@@ -134,6 +143,10 @@ impl Engine<'_> {
             reason: None,
             route: RouteChange::default(),
         };
+        if let Some(document) = resource::metadata_response(self.config, req) {
+            decision.outcome = document;
+            return decision;
+        }
         if self.config.bypass_cors_preflight && is_cors_preflight(req) {
             decision.stats.push(Stat::CorsPreflightBypassed);
             return decision;
@@ -159,6 +172,24 @@ impl Engine<'_> {
             checked.push((id, audiences, done));
             result
         });
+        let rule = conditions_of(config, requirement);
+        let verdict = match (verdict, rule) {
+            (Verdict::Allow, Some(rule)) => {
+                let tokens = (checked.iter())
+                    .filter(|(_, _, c)| c.result == ProviderResult::Verified)
+                    .flat_map(|(id, _, c)| c.verified.iter().map(move |(_, v)| (*id, &v.claims)));
+                match resource::authorize(rule, tokens) {
+                    Ok(()) => Verdict::Allow,
+                    Err((err, id)) => Verdict::Deny(err, id),
+                }
+            }
+            // Every provider asked said "not my issuer": with `ignore_unknown_issuers` that is
+            // no token at all, for tokens minted for other services (istio#40718).
+            (Verdict::Deny(AuthError::UnknownIssuer, id), _) if config.ignore_unknown_issuers => {
+                Verdict::Deny(AuthError::Missing, id)
+            }
+            (verdict, _) => verdict,
+        };
         match verdict {
             Verdict::Pending => {
                 decision.outcome = Outcome::Wait;
@@ -167,6 +198,13 @@ impl Engine<'_> {
             }
             Verdict::Allow => {
                 decision.stats.push(Stat::Allowed);
+                let proofs: Vec<_> = (checked.iter())
+                    .filter(|(_, _, c)| c.result == ProviderResult::Verified)
+                    .flat_map(|(_, _, c)| c.proofs.iter().cloned())
+                    .collect();
+                if !proofs.is_empty() {
+                    crate::dpop::remember(&proofs, self.now);
+                }
                 self.forward(req, &checked, &mut decision);
             }
             Verdict::Deny(err, provider) => {
@@ -177,7 +215,17 @@ impl Engine<'_> {
                     self.forward(req, &checked, &mut decision);
                 } else {
                     decision.stats.extend([Stat::Denied, why]);
-                    decision.outcome = deny(req, err);
+                    decision.outcome = deny(req, err, rule);
+                    if let (
+                        Some(m),
+                        Outcome::Deny {
+                            www_authenticate, ..
+                        },
+                    ) = (&config.resource_metadata, &mut decision.outcome)
+                    {
+                        // RFC 9728 §5.1: where a client finds what this resource accepts.
+                        www_authenticate.push_str(&format!(", resource_metadata=\"{}\"", m.url));
+                    }
                 }
             }
         }
@@ -197,6 +245,7 @@ impl Engine<'_> {
         let failed = |e: AuthError| Checked {
             result: ProviderResult::Failed(e),
             verified: Vec::new(),
+            proofs: Vec::new(),
         };
         let Some(provider) = self.config.providers.get(id) else {
             return failed(AuthError::Missing);
@@ -208,6 +257,7 @@ impl Engine<'_> {
         }
         let mut verified: Vec<(Extracted, Rc<VerifiedToken>)> = Vec::with_capacity(tokens.len());
         let mut pending = false;
+        let mut proofs = Vec::new();
         for extracted in tokens {
             let seen = verified
                 .iter()
@@ -217,6 +267,20 @@ impl Engine<'_> {
                 Some(v) => Ok(Some(v)),
                 None => self.check_token(id, provider, audiences, &extracted.token, budget, stats),
             };
+            let result = result.and_then(|v| match v {
+                Some(v) => {
+                    let mut tally = Tally::default();
+                    let context = (self.now, self.crypto, &mut tally);
+                    let proof =
+                        resource::check_sender(provider, &extracted.token, &v.claims, req, context);
+                    if !tally.is_empty() {
+                        stats.push(Stat::Crypto(tally));
+                    }
+                    proofs.extend(proof?);
+                    Ok(Some(v))
+                }
+                None => Ok(None),
+            });
             match result {
                 Ok(Some(v)) => verified.push((extracted, v)),
                 Ok(None) => pending = true,
@@ -227,12 +291,14 @@ impl Engine<'_> {
             return Checked {
                 result: ProviderResult::Pending,
                 verified: Vec::new(),
+                proofs: Vec::new(),
             };
         }
         stats.push(Stat::ProviderAllowed(id));
         Checked {
             result: ProviderResult::Verified,
             verified,
+            proofs,
         }
     }
 
@@ -379,6 +445,14 @@ impl Engine<'_> {
     }
 }
 
+/// The rule whose requirement this is, when it has `scopes` or `claims`. The matcher hands out
+/// the requirement, which lives in its rule, so identity finds the rule.
+fn conditions_of<'c>(config: &'c FilterConfig, requirement: &Requirement) -> Option<&'c Rule> {
+    (config.rules.iter())
+        .filter(|r| resource::has_conditions(r))
+        .find(|r| (r.requirement.as_ref()).is_some_and(|q| std::ptr::eq(q, requirement)))
+}
+
 fn push_unique(list: &mut Vec<String>, name: &str) {
     if !list.iter().any(|n| n == name) {
         list.push(name.to_string());
@@ -395,7 +469,7 @@ fn is_cors_preflight(req: &Request) -> bool {
 /// parameter is never echoed back.
 const MAX_REALM_PATH_BYTES: usize = 256;
 
-fn deny(req: &Request, err: AuthError) -> Outcome {
+fn deny(req: &Request, err: AuthError, rule: Option<&Rule>) -> Outcome {
     let path = req.path.split('?').next().unwrap_or("");
     let scheme = if req.scheme.is_empty() {
         "http"
@@ -413,10 +487,15 @@ fn deny(req: &Request, err: AuthError) -> Outcome {
     let realm = format!("{scheme}://{}{path}", req.host);
     // A quote would end the parameter early.
     let realm = realm.replace('"', "%22");
-    let www_authenticate = if err == AuthError::Missing {
-        format!("Bearer realm=\"{realm}\"")
-    } else {
-        format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")
+    let challenge = format!("Bearer realm=\"{realm}\"");
+    let www_authenticate = match (err, rule) {
+        (AuthError::Missing, _) => challenge,
+        // RFC 9449 §7.1: the DPoP scheme's own challenge.
+        (AuthError::InvalidDpopProof, _) => "DPoP error=\"invalid_dpop_proof\"".to_string(),
+        (AuthError::InsufficientScope | AuthError::ClaimNotAllowed, Some(rule)) => {
+            resource::insufficient_scope_challenge(&challenge, rule)
+        }
+        _ => format!("{challenge}, error=\"invalid_token\""),
     };
     Outcome::Deny {
         status: err.status_code(),
@@ -425,16 +504,14 @@ fn deny(req: &Request, err: AuthError) -> Outcome {
     }
 }
 
-/// Strings as they are, numbers and booleans as JSON writes them, lists of those joined
-/// with commas. Values with control characters are dropped: they cannot be header values;
-/// so are strings with a comma, which cannot be one.
+/// As Envoy writes claims: strings as they are, numbers and booleans as JSON writes them
+/// (Envoy prints a fraction with six digits, `2.500000`; JSON's `2.5` is kept), lists and
+/// objects as base64 of their JSON, so `["a","b"]` and `"a,b"` stay apart. Values with
+/// control characters are dropped: they cannot be header values (Envoy answers 503); so are
+/// strings with a comma, which cannot be one.
 fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) -> Option<String> {
-    let (first, rest) = path.split_first()?;
-    let mut value = claims.get(first)?;
-    for name in rest {
-        value = value.as_object()?.get(name)?;
-    }
-    let text = match value {
+    use base64::Engine as _;
+    let text = match resource::claim_at(claims, path)? {
         // A comma makes one header line read as a list: RBAC matches the whole line, an
         // upstream that splits it sees each part, so "alice,admin" would pass a policy that
         // denies "admin" and still read as admin behind it (CVE-2026-26308's class).
@@ -442,17 +519,11 @@ fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) 
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()?
-            .join(","),
-        _ => return None,
+        value @ (Value::Array(_) | Value::Object(_)) => {
+            let json = serde_json::to_string(value).ok()?;
+            base64::engine::general_purpose::STANDARD.encode(json)
+        }
+        Value::Null => return None,
     };
     if text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
         return None;

@@ -37,13 +37,28 @@ pub enum AuthError {
     NoMatchingKey,
     VerificationFailed,
     JwksFetchFailed,
+    /// The provider's `algorithms` do not list the token's `alg` (RFC 8725 §3.1).
+    AlgNotAllowed,
+    /// The provider's `token_types` do not list the token's `typ` (RFC 9068 §2.1).
+    TypNotAllowed,
+    /// The rule's `scopes` are not all granted (RFC 6750 §3.1 `insufficient_scope`).
+    InsufficientScope,
+    /// The rule's `claims` are not met.
+    ClaimNotAllowed,
+    /// The token's `cnf` binding does not match the client (RFC 8705 §3), or it has none and
+    /// one is required.
+    SenderNotBound,
+    /// A DPoP-bound token without a valid proof for this request (RFC 9449 §7.1).
+    InvalidDpopProof,
 }
 
 impl AuthError {
     /// The HTTP status Envoy answers with: only an audience mismatch is a 403.
     pub fn status_code(self) -> u32 {
         match self {
-            AuthError::AudienceNotAllowed => 403,
+            AuthError::AudienceNotAllowed
+            | AuthError::InsufficientScope
+            | AuthError::ClaimNotAllowed => 403,
             _ => 401,
         }
     }
@@ -69,11 +84,17 @@ impl AuthError {
             NoMatchingKey => "no_key",
             VerificationFailed => "bad_signature",
             JwksFetchFailed => "jwks_fetch_failed",
+            AlgNotAllowed => "algorithm",
+            TypNotAllowed => "token_type",
+            InsufficientScope => "scope",
+            ClaimNotAllowed => "claim",
+            SenderNotBound => "sender",
+            InvalidDpopProof => "dpop",
         }
     }
 
     /// Every reason label, so metrics can be defined up front.
-    pub const REASONS: [&'static str; 13] = [
+    pub const REASONS: [&'static str; 19] = [
         "missing",
         "too_large",
         "malformed",
@@ -87,6 +108,12 @@ impl AuthError {
         "no_key",
         "bad_signature",
         "jwks_fetch_failed",
+        "algorithm",
+        "token_type",
+        "scope",
+        "claim",
+        "sender",
+        "dpop",
     ];
 
     /// A missing token and a token for another issuer both mean "this provider has nothing
@@ -134,6 +161,12 @@ impl fmt::Display for AuthError {
             NoMatchingKey => "Jwks doesn't have key to match kid or alg from Jwt",
             VerificationFailed => "Jwt verification fails",
             JwksFetchFailed => "Jwks remote fetch is failed",
+            AlgNotAllowed => "Jwt header [alg] is not allowed",
+            TypNotAllowed => "Jwt header [typ] is not allowed",
+            InsufficientScope => "Jwt does not grant the required scopes",
+            ClaimNotAllowed => "Jwt claims do not satisfy the rule",
+            SenderNotBound => "Jwt is not bound to this client",
+            InvalidDpopProof => "DPoP proof is invalid",
         };
         f.write_str(text)
     }

@@ -12,6 +12,9 @@ pub struct Request {
     pub path: String,
     pub host: String,
     pub headers: Vec<(String, Vec<u8>)>,
+    /// SHA-256 of the client certificate the connection presented, lower-case hex (Envoy's
+    /// `connection.sha256_peer_certificate_digest`); read only when a provider binds tokens.
+    pub client_cert_sha256: Option<String>,
 }
 
 impl Request {
@@ -202,6 +205,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
                 .collect(),
+            ..Request::default()
         }
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod convert;
 pub mod crypto;
+pub mod dpop;
 pub mod engine;
 pub mod error;
 pub mod extractor;
@@ -19,6 +20,7 @@ pub mod jwks;
 pub mod jwks_cache;
 pub mod jwt;
 pub mod matcher;
+pub mod resource;
 pub mod signature;
 pub mod strict_json;
 pub mod token_cache;

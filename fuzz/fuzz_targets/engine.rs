@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         Outcome::Deny { status, .. } => *status,
         Outcome::Continue => 200,
         Outcome::Wait => 0,
+        Outcome::Respond { status, .. } => *status,
     };
     assert_eq!(
         status(&first.outcome),

@@ -44,6 +44,7 @@ pub fn request(data: &[u8]) -> Request {
         path,
         host: "fuzz.example".into(),
         headers,
+        ..Request::default()
     }
 }
 

@@ -2,11 +2,15 @@
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
 pub mod jwks_hosts;
+mod metadata;
 pub mod path_de;
 mod raw;
+mod resource;
 mod tenants;
 mod uri;
 
+pub use metadata::ResourceMetadata;
+pub use resource::{token_type, ClaimCheck, ClaimMatch, SenderConstraint};
 pub use uri::HttpTarget;
 
 use crate::crypto::CryptoMode;
@@ -73,6 +77,12 @@ pub struct FilterConfig {
     /// Lower-case names of every header the filter may write; they are always removed from
     /// incoming requests so a client cannot forge them.
     pub written_headers: Vec<String>,
+    /// RFC 9728: served on its path, named in every 401 challenge.
+    pub resource_metadata: Option<ResourceMetadata>,
+    /// A token whose `iss` no provider of the requirement knows counts as no token.
+    pub ignore_unknown_issuers: bool,
+    /// Some provider checks `cnf` bindings: the host glue reads the client certificate.
+    pub binds_tokens: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +114,12 @@ pub struct Provider {
     pub hold_for_keys_ms: u64,
     /// RSA keys with larger moduli are never tried (`jwks::DEFAULT_MAX_RSA_KEY_BITS` unless set).
     pub max_rsa_key_bits: usize,
+    /// The `alg` values accepted; `None`: any the filter implements.
+    pub algorithms: Option<Vec<crate::jwt::Alg>>,
+    /// The `typ` values accepted, normalized by `token_type` (`""`: no `typ`); `None`: any.
+    pub token_types: Option<Vec<String>>,
+    /// Certificate-bound tokens (RFC 8705).
+    pub sender_constraint: SenderConstraint,
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +338,10 @@ pub struct Rule {
     pub methods: Vec<String>,
     /// `None`: the rule matches and no JWT is required.
     pub requirement: Option<Requirement>,
+    /// Scopes a token that satisfied `requirement` must all grant.
+    pub scopes: Vec<String>,
+    /// Conditions on the claims of a token that satisfied `requirement`.
+    pub claims: Vec<ClaimCheck>,
 }
 
 impl FilterConfig {
@@ -407,6 +427,10 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
     }
     written_headers.sort();
     written_headers.dedup();
+    let resource_metadata = (raw.resource_metadata.as_ref())
+        .map(|m| metadata::resource_metadata(m, "resource_metadata"))
+        .transpose()?;
+    let binds_tokens = (providers.iter()).any(|p| p.sender_constraint != SenderConstraint::None);
     Ok(FilterConfig {
         providers,
         rules,
@@ -418,6 +442,9 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         max_token_bytes,
         crypto,
         written_headers,
+        resource_metadata,
+        ignore_unknown_issuers: raw.ignore_unknown_issuers.unwrap_or(false),
+        binds_tokens,
     })
 }
 
@@ -476,11 +503,25 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         ));
     }
     let source = key_source(&raw, field)?;
+    let algorithms = resource::algorithms(&raw, field)?;
+    let token_types = resource::token_types(&raw, field)?;
+    let sender_constraint = resource::sender_constraint(&raw, field)?;
     // Envoy's defaults (Authorization: Bearer, ?access_token=) apply only when no location
     // is configured at all; naming any location means "only there".
     let no_locations =
         raw.from_headers.is_none() && raw.from_params.is_none() && raw.from_cookies.is_none();
     let from_headers = match raw.from_headers {
+        // RFC 9449 §7.1: DPoP-bound tokens come as `Authorization: DPoP <token>`.
+        None if no_locations && sender_constraint != SenderConstraint::None => vec![
+            HeaderLocation {
+                name: "authorization".into(),
+                value_prefix: "Bearer ".into(),
+            },
+            HeaderLocation {
+                name: "authorization".into(),
+                value_prefix: "DPoP ".into(),
+            },
+        ],
         None if no_locations => vec![HeaderLocation {
             name: "authorization".into(),
             value_prefix: "Bearer ".into(),
@@ -518,13 +559,8 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         .map(|(i, c)| {
             let at = format!("{field}.claim_to_headers[{i}]");
             let header_name = header_name(&c.header_name, &format!("{at}.header_name"))?;
-            let claim_path: Vec<String> = c.claim_name.split('.').map(str::to_string).collect();
-            if claim_path.iter().any(String::is_empty) {
-                return Err(ConfigError::new(
-                    format!("{at}.claim_name"),
-                    "must be a dotted path of non-empty names",
-                ));
-            }
+            let claim_path =
+                resource::claim_path(c.claim_name.as_deref(), c.claim_path.as_deref(), &at)?;
             Ok(ClaimToHeader {
                 header_name,
                 claim_path,
@@ -555,6 +591,9 @@ fn provider(name: &str, raw: RawProvider, field: &str) -> Result<Provider, Confi
         kid_refetch_interval_ms: kid_refetch_interval(raw.kid_refetch_interval_seconds, field)?,
         hold_for_keys_ms: hold_for_keys(raw.hold_for_keys_ms, field)?,
         max_rsa_key_bits: max_rsa_key_bits(raw.max_rsa_key_bits, field)?,
+        algorithms,
+        token_types,
+        sender_constraint,
     })
 }
 
@@ -802,6 +841,7 @@ fn rule(
 ) -> Result<Rule, ConfigError> {
     let raw: RawRule = from_value(value, field)?;
     let path = path_match(&raw.matcher, &format!("{field}.match"))?;
+    let (scopes, claims) = resource::rule_conditions(&raw, field)?;
     let methods = raw
         .matcher
         .methods
@@ -831,6 +871,8 @@ fn rule(
         path,
         methods,
         requirement,
+        scopes,
+        claims,
     })
 }
 

@@ -22,6 +22,24 @@ pub struct RawConfig {
     pub max_token_bytes: Option<u64>,
     #[serde(default)]
     pub crypto: Option<String>,
+    #[serde(default)]
+    pub ignore_unknown_issuers: Option<bool>,
+    /// RFC 9728 protected-resource metadata (`config::metadata`).
+    #[serde(default)]
+    pub resource_metadata: Option<RawResourceMetadata>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResourceMetadata {
+    pub resource: String,
+    pub authorization_servers: Vec<String>,
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub bearer_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +87,15 @@ pub struct RawProvider {
     pub hold_for_keys_ms: Option<u64>,
     #[serde(default)]
     pub max_rsa_key_bits: Option<u64>,
+    /// RFC 8725 §3.1: the `alg` values this provider accepts (`config::resource`).
+    #[serde(default)]
+    pub algorithms: Option<Vec<String>>,
+    /// RFC 9068 §2.1: the `typ` values this provider accepts (`config::resource`).
+    #[serde(default)]
+    pub token_types: Option<Vec<String>>,
+    /// RFC 8705 certificate-bound tokens: `none`, `optional`, `required` (`config::resource`).
+    #[serde(default)]
+    pub sender_constraint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,7 +145,11 @@ pub struct RawHeaderLocation {
 #[serde(deny_unknown_fields)]
 pub struct RawClaimToHeader {
     pub header_name: String,
-    pub claim_name: String,
+    #[serde(default)]
+    pub claim_name: Option<String>,
+    /// The claim as a list of names, for names that hold dots (Envoy's `claim_path`).
+    #[serde(default)]
+    pub claim_path: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +159,30 @@ pub struct RawRule {
     pub matcher: RawMatch,
     #[serde(default)]
     pub requires: Option<serde_json::Value>,
+    /// Scopes every one of which the token must grant (`config::resource`).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// Claim conditions the token must meet (`config::resource`).
+    #[serde(default)]
+    pub claims: Option<Vec<RawClaimCheck>>,
+}
+
+/// One rule claim condition: a claim, by dotted name or path, and one way to match it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClaimCheck {
+    #[serde(default)]
+    pub claim_name: Option<String>,
+    #[serde(default)]
+    pub claim_path: Option<Vec<String>>,
+    #[serde(default)]
+    pub exact: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub contains: Option<String>,
+    #[serde(default)]
+    pub any_of: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,7 @@ use super::*;
 use crate::config;
 use crate::extractor::Request;
 use crate::token_cache::TokenCache;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use jwt_simple::prelude::*;
 use serde_json::{json, Map, Value};
@@ -161,6 +161,7 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
             .iter()
             .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect(),
+        ..Request::default()
     }
 }
 
@@ -462,8 +463,14 @@ fn payload_and_claims_are_written_upstream() {
         ("x-team".into(), "blue".into()),
         ("x-size".into(), "7".into()),
         ("x-admin".into(), "true".into()),
-        ("x-roles".into(), "r1,r2".into()),
+        // Lists and objects as base64 of their JSON, as Envoy writes them.
+        ("x-roles".into(), "WyJyMSIsInIyIl0=".into()),
         ("x-ratio".into(), "1.5".into()),
+        (
+            "x-org".into(),
+            STANDARD.encode(r#"{"size":7,"team":"blue"}"#),
+        ),
+        ("x-mixed".into(), STANDARD.encode(r#"["a",{"b":1}]"#)),
     ];
     let d = h.decide(&bearer("/x", &token));
     assert_eq!(d.outcome, Outcome::Continue);
@@ -955,4 +962,304 @@ fn a_string_claim_with_a_comma_is_never_written_as_a_header() {
     );
     // The client's own x-sub is still removed.
     assert!(d.remove_headers.iter().any(|n| n == "x-sub"));
+}
+
+#[test]
+fn rule_scopes_answer_403_insufficient_scope_and_count_the_reason() {
+    let rules = json!({"rules": [
+        {"match": {"prefix": "/orders"}, "requires": {"requires_any": [{"provider_name": "a"}, {"provider_name": "b"}]},
+         "scopes": ["orders:write"]},
+        {"match": {"prefix": "/audit"}, "requires": {"provider_name": "a"}, "claims": [{"claim_name": "sub", "exact": "bob"}]},
+    ]});
+    let mut h = Harness::new(rules.clone(), json!({}), json!({}));
+    let base = json!({"iss": ISS_A, "sub": "alice", "exp": NOW + 600});
+    let granted = h.token_a(merged(
+        base.clone(),
+        &json!({"scope": "orders:read orders:write"}),
+    ));
+    assert_eq!(
+        h.decide(&bearer("/orders", &granted)).outcome,
+        Outcome::Continue
+    );
+    // The token of `b` satisfies `requires_any` too: its scopes count as well.
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600, "scp": ["orders:write"]}));
+    assert_eq!(h.decide(&bearer("/orders", &b)).outcome, Outcome::Continue);
+    let short = h.token_a(merged(base.clone(), &json!({"scope": "orders:read"})));
+    let d = h.decide(&bearer("/orders", &short));
+    let realm = format!("http://{HOST}/orders");
+    assert_eq!(
+        d.outcome,
+        Outcome::Deny {
+            status: 403,
+            body: "Jwt does not grant the required scopes".into(),
+            www_authenticate: format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"orders:write\""
+            ),
+        }
+    );
+    assert_eq!(
+        d.stats,
+        [
+            Stat::CacheMiss(0),
+            Stat::ProviderAllowed(0),
+            Stat::Denied,
+            Stat::ProviderDenied(0, "scope")
+        ]
+    );
+    assert!(d.set_headers.is_empty());
+    let d = h.decide(&bearer("/audit", &short));
+    assert_eq!(d.reason, Some(AuthError::ClaimNotAllowed));
+    assert!(matches!(d.outcome, Outcome::Deny { status: 403, .. }));
+    // A missing token is still the plain 401.
+    let d = h.decide(&request("GET", "/orders", &[]));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/orders"));
+
+    let mut audit = Harness::new(
+        merged(rules, &json!({"mode": "audit"})),
+        json!({}),
+        json!({}),
+    );
+    let short = audit.token_a(merged(base, &json!({"scope": "orders:read"})));
+    let d = audit.decide(&bearer("/orders", &short));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.stats.contains(&Stat::AuditWouldDeny));
+}
+
+#[test]
+fn algorithm_and_type_allow_lists_come_after_the_issuer() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"algorithms": ["RS256"]}),
+        json!({"token_types": ["at+jwt"]}),
+    );
+    let a = h.good_a();
+    let d = h.decide(&bearer("/x", &a));
+    assert_eq!(
+        d.outcome,
+        deny(401, "Jwt header [alg] is not allowed", "/x")
+    );
+    assert_eq!(d.reason, Some(AuthError::AlgNotAllowed));
+    // jwt-simple writes `typ: JWT`.
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let d = h.decide(&bearer("/x", &b));
+    assert_eq!(d.reason, Some(AuthError::TypNotAllowed));
+}
+
+#[test]
+fn protected_resource_metadata_is_served_and_named_in_challenges() {
+    let top = json!({
+        "resource_metadata": {"resource": "https://api.example/mcp", "authorization_servers": ["https://as.example"],
+                              "scopes_supported": ["tools:call"]},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "a"}, "scopes": ["tools:call"]}],
+    });
+    let mut h = Harness::new(top, json!({}), json!({}));
+    let url = "https://api.example/.well-known/oauth-protected-resource/mcp";
+    let d = h.decide(&request(
+        "GET",
+        "/.well-known/oauth-protected-resource/mcp?x=1",
+        &[],
+    ));
+    let Outcome::Respond {
+        status: 200,
+        content_type: "application/json",
+        body,
+    } = d.outcome
+    else {
+        panic!("{:?}", d.outcome)
+    };
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        doc,
+        json!({"resource": "https://api.example/mcp", "authorization_servers": ["https://as.example"],
+               "scopes_supported": ["tools:call"]})
+    );
+    // Another method, or another path, is an ordinary request.
+    let d = h.decide(&request(
+        "POST",
+        "/.well-known/oauth-protected-resource/mcp",
+        &[],
+    ));
+    let realm = format!("http://{HOST}/.well-known/oauth-protected-resource/mcp");
+    assert_eq!(
+        d.outcome,
+        Outcome::Deny {
+            status: 401,
+            body: "Jwt is missing".into(),
+            www_authenticate: format!("Bearer realm=\"{realm}\", resource_metadata=\"{url}\""),
+        }
+    );
+    let token = h.good_a();
+    let Outcome::Deny {
+        status: 403,
+        www_authenticate,
+        ..
+    } = h.decide(&bearer("/mcp", &token)).outcome
+    else {
+        panic!()
+    };
+    assert!(www_authenticate.ends_with(&format!(
+        "error=\"insufficient_scope\", scope=\"tools:call\", resource_metadata=\"{url}\""
+    )));
+}
+
+#[test]
+fn ignore_unknown_issuers_treats_a_foreign_token_as_absent() {
+    let rules = json!({"rules": [
+        {"match": {"prefix": "/open"}, "requires": {"allow_missing": {}}},
+        {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}},
+    ]});
+    let foreign = |h: &Harness| h.token_a(json!({"iss": "https://elsewhere", "exp": NOW + 600}));
+    let mut default = Harness::new(rules.clone(), json!({}), json!({}));
+    let token = foreign(&default);
+    let d = default.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, deny(401, "Jwt issuer is not configured", "/x"));
+    let mut h = Harness::new(
+        merged(rules, &json!({"ignore_unknown_issuers": true})),
+        json!({}),
+        json!({}),
+    );
+    let token = foreign(&h);
+    let d = h.decide(&bearer("/x", &token));
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/x"));
+    assert!(d.stats.contains(&Stat::ProviderDenied(0, "missing")));
+    // A token of `b`, a provider this requirement does not ask, is as foreign to it.
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    assert_eq!(
+        h.decide(&bearer("/x", &b)).outcome,
+        deny(401, "Jwt is missing", "/x")
+    );
+    let d = h.decide(&bearer("/open", &token));
+    assert_eq!(d.outcome, Outcome::Continue);
+    assert!(d.set_headers.is_empty() && d.new_path.is_none());
+    // A bad token of a known issuer is still refused.
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 3600}));
+    assert_eq!(
+        h.decide(&bearer("/open", &expired)).outcome,
+        deny(401, "Jwt is expired", "/open")
+    );
+}
+
+#[test]
+fn certificate_bound_tokens_need_the_certificate_they_name() {
+    let digest = [7u8; 32];
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let cnf = json!({"x5t#S256": URL_SAFE_NO_PAD.encode(digest)});
+    let with_cert = |req: Request, cert: Option<&str>| Request {
+        client_cert_sha256: cert.map(str::to_string),
+        ..req
+    };
+    for constraint in ["optional", "required"] {
+        let mut h = Harness::new(
+            json!({}),
+            json!({"sender_constraint": constraint}),
+            json!({}),
+        );
+        assert!(h.config.binds_tokens);
+        let bound = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
+        let ok = h.decide(&with_cert(bearer("/x", &bound), Some(&hex.to_uppercase())));
+        assert_eq!(ok.outcome, Outcome::Continue, "{constraint}");
+        // Cached now; the binding is still checked against this connection's certificate.
+        for cert in [None, Some("00".repeat(32).as_str())] {
+            let d = h.decide(&with_cert(bearer("/x", &bound), cert));
+            assert_eq!(
+                d.outcome,
+                deny(401, "Jwt is not bound to this client", "/x")
+            );
+        }
+        let unbound = h.good_a();
+        let d = h.decide(&with_cert(bearer("/x", &unbound), Some(&hex)));
+        let want_unbound = if constraint == "required" {
+            deny(401, "Jwt is not bound to this client", "/x")
+        } else {
+            Outcome::Continue
+        };
+        assert_eq!(d.outcome, want_unbound);
+        let dpop = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": "abc"}}));
+        // Bound to a key, not a certificate: without a DPoP proof it is refused.
+        let d = h.decide(&with_cert(bearer("/x", &dpop), Some(&hex)));
+        assert_eq!(d.reason, Some(AuthError::InvalidDpopProof));
+    }
+    let mut off = Harness::plain();
+    assert!(!off.config.binds_tokens);
+    let bound = off.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
+    assert_eq!(off.decide(&bearer("/x", &bound)).outcome, Outcome::Continue);
+}
+
+#[test]
+fn dpop_bound_tokens_need_a_fresh_proof_for_this_request() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"sender_constraint": "required"}),
+        json!({}),
+    );
+    use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING as P256};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&P256, &rng).unwrap();
+    let holder = EcdsaKeyPair::from_pkcs8(&P256, pkcs8.as_ref(), &rng).unwrap();
+    let point = holder.public_key().as_ref();
+    let jwk = json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                     "y": URL_SAFE_NO_PAD.encode(&point[33..65])});
+    let Value::Object(jwk_map) = jwk.clone() else {
+        unreachable!()
+    };
+    let jkt = crate::dpop::thumbprint(&jwk_map).unwrap();
+    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": jkt}}));
+    let ath = URL_SAFE_NO_PAD.encode(hmac_sha256::Hash::hash(token.as_bytes()));
+    // The proof is signed with jwt-simple by hand: its header carries the holder's public key.
+    let proof = |htm: &str, htu: &str, iat: u64, jti: &str, ath: &str| {
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
+        let claims = json!({"htm": htm, "htu": htu, "iat": iat, "jti": jti, "ath": ath});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = holder.sign(&rng, input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    };
+    let url = format!("http://{HOST}/x");
+    let with = |p: &str| {
+        request(
+            "GET",
+            "/x?q=1",
+            &[("authorization", &format!("DPoP {token}")), ("dpop", p)],
+        )
+    };
+    let good = proof("GET", &url, NOW, "jti-1", &ath);
+    assert_eq!(h.decide(&with(&good)).outcome, Outcome::Continue);
+    let invalid = Outcome::Deny {
+        status: 401,
+        body: "DPoP proof is invalid".into(),
+        www_authenticate: "DPoP error=\"invalid_dpop_proof\"".into(),
+    };
+    // Replayed, then every way a proof can be wrong.
+    assert_eq!(h.decide(&with(&good)).outcome, invalid);
+    let bad = [
+        proof("POST", &url, NOW, "jti-2", &ath),
+        proof("GET", &format!("http://{HOST}/y"), NOW, "jti-3", &ath),
+        proof("GET", &url, NOW - crate::dpop::MAX_AGE_S - 1, "jti-4", &ath),
+        proof("GET", &url, NOW + 120, "jti-5", &ath),
+        proof("GET", &url, NOW, "jti-6", "wrong"),
+        proof("GET", &url, NOW, "", &ath),
+    ];
+    for p in bad {
+        assert_eq!(h.decide(&with(&p)).outcome, invalid, "{p}");
+    }
+    let no_proof = request("GET", "/x", &[("authorization", &format!("DPoP {token}"))]);
+    assert_eq!(h.decide(&no_proof).outcome, invalid);
+    let fresh = proof("GET", &url, NOW, "jti-7", &ath);
+    assert_eq!(h.decide(&with(&fresh)).outcome, Outcome::Continue);
+}
+
+#[test]
+fn an_unbound_token_sent_with_the_dpop_scheme_is_refused() {
+    let mut h = Harness::new(
+        json!({}),
+        json!({"sender_constraint": "optional"}),
+        json!({}),
+    );
+    let token = h.good_a();
+    assert_eq!(h.decide(&bearer("/x", &token)).outcome, Outcome::Continue);
+    let dpop = request("GET", "/x", &[("authorization", &format!("DPoP {token}"))]);
+    assert_eq!(h.decide(&dpop).reason, Some(AuthError::InvalidDpopProof));
 }

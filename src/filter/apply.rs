@@ -109,6 +109,21 @@ pub fn apply(decision: &Decision, req: &Request, metrics: &Metrics) -> bool {
             }
             false
         }
+        Outcome::Respond {
+            status,
+            content_type,
+            body,
+        } => {
+            record(false);
+            let headers = vec![
+                ("content-type", *content_type),
+                ("cache-control", "max-age=300"),
+            ];
+            if let Err(e) = send(req, *status, headers, body) {
+                log::warn!("jwt_authn_wasm: could not send the {status} response ({e:?}); the request stays paused");
+            }
+            false
+        }
         Outcome::Continue | Outcome::Wait => match rewrite(decision, req)
             .and_then(|()| reroute(decision, req))
         {

@@ -36,10 +36,17 @@ fn read_request() -> Result<Request, proxy_wasm::types::Status> {
     Ok(req)
 }
 
+/// Envoy's digest of the client certificate; `None` without one (a bound token then fails).
+fn peer_certificate_sha256() -> Option<String> {
+    let path = vec!["connection", "sha256_peer_certificate_digest"];
+    let bytes = hostcalls::get_property(path).ok().flatten()?;
+    String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
+}
+
 impl HttpContext for HttpFilter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         // Without the headers or the time there is nothing to judge the request by.
-        let req = match read_request() {
+        let mut req = match read_request() {
             Ok(req) if !injected(&req, Point::ReadHeaders) => req,
             failed => {
                 log::warn!("jwt_authn_wasm: could not read the request headers; answering 500");
@@ -60,6 +67,9 @@ impl HttpContext for HttpFilter {
             internal_error(&req, &self.metrics);
             return Action::Pause;
         };
+        if worker.config.binds_tokens {
+            req.client_cert_sha256 = peer_certificate_sha256();
+        }
         trap_if_asked(&req);
         let mut decided = worker.decide(&req, now, now, &[]);
         let mut kick = decided.kick;

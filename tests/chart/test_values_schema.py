@@ -63,6 +63,20 @@ def refused(sets: dict) -> str:
     ({"authorization.action": '"CUSTOM"'}, "authorization.action"),
     ({"monitoring.podMonitor.interval": '"15"'}, "monitoring.podMonitor.interval: Does not match pattern"),
     ({"fullnameOverride": '"Edge_Auth"'}, "fullnameOverride: Does not match pattern"),
+    ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
+                                 '"algorithms": ["none"], "sender_constraint": "required"}}'},
+     "plugin.config.providers.p.algorithms.0: plugin.config.providers.p.algorithms.0 must be one of the following"),
+    ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
+                                 '"claim_to_headers": [{"header_name": "x-a", "claim_name": "a", "claim_path": ["a"]}]}}'},
+     "plugin.config.providers.p.claim_to_headers.0: Must validate one and only one schema"),
+    ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider_name": "demo"}, '
+                             '"scopes": ["a b"]}]'},
+     "plugin.config.rules.0.scopes.0: Does not match pattern"),
+    ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider_name": "demo"}, '
+                             '"claims": [{"claim_name": "a"}]}]'},
+     "plugin.config.rules.0.claims.0: Must validate all the schemas"),
+    ({"plugin.config.resource_metadata": '{"resource": "https://api.example/mcp", "authorization_servers": []}'},
+     "plugin.config.resource_metadata.authorization_servers: Array must have at least 1 items"),
 ])
 def test_bad_value_is_refused_with_its_path(sets, message):
     assert message in refused(sets)
@@ -76,6 +90,9 @@ def test_good_overrides_are_accepted():
                                '{"provider_and_audiences": {"provider_name": "demo", "audiences": ["orders"]}}]}}]',
         "plugin.config.providers": '{"local": {"issuer": "me", "local_jwks": {"inline_string": "{\\"keys\\": []}"}}, '
                                    '"remote": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
-                                   '"hold_for_keys_ms": 0}}',
+                                   '"hold_for_keys_ms": 0, "algorithms": ["ES256"], "token_types": ["at+jwt", ""], '
+                                   '"claim_to_headers": [{"header_name": "x-r", "claim_path": ["https://e/c", "r"]}]}}',
+        "plugin.config.resource_metadata": '{"resource": "https://api.example/mcp", '
+                                           '"authorization_servers": ["https://i"], "scopes_supported": ["a:b"]}',
     })
     assert "kind: WasmPlugin" in proc.stdout

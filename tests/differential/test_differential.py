@@ -30,6 +30,10 @@ HEADER_RULES = [
     {"match": {"prefix": "/host", "headers": [{"name": ":authority", "string_match": {"exact": "public.example"}}]}},
 ]
 
+# Claims written to headers by provider `claims`, on both listeners (corpus `_claim_headers`).
+CLAIM_HEADERS = [{"header_name": f"x-c-{n.replace('.', '-')}", "claim_name": n}
+                 for n in ("sub", "roles", "org", "org.team", "org.n", "level", "admin", "ratio", "note")]
+
 # ring has no P-521: with `crypto: module` P-521 keys are dropped when the JWKS is parsed.
 MODULE_ONLY_DIFFERENCES = {"valid_ES512": (200, 401)}
 
@@ -47,14 +51,17 @@ def diff(request, wasm_module, keys):
                 "forward": True, "forward_payload_header": "x-jwt-payload", "pad_forward_payload_header": True}
         loc = {**remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
                "issuer": st.issuer.issuer + "/loc", "from_params": ["tok"], "from_cookies": ["jwt"]}
+        claim_headers = {**remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
+                         "issuer": st.issuer.issuer + "/claims", "claim_to_headers": CLAIM_HEADERS}
         other_audience = {"provider_and_audiences": {"provider_name": "rs", "audiences": ["other"]}}
         st.start({
             "crypto": request.param,
             "providers": {"rs": remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
-                          "hs": hs, "subj": subj, "loc": loc},
+                          "hs": hs, "subj": subj, "loc": loc, "claims": claim_headers},
             "rules": [{"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
                       {"match": {"prefix": "/subj"}, "requires": {"provider_name": "subj"}},
                       {"match": {"prefix": "/loc"}, "requires": {"provider_name": "loc"}},
+                      {"match": {"prefix": "/claims"}, "requires": {"provider_name": "claims"}},
                       {"match": {"prefix": "/pa/"}, "requires": other_audience},
                       {"match": {"prefix": "/pany/"},
                        "requires": {"requires_any": [other_audience, {"provider_name": "rs"}]}},
@@ -111,6 +118,21 @@ def test_padded_payload_header_as_native(diff, keys):
         assert got[0] and got[0] == got[1], got
         seen.add(len(got[0]) - len(got[0].rstrip("=")))
     assert seen == {0, 1, 2}, seen
+
+
+def test_claim_headers_as_native(diff, keys):
+    """Strings, integers, booleans, and lists and objects as base64 of their JSON: the same header values as
+    native. Floats are the intended difference (README): native prints six decimals, this filter JSON's."""
+    st, _, _ = diff
+    claim = {"roles": ["read", "write"], "org": {"team": "a", "n": [1, 2]}, "level": 3, "admin": True,
+             "ratio": 2.5}
+    token = sign(keys["ES256"], claims(st.issuer.issuer + "/claims", **claim))
+    native, ours = ({k: v for k, v in st.request("/claims/x", token, native=n).json()["headers"].items()
+                     if k.startswith("x-c-")} for n in (True, False))
+    assert native.pop("x-c-ratio") == "2.500000" and ours.pop("x-c-ratio") == "2.5"
+    assert native == ours, (native, ours)
+    assert ours["x-c-roles"] == "WyJyZWFkIiwid3JpdGUiXQ==" and ours["x-c-org-team"] == "a"
+    assert set(ours) == {"x-c-sub", "x-c-roles", "x-c-org", "x-c-org-team", "x-c-org-n", "x-c-level", "x-c-admin"}
 
 
 STARTUP_LINES = {

@@ -153,6 +153,19 @@ def _header_rules() -> dict:
     }
 
 
+def _claim_headers(c: Ctx) -> dict:
+    """Provider `claims` (issuer <iss>/claims) writes claims to headers; see CLAIM_HEADERS."""
+    def req(**claim):
+        return ("/claims/x", bearer(sign(c.keys["ES256"], claims(c.iss + "/claims", **claim))))
+
+    return {
+        "valid_claim_headers_lists_and_objects": req(roles=["read", "write"], org={"team": "a", "n": [1, 2]},
+                                                     level=3, admin=True),
+        "valid_claim_header_float": req(ratio=2.5),
+        "claim_header_with_crlf": req(note="a\r\nx-admin: true"),
+    }
+
+
 def _hs_req(c: Ctx, alg: str, **kw) -> tuple:
     return ("/hs/x", {"x-hs-token": sign(c.keys[alg], claims(c.iss + "/hs", **kw))})
 
@@ -243,6 +256,7 @@ def build(c: Ctx) -> dict:
     cases.update(_header_rules())
     cases.update(_audiences(c))
     cases.update(_locations(c))
+    cases.update(_claim_headers(c))
     return cases
 
 
@@ -262,6 +276,9 @@ INTENDED_DIFFERENCES = {
     "oversized_token": (200, 401, "max_token_bytes (8192 by default) refuses larger tokens before any parsing"),
     "weak_rsa_1024_key": (200, 401, "RSA keys under 2048 bits are dropped when the JWKS is parsed"),
     "key_published_for_encryption": (200, 401, "JWKs with use=enc are ignored for signature verification"),
+    "claim_header_with_crlf": (
+        503, 200, "a claim value with CR or LF cannot be a header value: this filter does not write it and the "
+                  "request goes on; native writes it and Envoy answers 503"),
     "valid_signature_with_base64_padding": (
         200, 401, "token segments must be unpadded base64url (RFC 7515); Envoy's decoder also accepts '=' padding"),
 }
