@@ -5,6 +5,7 @@ library functions the vendored CRDs use and core CEL lacks are defined here afte
 apiserver/pkg/cel/library: `isURL`/`url(…).getScheme()` (urls.go, Go's url.ParseRequestURI) and the
 `split`/`substring` string extensions.
 """
+import copy
 import functools
 import re
 
@@ -94,8 +95,31 @@ def check(rule: str, value) -> str | None:
     return None if result is True else f"evaluated to {result!r}"
 
 
+def defaulted(value, schema: dict):
+    """A copy of `value` with the schema's `default`s filled in where a field is absent, as the API
+    server does before it evaluates the rules (an HTTPRoute backendRef's `kind: Service`, …)."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        out = dict(value)
+        props = schema.get("properties") or {}
+        for key, sub in props.items():
+            if key not in out and isinstance(sub, dict) and "default" in sub:
+                out[key] = copy.deepcopy(sub["default"])
+        extra = schema.get("additionalProperties")
+        for key, inner in out.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                out[key] = defaulted(inner, sub)
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [defaulted(inner, schema["items"]) for inner in value]
+    return value
+
+
 def violations(value, schema: dict, path: str = "") -> list[str]:
-    """Every rule of `schema` (an openAPIV3Schema with its CEL rules) that `value` breaks."""
+    """Every rule of `schema` (an openAPIV3Schema with its CEL rules) that `value` breaks; give it
+    `defaulted(value, schema)` to see the object as the API server does."""
     if value is None or not isinstance(schema, dict):
         return []
     out = []

@@ -45,7 +45,8 @@ def cel_schemas() -> dict:
 
 
 def check_cel(doc: dict):
-    broken = crd_cel.violations(doc, cel_schemas()[(doc["apiVersion"], doc["kind"])])
+    schema = cel_schemas()[(doc["apiVersion"], doc["kind"])]
+    broken = crd_cel.violations(crd_cel.defaulted(doc, schema), schema)
     assert not broken, "CEL: " + "; ".join(broken)
 
 

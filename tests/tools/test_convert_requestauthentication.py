@@ -204,6 +204,17 @@ def test_bad_input_fails_with_the_reason(text, expected):
     assert expected in proc.stderr
 
 
+def test_a_converter_output_breaking_a_cel_rule_of_istio_is_refused():
+    """The converter's objects are held to the CRDs' CEL rules (istio_schema.validate), as an API
+    server holds them: a WasmPlugin with both a selector and targetRefs is refused."""
+    objects, _ = converted(DOCS / "claim-to-header.yaml")
+    plugin = objects[0]
+    istio_schema.validate(plugin)
+    plugin["spec"]["targetRefs"] = [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "gw"}]
+    with pytest.raises(AssertionError, match="CEL: .*only one of targetRefs or selector"):
+        istio_schema.validate(plugin)
+
+
 def test_a_wasmplugin_needs_a_real_image():
     source = DOCS / "claim-to-header.yaml"
     for args in ([source], ["--image", "ghcr.io/acme/jwt:1", source], ["--image", IMAGE, "--sha256", "abc", source]):
