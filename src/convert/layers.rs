@@ -5,8 +5,10 @@
 //!
 //! - a rule repeated in a policy that covers the narrower one's workloads is kept in the broader
 //!   plugin only (istiod verifies the token once either way);
-//! - a plugin lets a token of an issuer it does not know pass untouched (unknown issuer counts as
-//!   missing), so each token is decided by the plugin holding its issuer, as by the merged
+//! - a plugin lets a token of an issuer it does not know pass untouched (the filter's
+//!   `allow_missing` takes an unknown issuer as no token, where native jwt_authn answers 401; the
+//!   real-Envoy test of layered policies holds the chain to this), so each token is decided by
+//!   the plugin holding its issuer, as by the merged
 //!   `any(…)` requirement; two plugins holding the same issuer with different settings would
 //!   decide in turn, and the first to refuse wins where istiod takes either: refused;
 //! - a plugin removes client-sent copies of the headers it writes, so two plugins writing the
@@ -131,7 +133,8 @@ pub fn resolve(
             }
         }
     }
-    repeated.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    // Last first, so each removal leaves the indexes still to come in place.
+    repeated.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
     repeated.dedup_by_key(|r| (r.0, r.1));
     for (i, k, broad) in repeated {
         let Some(draft) = drafts.get_mut(i) else {
