@@ -34,6 +34,9 @@ pub struct Draft {
     pub name: String,
     pub namespace: Option<String>,
     pub target: Target,
+    /// Runs on all of a gateway's traffic; otherwise on sidecars' inbound only (match SERVER),
+    /// so never on a gateway.
+    pub gateway: bool,
     /// `namespace/name` of each policy.
     pub sources: Vec<String>,
     pub rules: Vec<Rule>,
@@ -73,6 +76,9 @@ impl Draft {
 /// without selector takes its namespace (every namespace from the root namespace), a selector
 /// takes the workloads whose labels include it (in any namespace from the root namespace).
 fn covers(broad: &Draft, narrow: &Draft, root: &str) -> bool {
+    if narrow.gateway && !broad.gateway {
+        return false;
+    }
     let reaches = broad.in_root(root) || broad.namespace == narrow.namespace;
     match (&broad.target, &narrow.target) {
         (Target::Namespace, _) => reaches,
@@ -85,7 +91,11 @@ fn covers(broad: &Draft, narrow: &Draft, root: &str) -> bool {
 
 /// Some workload may be selected by both. Gateways named by a targetRef carry labels the input
 /// does not show, so a selector in their namespace may select them.
+/// A gateway's plugin and a sidecars' one (match SERVER) never run on the same traffic.
 fn may_overlap(a: &Draft, b: &Draft, root: &str) -> bool {
+    if a.gateway != b.gateway {
+        return false;
+    }
     if covers(a, b, root) || covers(b, a, root) {
         return true;
     }

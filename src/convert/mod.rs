@@ -122,7 +122,7 @@ pub fn convert(documents: &[Document], options: &Options) -> Result<Conversion, 
     }
     let mut drafts = Vec::new();
     for group in groups {
-        if let Some(draft) = draft(group, &mut notes)? {
+        if let Some(draft) = draft(group, options, &mut notes)? {
             drafts.push(draft);
         }
     }
@@ -165,7 +165,11 @@ pub fn manifests(conversion: &Conversion, image: &Image) -> Vec<Value> {
 }
 
 /// The rules of one namespace and target, converted; `None` when no policy has any.
-fn draft(group: Vec<Policy>, notes: &mut Notes) -> Result<Option<Draft>, ConvertError> {
+fn draft(
+    group: Vec<Policy>,
+    options: &Options,
+    notes: &mut Notes,
+) -> Result<Option<Draft>, ConvertError> {
     let mut read = Vec::new();
     for policy in &group {
         match policy.spec.jwt_rules.as_deref() {
@@ -203,6 +207,7 @@ fn draft(group: Vec<Policy>, notes: &mut Notes) -> Result<Option<Draft>, Convert
         name: first.name.clone(),
         namespace: first.namespace.clone(),
         target: first.target.clone(),
+        gateway: options.gateway || first.target.is_gateway(),
         sources: group
             .iter()
             .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or("-"), p.name))
@@ -261,7 +266,7 @@ fn plugin(draft: Draft, options: &Options, notes: &mut Notes) -> Result<Plugin, 
     }
     Ok(Plugin {
         name: draft.name,
-        gateway: options.gateway || draft.target.is_gateway(),
+        gateway: draft.gateway,
         namespace: draft.namespace,
         target: draft.target,
         mesh_wide,

@@ -697,3 +697,27 @@ fn gateway_flag_on_a_policy_without_selector_is_refused() {
         assert!(e.field.contains(&format!("{ns}/all")), "{e}");
     }
 }
+
+#[test]
+fn a_gateway_keeps_a_rule_the_mesh_wide_sidecar_plugin_repeats() {
+    // The mesh-wide plugin matches sidecars' inbound traffic only, so it never runs on a gateway.
+    let c = run(
+        vec![
+            ra("all", "istio-system", json!({"jwtRules": rules("i")})),
+            ra(
+                "gw",
+                "istio-ingress",
+                json!({"selector": {"matchLabels": {"istio": "ingressgateway"}}, "jwtRules": rules("i")}),
+            ),
+        ],
+        &require(),
+    )
+    .unwrap();
+    assert_eq!(
+        plugin_summary(&c),
+        vec![
+            ("istio-system/all".to_string(), vec!["i".to_string()]),
+            ("istio-ingress/gw".to_string(), vec!["i".to_string()]),
+        ]
+    );
+}

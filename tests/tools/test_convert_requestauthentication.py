@@ -362,6 +362,8 @@ def test_layered_policies_answer_as_istiods_merge_in_envoy(name, plugins, wasm_m
     objects, stderr = converted("-", stdin=text)
     configs = [o["spec"]["pluginConfig"] for o in objects if o["kind"] == "WasmPlugin"]
     assert len(configs) == plugins, stderr
+    for obj in objects:
+        istio_schema.validate(obj)
     merged = _merged_as_istiod(text)
     issuers = sorted({r["issuer"] for d in yaml.safe_load_all(text) for r in d["spec"]["jwtRules"]})
     cases = _requests(issuers)
