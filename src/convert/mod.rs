@@ -363,6 +363,11 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
             notes.push(format!(
                 "{name}: treated as a gateway (no match on traffic direction)"
             ));
+        } else if plugin.target == Target::Namespace {
+            notes.push(format!(
+                "{name}: sidecars' inbound traffic only (match mode SERVER); Istio gateways are not \
+                 covered by it: give them a policy whose selector names the gateway pods"
+            ));
         } else {
             notes.push(format!(
                 "{name}: sidecars' inbound traffic only (match mode SERVER); Istio gateways are not \
