@@ -1,6 +1,7 @@
 //! Istio's RequestAuthentication as its CRD declares it (security.istio.io v1 and v1beta1).
 //! Every key is named, so one the converter does not know (a typo, or a field from a newer
-//! Istio) stops the conversion instead of being silently dropped.
+//! Istio) stops the conversion instead of being silently dropped. The 1.29 to 1.31 CRDs are
+//! identical here (no `presence`: no release has it).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,8 +67,6 @@ pub struct JwtRule {
     #[serde(default)]
     pub timeout: Option<String>,
     #[serde(default)]
-    pub presence: Option<Presence>,
-    #[serde(default)]
     pub space_delimited_claims: Option<Vec<String>>,
 }
 
@@ -84,13 +83,6 @@ pub struct FromHeader {
 pub struct ClaimToHeader {
     pub header: String,
     pub claim: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Presence {
-    Optional,
-    Required,
 }
 
 /// The versions of the kind Istio serves.

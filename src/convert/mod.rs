@@ -6,6 +6,7 @@
 mod authz;
 mod duration;
 mod istio;
+mod layers;
 mod manifests;
 mod provider;
 mod read;
@@ -15,6 +16,7 @@ mod target;
 pub use manifests::{ExternalHost, Image};
 pub use target::Target;
 
+use layers::{Draft, Rule};
 use read::Policy;
 use serde_json::{json, Map, Value};
 
@@ -52,6 +54,9 @@ pub struct Plugin {
     pub target: Target,
     pub gateway: bool,
     pub mesh_wide: bool,
+    /// In the root namespace, so it reaches workloads of every namespace (with a selector too):
+    /// the JWKS hosts' ServiceEntries and DestinationRules must be seen there.
+    pub exported_everywhere: bool,
     /// `namespace/name` of each RequestAuthentication merged here.
     pub sources: Vec<String>,
     pub config: Value,
@@ -115,17 +120,22 @@ pub fn convert(documents: &[Document], options: &Options) -> Result<Conversion, 
             None => groups.push(vec![policy]),
         }
     }
-    let mut plugins = Vec::new();
+    let mut drafts = Vec::new();
     for group in groups {
-        if let Some(plugin) = plugin(group, options, &mut notes)? {
-            plugins.push(plugin);
+        if let Some(draft) = draft(group, options, &mut notes)? {
+            drafts.push(draft);
         }
     }
-    if plugins.is_empty() {
+    if drafts.is_empty() {
         return Err(error(
             "input",
             "no RequestAuthentication has jwtRules: there is nothing to convert",
         ));
+    }
+    layers::resolve(&mut drafts, options, &mut notes)?;
+    let mut plugins = Vec::new();
+    for draft in drafts {
+        plugins.push(plugin(draft, options, &mut notes)?);
     }
     general_notes(&plugins, options, &mut notes);
     Ok(Conversion { plugins, notes })
@@ -137,7 +147,7 @@ pub fn manifests(conversion: &Conversion, image: &Image) -> Vec<Value> {
     let mut emitted: Vec<(Option<String>, ExternalHost)> = Vec::new();
     for plugin in &conversion.plugins {
         out.push(manifests::wasm_plugin(plugin, image));
-        let export_to = if plugin.mesh_wide { "*" } else { "." };
+        let export_to = if plugin.exported_everywhere { "*" } else { "." };
         for host in &plugin.hosts {
             let key = (plugin.namespace.clone(), host.clone());
             if emitted.contains(&key) {
@@ -154,15 +164,16 @@ pub fn manifests(conversion: &Conversion, image: &Image) -> Vec<Value> {
     out
 }
 
-fn plugin(
+/// The rules of one namespace and target, converted; `None` when no policy has any.
+fn draft(
     group: Vec<Policy>,
     options: &Options,
     notes: &mut Notes,
-) -> Result<Option<Plugin>, ConvertError> {
-    let mut rules = Vec::new();
+) -> Result<Option<Draft>, ConvertError> {
+    let mut read = Vec::new();
     for policy in &group {
         match policy.spec.jwt_rules.as_deref() {
-            Some(list) if !list.is_empty() => rules.extend(
+            Some(list) if !list.is_empty() => read.extend(
                 list.iter()
                     .enumerate()
                     .map(|(i, r)| (r, format!("{}: spec.jwtRules[{i}]", policy.at))),
@@ -176,65 +187,99 @@ fn plugin(
     let Some(first) = group.first() else {
         return Ok(None);
     };
-    if rules.is_empty() {
+    if read.is_empty() {
         return Ok(None);
     }
     // As istiod: rules sorted by issuer, so the output does not depend on the policies' order.
-    rules.sort_by(|a, b| a.0.issuer.cmp(&b.0.issuer));
+    read.sort_by(|a, b| a.0.issuer.cmp(&b.0.issuer));
+    let mut rules = Vec::new();
+    for (rule, at) in read {
+        let converted = provider::convert(rule, &at, notes)?;
+        check_alone(&converted.provider, &at)?;
+        rules.push(Rule {
+            issuer: rule.issuer.clone().unwrap_or_default(),
+            provider: converted.provider,
+            fetches: converted.fetches,
+            at,
+        });
+    }
+    Ok(Some(Draft {
+        name: first.name.clone(),
+        namespace: first.namespace.clone(),
+        target: first.target.clone(),
+        gateway: options.gateway || first.target.is_gateway(),
+        sources: group
+            .iter()
+            .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or("-"), p.name))
+            .collect(),
+        rules,
+    }))
+}
+
+fn plugin(draft: Draft, options: &Options, notes: &mut Notes) -> Result<Plugin, ConvertError> {
+    let sources = draft.sources;
+    let in_root = draft.namespace.as_deref() == Some(options.root_namespace.as_str());
+    let mesh_wide = draft.target == Target::Namespace && in_root;
+    if options.gateway && draft.target == Target::Namespace {
+        let scope = if mesh_wide {
+            "the whole mesh"
+        } else {
+            "a whole namespace"
+        };
+        return Err(error(
+            format!("RequestAuthentication {}", sources.join(", ")),
+            format!(
+                "--gateway on a policy without selector ({scope}): its WasmPlugin would have no \
+                 traffic match and run on the outbound calls of every sidecar it reaches. Give \
+                 the policy a selector naming the gateway pods, or convert it without --gateway"
+            ),
+        ));
+    }
     let mut providers = Map::new();
-    let mut presence = Vec::new();
     let mut hosts: Vec<ExternalHost> = Vec::new();
-    for (rule, at) in &rules {
-        let converted = provider::convert(rule, at, notes)?;
-        let name = provider_name(rule.issuer.as_deref().unwrap_or(""), &providers);
-        check_alone(&name, &converted.provider, at)?;
-        if let Some(host) = converted.fetches.as_deref().and_then(ExternalHost::of) {
+    for rule in draft.rules {
+        let name = provider_name(&rule.issuer, &providers);
+        if let Some(host) = rule.fetches.as_deref().and_then(ExternalHost::of) {
             if !hosts.contains(&host) {
                 hosts.push(host);
             }
         }
-        presence.push((name.clone(), converted.presence));
-        providers.insert(name, converted.provider);
+        providers.insert(name, rule.provider);
     }
-    let requires = requirement::build(&presence, options.require_token);
+    let names: Vec<String> = providers.keys().cloned().collect();
+    let requires = requirement::build(&names, options.require_token);
     let config = json!({
         "providers": providers,
         "rules": [{"match": {"prefix": "/"}, "requires": requires}],
     });
-    let sources: Vec<String> = group
-        .iter()
-        .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or("-"), p.name))
-        .collect();
     if let Err(e) = crate::config::parse(config.to_string().as_bytes()) {
         return Err(error(
             sources.join(", "),
             format!("the converted configuration is refused by the filter (a converter bug): {e}"),
         ));
     }
-    let gateway = options.gateway || first.target.is_gateway();
-    let mesh_wide = first.target == Target::Namespace
-        && first.namespace.as_deref() == Some(options.root_namespace.as_str());
-    if group.len() > 1 {
+    if sources.len() > 1 {
         notes.push(format!(
             "{} apply to the same workloads and are merged into one WasmPlugin",
             sources.join(", ")
         ));
     }
-    Ok(Some(Plugin {
-        name: first.name.clone(),
-        namespace: first.namespace.clone(),
-        target: first.target.clone(),
-        gateway,
+    Ok(Plugin {
+        name: draft.name,
+        gateway: draft.gateway,
+        namespace: draft.namespace,
+        target: draft.target,
         mesh_wide,
+        exported_everywhere: in_root,
         sources,
         config,
         hosts,
-    }))
+    })
 }
 
 /// A rule the filter cannot take is reported at the rule, in the filter's words.
-fn check_alone(name: &str, provider: &Value, at: &str) -> Result<(), ConvertError> {
-    let alone = json!({ "providers": { name: provider } });
+fn check_alone(provider: &Value, at: &str) -> Result<(), ConvertError> {
+    let alone = json!({ "providers": { "rule": provider } });
     crate::config::parse(alone.to_string().as_bytes())
         .map(|_| ())
         .map_err(|e| error(at, format!("the filter cannot take it: {e}")))
@@ -308,10 +353,20 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
                 "{name} is mesh-wide (root namespace, no selector): its ServiceEntries and \
                  DestinationRules are exported to every namespace"
             ));
+        } else if plugin.exported_everywhere && !plugin.hosts.is_empty() {
+            notes.push(format!(
+                "{name} is in the root namespace, so its selector picks workloads of every \
+                 namespace: its ServiceEntries and DestinationRules are exported to every namespace"
+            ));
         }
         if plugin.gateway {
             notes.push(format!(
                 "{name}: treated as a gateway (no match on traffic direction)"
+            ));
+        } else if plugin.target == Target::Namespace {
+            notes.push(format!(
+                "{name}: sidecars' inbound traffic only (match mode SERVER); Istio gateways are not \
+                 covered by it: give them a policy whose selector names the gateway pods"
             ));
         } else {
             notes.push(format!(
@@ -330,6 +385,16 @@ fn general_notes(plugins: &[Plugin], options: &Options, notes: &mut Notes) {
                 host.host
             ));
         }
+    }
+    if plugins.iter().any(|p| !p.hosts.is_empty()) {
+        notes.push(
+            "keys are fetched by every proxy the WasmPlugins run in (cached 300 s, as istiod \
+             has Envoy cache them), through the emitted ServiceEntries: the proxies need egress \
+             to the key hosts. istiod instead fetches jwksUri itself by default and hands the \
+             keys inline to the proxies (PILOT_JWT_ENABLE_REMOTE_JWKS=false); to keep keys off \
+             the proxies' network path, put them in the policy's jwks (inline) before converting"
+                .into(),
+        );
     }
     notes.push(
         "delete the converted RequestAuthentications once the WasmPlugins are in place: the \

@@ -2,16 +2,19 @@
 //! it to Envoy's jwt_authn (pilot's `convertToEnvoyJwtConfig`).
 
 use super::duration;
-use super::istio::{JwtRule, Presence};
+use super::istio::JwtRule;
 use super::{error, ConvertError, Notes};
 use serde_json::{json, Map, Value};
 
 /// The bound `config::parse` puts on `timeout_ms`.
 const MAX_TIMEOUT_MS: u64 = 60_000;
 
+/// How long istiod has Envoy keep fetched keys (`CacheDuration` 5 minutes in pilot's
+/// `convertToEnvoyJwtConfig`); the filter's own default is 600 s.
+const ISTIO_CACHE_SECONDS: u64 = 300;
+
 pub struct Converted {
     pub provider: Value,
-    pub presence: Presence,
     /// The URL whose host the filter calls for keys (the JWKS, or the issuer's discovery
     /// document); `None` for inline keys.
     pub fetches: Option<String>,
@@ -80,7 +83,6 @@ pub fn convert(rule: &JwtRule, at: &str, notes: &mut Notes) -> Result<Converted,
     }
     Ok(Converted {
         provider: Value::Object(p),
-        presence: rule.presence.unwrap_or(Presence::Optional),
         fetches,
     })
 }
@@ -105,6 +107,7 @@ fn key_source(
         .map(|t| timeout_ms(t, &format!("{at}.timeout"), notes))
         .transpose()?;
     let with_timeout = |mut source: Map<String, Value>| {
+        source.insert("cache_duration_seconds".into(), json!(ISTIO_CACHE_SECONDS));
         if let Some(ms) = timeout_ms {
             source.insert("timeout_ms".into(), json!(ms));
         }

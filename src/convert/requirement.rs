@@ -1,34 +1,20 @@
 //! The requirement istiod builds from a workload's JWT rules, in the filter's vocabulary.
 //!
-//! Without `presence: REQUIRED` a request passes with no token, or with a token that one
-//! provider verifies; a token that fails is refused:
-//! `any(P1, …, Pn, all(any(P1, allow_missing), …, any(Pn, allow_missing)))`, or
-//! `any(P, allow_missing)` for one rule. With REQUIRED rules every one of them must verify and
-//! the others stay optional: `all(P1, any(P2, allow_missing), …)`.
+//! A request passes with no token, or with a token that one provider verifies; a token that
+//! fails is refused: `any(P1, …, Pn, all(any(P1, allow_missing), …, any(Pn, allow_missing)))`,
+//! or `any(P, allow_missing)` for one rule. With `--require-token`, `any(P1, …, Pn)`.
 
-use super::istio::Presence;
 use serde_json::{json, Value};
 
-pub fn build(providers: &[(String, Presence)], require_token: bool) -> Value {
-    let any_required = providers.iter().any(|(_, p)| *p == Presence::Required);
-    if any_required {
-        let each: Vec<Value> = providers
-            .iter()
-            .map(|(name, presence)| match presence {
-                Presence::Required => provider(name),
-                Presence::Optional => or_missing(name),
-            })
-            .collect();
-        return one_or(each, "requires_all");
-    }
-    let named: Vec<Value> = providers.iter().map(|(n, _)| provider(n)).collect();
+pub fn build(providers: &[String], require_token: bool) -> Value {
+    let named: Vec<Value> = providers.iter().map(|n| provider(n)).collect();
     if require_token {
         return one_or(named, "requires_any");
     }
-    if let [(only, _)] = providers {
+    if let [only] = providers {
         return or_missing(only);
     }
-    let each_valid_if_present: Vec<Value> = providers.iter().map(|(n, _)| or_missing(n)).collect();
+    let each_valid_if_present: Vec<Value> = providers.iter().map(|n| or_missing(n)).collect();
     let mut any = named;
     any.push(json!({"requires_all": each_valid_if_present}));
     json!({"requires_any": any})

@@ -73,7 +73,8 @@ fn every_jwt_rule_field_maps_to_its_provider_field() {
         &json!({
             "issuer": "https://idp.example.com",
             "audiences": ["orders"],
-            "remote_jwks": {"uri": "https://idp.example.com:8443/keys", "timeout_ms": 1500},
+            "remote_jwks": {"uri": "https://idp.example.com:8443/keys", "timeout_ms": 1500,
+                            "cache_duration_seconds": 300},
             "from_headers": [{"name": "x-jwt", "value_prefix": "Token "}, {"name": "x-raw"}],
             "from_params": ["jwt"],
             "from_cookies": ["session"],
@@ -127,7 +128,7 @@ fn inline_jwks_and_discovery() {
     );
     assert_eq!(
         provider(&plugin, "accounts-example-com")["oidc_discovery"],
-        json!({"timeout_ms": 2000})
+        json!({"timeout_ms": 2000, "cache_duration_seconds": 300})
     );
     assert_eq!(plugin.hosts.len(), 1);
     assert_eq!(plugin.hosts[0].host, "accounts.example.com");
@@ -208,20 +209,14 @@ fn require_token_drops_allow_missing() {
 }
 
 #[test]
-fn presence_required_rules_must_all_verify() {
-    let plugin = one(json!({"jwtRules": [
-        {"issuer": "a", "jwks": JWKS, "presence": "REQUIRED"},
-        {"issuer": "b", "jwks": JWKS, "presence": "OPTIONAL", "fromHeaders": [{"name": "x-b"}]},
-        {"issuer": "c", "jwks": JWKS, "presence": "REQUIRED", "fromHeaders": [{"name": "x-c"}]},
-    ]}));
-    assert_eq!(
-        requires(&plugin),
-        &json!({"requires_all": [
-            {"provider_name": "a"},
-            {"requires_any": [{"provider_name": "b"}, {"allow_missing": {}}]},
-            {"provider_name": "c"},
-        ]})
-    );
+fn presence_is_refused_as_no_istio_release_has_it() {
+    let e = refused(vec![ra(
+        "a",
+        "foo",
+        json!({"jwtRules": [{"issuer": "a", "jwks": JWKS, "presence": "REQUIRED"}]}),
+    )]);
+    assert!(e.field.ends_with("foo/a: spec.jwtRules[0].presence"), "{e}");
+    assert!(e.reason.contains("unknown field"), "{e}");
 }
 
 #[test]
@@ -403,10 +398,6 @@ fn what_cannot_be_converted_is_refused_at_its_field() {
             "spec.jwtRules[0]",
         ),
         (
-            json!({"jwtRules": [{"issuer": "i", "jwks": JWKS, "presence": "MAYBE"}]}),
-            "spec.jwtRules[0].presence",
-        ),
-        (
             json!({"selector": {"matchLabels": {"a": "b"}}, "targetRef": {"kind": "Gateway", "name": "g"}}),
             "spec",
         ),
@@ -512,4 +503,222 @@ fn long_timeouts_are_capped_with_a_note() {
         json!(60_000)
     );
     assert!(conversion.notes.iter().any(|n| n.contains("timeout: 2m")));
+}
+
+fn with_root(values: Vec<Value>, options: &Options) -> Result<Conversion, ConvertError> {
+    run(values, options)
+}
+
+fn rules(issuer: &str) -> Value {
+    json!([{"issuer": issuer, "jwks": JWKS}])
+}
+
+fn require() -> Options {
+    Options {
+        require_token: true,
+        ..Options::default()
+    }
+}
+
+fn plugin_summary(c: &Conversion) -> Vec<(String, Vec<String>)> {
+    c.plugins
+        .iter()
+        .map(|p| {
+            let issuers = p.config["providers"].as_object().unwrap().values();
+            let issuers = issuers.map(|v| v["issuer"].as_str().unwrap().to_string());
+            (
+                format!("{}/{}", p.namespace.as_deref().unwrap(), p.name),
+                issuers.collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_rule_repeated_under_a_covering_policy_stays_in_the_covering_plugin_only() {
+    // Istio's reference: the same rule in istio-system (mesh-wide) and for foo's httpbin.
+    let layered = vec![
+        ra(
+            "httpbin",
+            "foo",
+            json!({"selector": {"matchLabels": {"app": "httpbin"}}, "jwtRules": rules("issuer-foo")}),
+        ),
+        ra(
+            "req-authn-for-all",
+            "istio-system",
+            json!({"jwtRules": rules("issuer-foo")}),
+        ),
+    ];
+    for options in [Options::default(), require()] {
+        let c = with_root(layered.clone(), &options).unwrap();
+        assert_eq!(
+            plugin_summary(&c),
+            vec![(
+                "istio-system/req-authn-for-all".to_string(),
+                vec!["issuer-foo".to_string()]
+            )]
+        );
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("foo/httpbin") && n.contains("no WasmPlugin of its own")),
+            "{:?}",
+            c.notes
+        );
+    }
+}
+
+#[test]
+fn layers_with_their_own_issuers_compose_without_require_token() {
+    let layered = vec![
+        ra("all", "istio-system", json!({"jwtRules": rules("mesh")})),
+        ra("ns", "foo", json!({"jwtRules": rules("team")})),
+        ra(
+            "httpbin",
+            "foo",
+            json!({"selector": {"matchLabels": {"app": "httpbin"}},
+                   "jwtRules": [{"issuer": "app", "jwks": JWKS}, {"issuer": "team", "jwks": JWKS}]}),
+        ),
+    ];
+    let c = with_root(layered.clone(), &Options::default()).unwrap();
+    assert_eq!(
+        plugin_summary(&c),
+        vec![
+            ("istio-system/all".to_string(), vec!["mesh".to_string()]),
+            ("foo/ns".to_string(), vec!["team".to_string()]),
+            ("foo/httpbin".to_string(), vec!["app".to_string()]),
+        ]
+    );
+    assert!(c
+        .notes
+        .iter()
+        .any(|n| n.contains("foo/ns and foo/httpbin may select the same workloads")));
+    let e = with_root(layered, &require()).unwrap_err();
+    assert!(
+        e.field.contains("istio-system/all") && e.field.contains("foo/ns"),
+        "{e}"
+    );
+    assert!(e.reason.contains("--require-token"), "{e}");
+    assert!(e.reason.contains("Convert without --require-token"), "{e}");
+}
+
+#[test]
+fn disjoint_scopes_do_not_meet() {
+    let apart = vec![
+        ra(
+            "a",
+            "foo",
+            json!({"selector": {"matchLabels": {"app": "a"}}, "jwtRules": rules("x")}),
+        ),
+        ra(
+            "b",
+            "foo",
+            json!({"selector": {"matchLabels": {"app": "b"}}, "jwtRules": rules("y")}),
+        ),
+        ra("c", "bar", json!({"jwtRules": rules("z")})),
+    ];
+    let c = with_root(apart, &require()).unwrap();
+    assert_eq!(c.plugins.len(), 3);
+}
+
+#[test]
+fn layers_that_would_not_compose_are_refused_naming_both() {
+    let same_issuer = vec![
+        ra("all", "istio-system", json!({"jwtRules": rules("i")})),
+        ra(
+            "w",
+            "foo",
+            json!({"selector": {"matchLabels": {"app": "w"}},
+                   "jwtRules": [{"issuer": "i", "jwks": JWKS, "audiences": ["w"]}]}),
+        ),
+    ];
+    let e = with_root(same_issuer, &Options::default()).unwrap_err();
+    assert!(
+        e.field.contains("istio-system/all") && e.field.contains("foo/w"),
+        "{e}"
+    );
+    assert!(e.reason.contains("issuer \"i\""), "{e}");
+    let claim = |issuer: &str| {
+        json!([{"issuer": issuer, "jwks": JWKS,
+                "outputClaimToHeaders": [{"header": "x-jwt-sub", "claim": "sub"}]}])
+    };
+    let same_header = vec![
+        ra(
+            "root-gw",
+            "istio-system",
+            json!({"selector": {"matchLabels": {"istio": "ingressgateway"}}, "jwtRules": claim("a")}),
+        ),
+        ra(
+            "gw",
+            "istio-ingress",
+            json!({"selector": {"matchLabels": {"istio": "ingressgateway", "rev": "x"}},
+                   "jwtRules": claim("b")}),
+        ),
+    ];
+    let e = with_root(same_header, &Options::default()).unwrap_err();
+    assert!(e.reason.contains("x-jwt-sub"), "{e}");
+}
+
+#[test]
+fn root_namespace_selector_exports_its_hosts_everywhere() {
+    let c = run(
+        vec![ra(
+            "gw",
+            "istio-system",
+            json!({"selector": {"matchLabels": {"istio": "ingressgateway"}},
+                   "jwtRules": [{"issuer": "i", "jwksUri": "https://keys.example.com/jwks"}]}),
+        )],
+        &Options::default(),
+    )
+    .unwrap();
+    let image = Image {
+        url: "oci://r.example/jwt:1".into(),
+        sha256: None,
+    };
+    let objects = manifests(&c, &image);
+    assert_eq!(objects.len(), 3);
+    for o in &objects[1..] {
+        assert_eq!(o["spec"]["exportTo"], json!(["*"]), "{o}");
+    }
+}
+
+#[test]
+fn gateway_flag_on_a_policy_without_selector_is_refused() {
+    let options = Options {
+        gateway: true,
+        ..Options::default()
+    };
+    for ns in ["istio-system", "foo"] {
+        let e = run(
+            vec![ra("all", ns, json!({"jwtRules": rules("i")}))],
+            &options,
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("--gateway"), "{e}");
+        assert!(e.field.contains(&format!("{ns}/all")), "{e}");
+    }
+}
+
+#[test]
+fn a_gateway_keeps_a_rule_the_mesh_wide_sidecar_plugin_repeats() {
+    // The mesh-wide plugin matches sidecars' inbound traffic only, so it never runs on a gateway.
+    let c = run(
+        vec![
+            ra("all", "istio-system", json!({"jwtRules": rules("i")})),
+            ra(
+                "gw",
+                "istio-ingress",
+                json!({"selector": {"matchLabels": {"istio": "ingressgateway"}}, "jwtRules": rules("i")}),
+            ),
+        ],
+        &require(),
+    )
+    .unwrap();
+    assert_eq!(
+        plugin_summary(&c),
+        vec![
+            ("istio-system/all".to_string(), vec!["i".to_string()]),
+            ("istio-ingress/gw".to_string(), vec!["i".to_string()]),
+        ]
+    );
 }

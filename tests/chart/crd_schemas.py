@@ -2,8 +2,10 @@
 
 Shared by the Istio CRDs (istio_crds.py) and the other vendored ones under chart/crds/ (Gateway
 API, prometheus-operator), so every custom object the chart renders is held to its CRD the same way.
+The CEL rules the strict schemas drop are kept in `rules_from_text` and evaluated by crd_cel.py.
 """
 import copy
+import functools
 
 import yaml
 
@@ -39,6 +41,16 @@ def strict(schema):
 
 def from_text(text: str) -> dict:
     """{(apiVersion, kind): JSON schema of the whole object} for every CRD in a YAML stream."""
+    return {key: strict(body) for key, body in _served(text).items()}
+
+
+def rules_from_text(text: str) -> dict:
+    """{(apiVersion, kind): the openAPIV3Schema as the CRD has it, CEL rules included}."""
+    return _served(text)
+
+
+@functools.lru_cache(maxsize=8)
+def _served(text: str) -> dict:
     schemas = {}
     # Some files are large; the C loader parses them several times faster when PyYAML has it.
     for crd in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -57,7 +69,7 @@ def from_text(text: str) -> dict:
                 "metadata": {"type": "object"},
             })
             body["required"] = sorted(set(body.get("required", [])) | {"apiVersion", "kind", "metadata"})
-            schemas[(f"{group}/{version['name']}", kind)] = strict(body)
+            schemas[(f"{group}/{version['name']}", kind)] = body
     return schemas
 
 
@@ -65,4 +77,11 @@ def from_files(paths) -> dict:
     schemas = {}
     for path in paths:
         schemas.update(from_text(path.read_text()))
+    return schemas
+
+
+def rules_from_files(paths) -> dict:
+    schemas = {}
+    for path in paths:
+        schemas.update(rules_from_text(path.read_text()))
     return schemas

@@ -31,3 +31,8 @@ def load() -> tuple[dict, str]:
     """{(apiVersion, kind): JSON schema of the whole object}, and where the CRDs came from."""
     text, source = _crd_text()
     return crd_schemas.from_text(text), source
+
+
+def load_rules() -> dict:
+    """{(apiVersion, kind): openAPIV3Schema with its CEL rules (x-kubernetes-validations)}."""
+    return crd_schemas.rules_from_text(_crd_text()[0])

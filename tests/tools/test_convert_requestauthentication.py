@@ -56,7 +56,7 @@ def test_istio_doc_examples_become_valid_wasmplugins(name, tmp_path):
     for obj in objects:
         istio_schema.validate(obj)
     ras = policies(source)
-    assert len(plugins) == len({(r["metadata"]["namespace"], json.dumps(r["spec"].get("selector"))) for r in ras})
+    assert 1 <= len(plugins) <= len({(r["metadata"]["namespace"], json.dumps(r["spec"].get("selector"))) for r in ras})
     for plugin in plugins:
         spec = plugin["spec"]
         assert (spec["phase"], spec["failStrategy"], spec["type"], spec["url"]) == ("AUTHN", "FAIL_CLOSE", "HTTP", IMAGE)
@@ -79,7 +79,8 @@ def test_claim_to_header_example_keeps_its_claim_header_and_remote_keys():
     provider = plugin["spec"]["pluginConfig"]["providers"]["testing-secure-istio-io"]
     assert provider["claim_to_headers"] == [{"header_name": "x-jwt-claim-foo", "claim_name": "foo"}]
     assert provider["remote_jwks"] == {
-        "uri": "https://raw.githubusercontent.com/istio/istio/release-1.28/security/tools/jwt/samples/jwks.json"}
+        "uri": "https://raw.githubusercontent.com/istio/istio/release-1.28/security/tools/jwt/samples/jwks.json",
+        "cache_duration_seconds": 300}
     # A sidecar: its inbound traffic only, as RequestAuthentication.
     assert plugin["spec"]["match"] == [{"mode": "SERVER"}]
     assert plugin["spec"]["pluginConfig"]["rules"] == [{"match": {"prefix": "/"}, "requires": {
@@ -107,18 +108,59 @@ def test_claim_routing_through_metadata_is_named():
            "spec.http[0].match[0].headers.@request.auth.claims.groups" in stderr
 
 
-def test_workload_and_mesh_wide_policies_become_two_plugins():
-    objects, _ = converted(DOCS / "request-authentication-reference.yaml")
-    plugins = [o for o in objects if o["kind"] == "WasmPlugin"]
-    assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in plugins] == [
-        ("foo", "httpbin"), ("istio-system", "req-authn-for-all")]
-    assert "selector" not in plugins[1]["spec"]
-    # The mesh-wide plugin's JWKS host must be reachable from every namespace.
-    exports = {(o["kind"], o["metadata"]["namespace"]): o["spec"]["exportTo"] for o in objects if o["kind"] != "WasmPlugin"}
-    assert exports == {("ServiceEntry", "foo"): ["."], ("DestinationRule", "foo"): ["."],
-                       ("ServiceEntry", "istio-system"): ["*"], ("DestinationRule", "istio-system"): ["*"]}
-    proc = convert("--config-only", DOCS / "request-authentication-reference.yaml")
-    assert proc.returncode == 1 and "--config-only needs one target" in proc.stderr
+def test_a_workload_rule_the_mesh_wide_policy_repeats_is_verified_once():
+    """Istio's reference examples together: httpbin's rule is the mesh-wide one, which istiod merges
+    into the same jwt_authn; one WasmPlugin (the mesh-wide one) verifies it, with or without
+    --require-token, and its JWKS host is reachable from every namespace."""
+    for flags in ((), ("--require-token",)):
+        objects, stderr = converted(*flags, DOCS / "request-authentication-reference.yaml")
+        plugins = [o for o in objects if o["kind"] == "WasmPlugin"]
+        assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in plugins] == [
+            ("istio-system", "req-authn-for-all")]
+        assert "selector" not in plugins[0]["spec"]
+        assert "foo/httpbin: every rule is also in a policy that applies to its workloads" in stderr
+        exports = {(o["kind"], o["metadata"]["namespace"]): o["spec"]["exportTo"] for o in objects
+                   if o["kind"] != "WasmPlugin"}
+        assert exports == {("ServiceEntry", "istio-system"): ["*"], ("DestinationRule", "istio-system"): ["*"]}
+
+
+def test_root_namespace_selector_exports_its_jwks_host_to_every_namespace():
+    """A root-namespace policy with a selector applies to gateways in any namespace (istio-ingress
+    too): the ServiceEntry and DestinationRule making its JWKS cluster must be seen there."""
+    source = DOCS / "authn-policy-ingress.yaml"
+    objects, stderr = converted(source)
+    assert objects[0]["metadata"]["namespace"] == "istio-system" and objects[0]["spec"]["selector"]
+    others = [o for o in objects if o["kind"] != "WasmPlugin"]
+    assert {o["kind"] for o in others} == {"ServiceEntry", "DestinationRule"}
+    assert all(o["spec"]["exportTo"] == ["*"] for o in others), others
+    assert "its ServiceEntries and DestinationRules are exported to every namespace" in stderr
+
+
+def test_gateway_flag_on_a_mesh_wide_policy_is_refused():
+    text = ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\n"
+            "metadata: {name: all, namespace: istio-system}\n"
+            "spec:\n  jwtRules:\n  - issuer: https://i\n    jwksUri: https://i/k\n")
+    proc = convert("--image", IMAGE, "--gateway", "-", stdin=text)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "istio-system/all" in proc.stderr and "--gateway on a policy without selector" in proc.stderr
+    objects, _ = converted("-", stdin=text)
+    assert objects[0]["spec"]["match"] == [{"mode": "SERVER"}]
+
+
+def test_presence_is_an_unknown_field():
+    text = ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\n"
+            "metadata: {name: r, namespace: ns}\n"
+            "spec:\n  jwtRules:\n  - issuer: https://i\n    jwksUri: https://i/k\n    presence: REQUIRED\n")
+    proc = convert("--image", IMAGE, "-", stdin=text)
+    assert proc.returncode == 1
+    assert "RequestAuthentication ns/r: spec.jwtRules[0].presence: unknown field" in proc.stderr
+
+
+def test_fetched_keys_are_cached_as_istio_does_and_the_fetching_is_named():
+    objects, stderr = converted(DOCS / "claim-to-header.yaml")
+    provider = objects[0]["spec"]["pluginConfig"]["providers"]["testing-secure-istio-io"]
+    assert provider["remote_jwks"]["cache_duration_seconds"] == 300
+    assert "istiod instead fetches jwksUri itself" in stderr
 
 
 def test_jwt_rule_reference_fields():
@@ -127,11 +169,11 @@ def test_jwt_rule_reference_fields():
     assert providers["example-com"] == {
         "issuer": "https://example.com",
         "audiences": ["bookstore_android.apps.example.com", "bookstore_web.apps.example.com"],
-        "oidc_discovery": {}}
+        "oidc_discovery": {"cache_duration_seconds": 300}}
     assert providers["iap-example-com"]["from_headers"] == [{"name": "x-goog-iap-jwt-assertion"}]
     assert providers["login-example-com"] == {
         "issuer": "https://login.example.com",
-        "remote_jwks": {"uri": "https://login.example.com/keys", "timeout_ms": 2000},
+        "remote_jwks": {"uri": "https://login.example.com/keys", "timeout_ms": 2000, "cache_duration_seconds": 300},
         "from_headers": [{"name": "authorization", "value_prefix": "Bearer "}],
         "from_params": ["my_token"], "from_cookies": ["session"],
         "forward": True, "forward_payload_header": "x-jwt-payload"}
@@ -160,6 +202,17 @@ def test_bad_input_fails_with_the_reason(text, expected):
     proc = convert("--image", IMAGE, "-", stdin=text)
     assert proc.returncode == 1 and proc.stdout == "", proc.stdout
     assert expected in proc.stderr
+
+
+def test_a_converter_output_breaking_a_cel_rule_of_istio_is_refused():
+    """The converter's objects are held to the CRDs' CEL rules (istio_schema.validate), as an API
+    server holds them: a WasmPlugin with both a selector and targetRefs is refused."""
+    objects, _ = converted(DOCS / "claim-to-header.yaml")
+    plugin = objects[0]
+    istio_schema.validate(plugin)
+    plugin["spec"]["targetRefs"] = [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "gw"}]
+    with pytest.raises(AssertionError, match="CEL: .*only one of targetRefs or selector"):
+        istio_schema.validate(plugin)
 
 
 def test_a_wasmplugin_needs_a_real_image():
@@ -233,3 +286,119 @@ def test_require_token_refuses_requests_without_one(wasm_module):
         assert st.request("/get", sign(KEY, claims(ISSUER))).status_code == 200
     finally:
         st.stop()
+
+
+# --- layered policies: the converted WasmPlugins, run one after another in real Envoy, answer as
+# istiod's one merged jwt_authn (native, on a second listener) for a workload all layers select ---
+
+LAYERED = REPO / "tests" / "convert" / "layered"
+LAYER_KEYS = {iss: make_key("ES256", kid=f"layer-{i}") for i, iss in enumerate(
+    ["issuer-foo", "https://platform.example", "https://team.example", "https://partner.example"])}
+STRANGER = make_key("ES256", kid="layer-0")
+
+
+def _layered_text(name: str) -> str:
+    docs = [d for d in yaml.safe_load_all((LAYERED / name).read_text()) if d]
+    for d in docs:
+        for rule in d["spec"]["jwtRules"]:
+            assert rule["jwks"] == "JWKS"
+            rule["jwks"] = jwks_text(LAYER_KEYS[rule["issuer"]])
+    return yaml.safe_dump_all(docs)
+
+
+def _merged_as_istiod(text: str) -> dict:
+    """istiod's jwt_authn for a workload every layer selects: all their rules in one policy."""
+    docs = list(yaml.safe_load_all(text))
+    merged = {**docs[0], "spec": {"selector": {"matchLabels": {"app": "httpbin"}},
+                                  "jwtRules": [r for d in docs for r in d["spec"]["jwtRules"]]}}
+    proc = convert("--config-only", "-", stdin=yaml.safe_dump(merged))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+class _Chain(Stack):
+    """The wasm listener carries one filter per converted WasmPlugin, in the given order (Istio
+    orders plugins of one phase by priority, then by creation); the native listener istiod's."""
+
+    def __init__(self, configs: list[dict]):
+        super().__init__(native_listener=True)
+        self.configs = configs
+
+    def config(self, plugin_config, native_config=None):
+        doc = yaml.safe_load(super().config(plugin_config, native_config))
+        hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        wasm = hcm["http_filters"][0]
+        chain = []
+        for i, cfg in enumerate(self.configs):
+            f = json.loads(json.dumps(wasm))
+            f["typed_config"]["config"]["name"] = f"layer-{i}"
+            f["typed_config"]["config"]["configuration"]["value"] = json.dumps(cfg)
+            chain.append(f)
+        hcm["http_filters"][0:1] = chain
+        return yaml.safe_dump(doc)
+
+
+def _requests(issuers: list[str]) -> dict:
+    out = {"no token": None, "unknown issuer": sign(STRANGER, claims("https://nobody.example"))}
+    for iss in issuers:
+        aud = "httpbin" if "partner" in iss else "api"
+        out[f"{iss} valid"] = sign(LAYER_KEYS[iss], claims(iss, aud=aud, sub="alice"))
+        out[f"{iss} wrong key"] = sign(STRANGER, claims(iss, aud=aud))
+        out[f"{iss} expired"] = sign(LAYER_KEYS[iss], claims(iss, aud=aud, lifetime=-120))
+        if "partner" in iss:
+            out[f"{iss} other audience"] = sign(LAYER_KEYS[iss], claims(iss, aud="other"))
+    return out
+
+
+# A token whose issuer no provider names passes the filter's allow_missing as if absent, where
+# native jwt_authn answers 401 "Jwt issuer is not configured": a difference of the filter itself,
+# not of layering, so for that request the chain is held to one plugin with the merged rules.
+FILTER_NOT_NATIVE = {"unknown issuer"}
+
+
+@pytest.mark.parametrize("name,plugins", [("reference-layers.yaml", 1), ("three-layers.yaml", 3)])
+def test_layered_policies_answer_as_istiods_merge_in_envoy(name, plugins, wasm_module):
+    text = _layered_text(name)
+    objects, stderr = converted("-", stdin=text)
+    configs = [o["spec"]["pluginConfig"] for o in objects if o["kind"] == "WasmPlugin"]
+    assert len(configs) == plugins, stderr
+    for obj in objects:
+        istio_schema.validate(obj)
+    merged = _merged_as_istiod(text)
+    issuers = sorted({r["issuer"] for d in yaml.safe_load_all(text) for r in d["spec"]["jwtRules"]})
+    cases = _requests(issuers)
+    with Stack() as single:
+        single.start(merged)
+        one_plugin = {case: single.request("/get", token).status_code for case, token in cases.items()}
+    for order in (configs, configs[::-1]):
+        st = _Chain(order)
+        try:
+            st.start(merged)
+            for case, token in cases.items():
+                headers = {"x-jwt-sub": "forged"} if token else {}
+                wasm = st.request("/get", token, headers=headers)
+                if case in FILTER_NOT_NATIVE:
+                    expected = one_plugin[case]
+                else:
+                    expected = st.request("/get", token, headers=headers, native=True).status_code
+                assert wasm.status_code == expected, (case, wasm.text, st.envoy.log_tail())
+                if "partner" in case and "valid" in case:
+                    assert wasm.status_code == 200
+                    assert wasm.json()["headers"].get("x-jwt-sub") == "alice"
+        finally:
+            st.stop()
+
+
+def test_layers_with_require_token_are_refused_naming_them():
+    proc = convert("--image", IMAGE, "--require-token", "-", stdin=_layered_text("three-layers.yaml"))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "RequestAuthentication istio-system/req-authn-for-all and foo/team" in proc.stderr
+    assert "Convert without --require-token" in proc.stderr
+
+
+def test_layers_writing_the_same_header_are_refused():
+    docs = list(yaml.safe_load_all(_layered_text("three-layers.yaml")))
+    docs[1]["spec"]["jwtRules"][0]["outputClaimToHeaders"] = [{"header": "X-Jwt-Sub", "claim": "sub"}]
+    proc = convert("--image", IMAGE, "-", stdin=yaml.safe_dump_all(docs))
+    assert proc.returncode == 1
+    assert "foo/team and foo/httpbin" in proc.stderr and "x-jwt-sub" in proc.stderr
