@@ -167,7 +167,14 @@ impl Engine<'_> {
             {
                 return done.result;
             }
-            let done = self.check(id, audiences, req, &mut budget, &mut decision.stats);
+            let mut done = self.check(id, audiences, req, &mut budget, &mut decision.stats);
+            if config.ignore_unknown_issuers
+                && done.result == ProviderResult::Failed(AuthError::UnknownIssuer)
+            {
+                // A token no provider claims is no token at all, so `allow_missing` passes it
+                // as Envoy passes a request without one.
+                done.result = ProviderResult::Failed(AuthError::Missing);
+            }
             let result = done.result;
             checked.push((id, audiences, done));
             result

@@ -55,12 +55,19 @@ pub fn evaluate<'r>(
             let verdicts: Vec<Verdict> = (0..provider_count)
                 .map(|id| provider(id, check(id, None)))
                 .collect();
+            // As Envoy: a token no provider claims (unknown issuer) is a token that failed,
+            // not a missing one, wherever among the providers it was found.
+            let unknown = verdicts
+                .iter()
+                .find(|v| matches!(v, Verdict::Deny(AuthError::UnknownIssuer, _)))
+                .copied();
             let verdict = any(verdicts.into_iter());
             match (requirement, verdict) {
                 (_, Verdict::Pending) => Verdict::Pending,
-                (Requirement::AllowMissing, Verdict::Deny(e, id)) if !e.is_absent() => {
-                    Verdict::Deny(e, id)
+                (Requirement::AllowMissing, Verdict::Deny(AuthError::Missing, _)) => {
+                    unknown.unwrap_or(Verdict::Allow)
                 }
+                (Requirement::AllowMissing, Verdict::Deny(e, id)) => Verdict::Deny(e, id),
                 _ => Verdict::Allow,
             }
         }
@@ -142,8 +149,18 @@ mod tests {
             run(&R::AllowMissing, &[Failed(Missing), Failed(Missing)]),
             Verdict::Allow
         );
+        // Envoy 1.40 answers 401 `Jwt issuer is not configured` here, whichever provider's
+        // location held the token.
         assert_eq!(
             run(&R::AllowMissing, &[Failed(UnknownIssuer), Failed(Missing)]),
+            Verdict::Deny(UnknownIssuer, 0)
+        );
+        assert_eq!(
+            run(&R::AllowMissing, &[Failed(Missing), Failed(UnknownIssuer)]),
+            Verdict::Deny(UnknownIssuer, 1)
+        );
+        assert_eq!(
+            run(&R::AllowMissingOrFailed, &[Failed(UnknownIssuer)]),
             Verdict::Allow
         );
         assert_eq!(

@@ -5,10 +5,9 @@
 //!
 //! - a rule repeated in a policy that covers the narrower one's workloads is kept in the broader
 //!   plugin only (istiod verifies the token once either way);
-//! - a plugin lets a token of an issuer it does not know pass untouched (the filter's
-//!   `allow_missing` takes an unknown issuer as no token, where native jwt_authn answers 401; the
-//!   real-Envoy test of layered policies holds the chain to this), so each token is decided by
-//!   the plugin holding its issuer, as by the merged
+//! - a layered plugin lets a token of an issuer it does not know pass untouched
+//!   (`ignore_unknown_issuers`), so each token is decided by the plugin holding its issuer, as
+//!   by the merged
 //!   `any(…)` requirement; two plugins holding the same issuer with different settings would
 //!   decide in turn, and the first to refuse wins where istiod takes either: refused;
 //! - a plugin removes client-sent copies of the headers it writes, so two plugins writing the
@@ -40,6 +39,8 @@ pub struct Draft {
     /// `namespace/name` of each policy.
     pub sources: Vec<String>,
     pub rules: Vec<Rule>,
+    /// Another plugin may run on the same workloads: tokens of its issuers must pass this one.
+    pub layered: bool,
 }
 
 impl Draft {
@@ -169,12 +170,18 @@ pub fn resolve(
         }
         !d.rules.is_empty()
     });
+    let mut layered = vec![false; drafts.len()];
     for (i, a) in drafts.iter().enumerate() {
-        for b in drafts.iter().skip(i + 1) {
+        for (j, b) in drafts.iter().enumerate().skip(i + 1) {
             if may_overlap(a, b, root) {
                 check_pair(a, b, options, notes)?;
+                layered[i] = true;
+                layered[j] = true;
             }
         }
+    }
+    for (draft, layered) in drafts.iter_mut().zip(layered) {
+        draft.layered = layered;
     }
     Ok(())
 }
@@ -231,8 +238,9 @@ fn check_pair(
     }
     notes.push(format!(
         "{both} may select the same workloads: their WasmPlugins run one after another, each \
-         verifying the tokens of its own issuers and letting the others' pass, which is what \
-         istiod's merged jwt_authn accepts"
+         verifying the tokens of its own issuers and letting the others' pass \
+         (ignore_unknown_issuers), which is what istiod's merged jwt_authn accepts; a token of \
+         an issuer no layer names passes them all, where istiod answers 401"
     ));
     Ok(())
 }

@@ -213,6 +213,7 @@ fn draft(
             .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or("-"), p.name))
             .collect(),
         rules,
+        layered: false,
     }))
 }
 
@@ -248,10 +249,15 @@ fn plugin(draft: Draft, options: &Options, notes: &mut Notes) -> Result<Plugin, 
     }
     let names: Vec<String> = providers.keys().cloned().collect();
     let requires = requirement::build(&names, options.require_token);
-    let config = json!({
+    let mut config = json!({
         "providers": providers,
         "rules": [{"match": {"prefix": "/"}, "requires": requires}],
     });
+    if draft.layered {
+        // Another layer's token is no token to this plugin: the plugin holding its issuer
+        // decides it, as istiod's merged requirement does.
+        config["ignore_unknown_issuers"] = json!(true);
+    }
     if let Err(e) = crate::config::parse(config.to_string().as_bytes()) {
         return Err(error(
             sources.join(", "),

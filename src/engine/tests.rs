@@ -558,9 +558,10 @@ fn allow_missing_rules_accept_no_token_but_not_a_bad_one() {
         h.decide(&bearer("/public", &expired)).outcome,
         deny(401, "Jwt is expired", "/public")
     );
+    // As Envoy: a token no provider claims is a bad token, not a missing one.
     assert_eq!(
         h.decide(&bearer("/public", &foreign)).outcome,
-        Outcome::Continue
+        deny(401, "Jwt issuer is not configured", "/public")
     );
     let d = h.decide(&bearer("/public", &good));
     assert_eq!(d.outcome, Outcome::Continue);

@@ -65,6 +65,12 @@ mod abi {
             results_size: *mut usize,
         ) -> u32;
         pub fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        pub fn proxy_get_property(
+            path: *const u8,
+            path_size: usize,
+            data: *mut *mut u8,
+            size: *mut usize,
+        ) -> u32;
         pub fn proxy_define_metric(
             kind: u32,
             name: *const u8,
@@ -274,6 +280,26 @@ pub fn call_foreign_function(name: &str, args: &[u8]) -> Result<Vec<u8>, Status>
     // SAFETY: a non-null `data` is the host's allocation of `size` bytes for this call.
     let result = unsafe { host_buffer(data, size) };
     status(code).map(|()| result)
+}
+
+/// A host property (`["connection", "sha256_peer_certificate_digest"]`); `None` when the host
+/// has none or cannot say.
+pub fn property(path: &[&str]) -> Option<Vec<u8>> {
+    // The ABI's path: each segment followed by a NUL.
+    let mut serialized = Vec::new();
+    for segment in path {
+        serialized.extend_from_slice(segment.as_bytes());
+        serialized.push(0);
+    }
+    let (mut data, mut size) = (null_mut(), 0usize);
+    // SAFETY: the path is a live slice for the call; the host writes a pointer and a size
+    // through pointers to live locals.
+    let code = unsafe {
+        abi::proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size)
+    };
+    // SAFETY: a non-null `data` is the host's allocation of `size` bytes for this call.
+    let value = unsafe { host_buffer(data, size) };
+    (status(code).is_ok() && !data.is_null()).then_some(value)
 }
 
 /// A counter's id; `None` when the host refuses it (its increments are then dropped).

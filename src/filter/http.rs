@@ -38,8 +38,7 @@ fn read_request() -> Result<Request, proxy_wasm::types::Status> {
 
 /// Envoy's digest of the client certificate; `None` without one (a bound token then fails).
 fn peer_certificate_sha256() -> Option<String> {
-    let path = vec!["connection", "sha256_peer_certificate_digest"];
-    let bytes = hostcalls::get_property(path).ok().flatten()?;
+    let bytes = host::property(&["connection", "sha256_peer_certificate_digest"])?;
     String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
 }
 

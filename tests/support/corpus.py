@@ -153,6 +153,18 @@ def _header_rules() -> dict:
     }
 
 
+def _allow_missing(c: Ctx) -> dict:
+    """Tokens under the `allow_missing` header rule (`/hdr` without `x-env`): a token no provider
+    claims fails there as any bad token does, in native jwt_authn as here."""
+    rs = c.keys["RS256"]
+    return {
+        "valid_allow_missing_with_good_token": ("/hdr/x", bearer(_rs(c))),
+        "allow_missing_unknown_issuer": ("/hdr/x", bearer(sign(rs, claims("https://evil.example")))),
+        "allow_missing_expired": ("/hdr/x", bearer(_rs(c, exp=_now() - 3600))),
+        "allow_missing_bad_signature": ("/hdr/x", bearer(tamper_signature(_rs(c)))),
+    }
+
+
 def _claim_headers(c: Ctx) -> dict:
     """Provider `claims` (issuer <iss>/claims) writes claims to headers; see CLAIM_HEADERS."""
     def req(**claim):
@@ -257,6 +269,7 @@ def build(c: Ctx) -> dict:
     cases.update(_audiences(c))
     cases.update(_locations(c))
     cases.update(_claim_headers(c))
+    cases.update(_allow_missing(c))
     return cases
 
 
