@@ -1,5 +1,6 @@
 """The dashboard is a well-formed Grafana dashboard that works with any Prometheus data source."""
 import json
+import re
 
 from chartlib import CHART
 
@@ -33,3 +34,16 @@ def test_required_views_are_there():
     for needed in ("Allowed", "Denied by provider and reason", "JWKS fetches by provider",
                    "Token cache hit ratio by provider"):
         assert needed in titles
+
+
+def test_denial_panel_names_every_reason_the_filter_counts():
+    # The filter's reasons are declared once, in src/error.rs; a reason missing from the panel's
+    # regex is a denial nobody sees on the dashboard.
+    src = (CHART.parent.parent / "src" / "error.rs").read_text()
+    declared = re.search(r"pub const REASONS: \[&'static str; \d+\] = \[(.*?)\];", src, re.S)
+    reasons = set(re.findall(r'"([a-z_]+)"', declared.group(1)))
+    exprs = [t["expr"] for p in DASHBOARD["panels"] for t in p.get("targets", []) if "_denied_" in t["expr"]]
+    assert exprs
+    for expr in exprs:
+        for listed in re.findall(r"_denied_\(([a-z_|]+)\)", expr):
+            assert set(listed.split("|")) == reasons
