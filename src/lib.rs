@@ -19,9 +19,12 @@ pub mod jwks_cache;
 pub mod jwt;
 pub mod matcher;
 pub mod signature;
+pub mod stats;
+pub mod stream;
 pub mod strict_json;
 pub mod token_cache;
 pub mod verifier;
+pub mod worker;
 
 #[cfg(all(target_arch = "wasm32", not(feature = "library-only")))]
 mod filter;

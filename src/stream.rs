@@ -1,0 +1,147 @@
+//! Carrying out a decision on an HTTP stream, written once for every host: what is removed
+//! before anything is written, when the route is chosen again, which counters move, and
+//! that anything the host fails to do ends in a 500, never in a request passed upstream.
+
+use crate::engine::{Decision, Outcome, Stat};
+use crate::extractor::Request;
+use std::fmt::Debug;
+
+pub const INTERNAL_ERROR: &str = "Jwt authentication could not be completed";
+
+/// The few things the filter does to a request, as the host offers them.
+pub trait Stream {
+    type Error: Debug;
+    fn remove_header(&mut self, name: &str) -> Result<(), Self::Error>;
+    fn set_header(&mut self, name: &str, value: &str) -> Result<(), Self::Error>;
+    /// Has the host choose the route again. `Ok(false)`: the host cannot.
+    fn clear_route_cache(&mut self) -> Result<bool, Self::Error>;
+    fn send(
+        &mut self,
+        status: u32,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<(), Self::Error>;
+}
+
+/// Where the counters of a decision go.
+pub trait StatSink {
+    fn record(&self, stat: &Stat);
+    /// A request denied because the filter could not decide or carry out its decision.
+    fn internal_error(&self);
+}
+
+#[derive(Debug)]
+enum Failed<E> {
+    Host(E),
+    /// A forged header may have chosen the route and the host cannot choose it again.
+    StaleRoute,
+}
+
+/// Removes what must not go upstream (written headers clients could forge, tokens with
+/// `forward: false`), then writes claims and the new path.
+fn rewrite<S: Stream>(decision: &Decision, stream: &mut S) -> Result<(), S::Error> {
+    for name in &decision.remove_headers {
+        stream.remove_header(name)?;
+    }
+    for (name, value) in &decision.set_headers {
+        stream.set_header(name, value)?;
+    }
+    if let Some(path) = &decision.new_path {
+        stream.set_header(":path", path)?;
+    }
+    Ok(())
+}
+
+/// Has the host choose the route again after the headers it may have been chosen on changed.
+/// A host that cannot keeps the old route, which is only acceptable when no forged header
+/// could have chosen it.
+fn reroute<S: Stream>(decision: &Decision, stream: &mut S) -> Result<(), Failed<S::Error>> {
+    let change = decision.route;
+    if decision.outcome != Outcome::Continue || !(change.rewritten || change.forged_removed) {
+        return Ok(());
+    }
+    match stream.clear_route_cache() {
+        Ok(true) => Ok(()),
+        Ok(false) if !change.forged_removed => Ok(()),
+        Ok(false) => Err(Failed::StaleRoute),
+        Err(e) => Err(Failed::Host(e)),
+    }
+}
+
+/// Denies a request the filter could not decide or could not carry out its decision on.
+/// If even the 500 cannot be sent, the request stays paused: it never goes upstream.
+pub fn internal_error<S: Stream>(stream: &mut S, stats: &dyn StatSink) {
+    stats.internal_error();
+    let headers = [("content-type", "text/plain")];
+    if let Err(e) = stream.send(500, &headers, INTERNAL_ERROR) {
+        log::warn!(
+            "jwt_authn_wasm: could not send the 500 response ({e:?}); the request stays paused"
+        );
+    }
+}
+
+/// Returns true when the request may continue upstream.
+pub fn carry_out<S: Stream>(
+    decision: &Decision,
+    req: &Request,
+    stream: &mut S,
+    stats: &dyn StatSink,
+) -> bool {
+    if let Some(reason) = decision.reason {
+        let provider = decision.stats.iter().find_map(|s| match s {
+            Stat::ProviderDenied(id, _) => Some(*id),
+            _ => None,
+        });
+        log::debug!(
+            "jwt_authn_wasm: {} {} denied: {} (provider #{})",
+            req.method,
+            req.path.split('?').next().unwrap_or(""),
+            reason,
+            provider.unwrap_or(0)
+        );
+    }
+    let record = |skip_allowed: bool| {
+        for stat in &decision.stats {
+            if !(skip_allowed && *stat == Stat::Allowed) {
+                stats.record(stat);
+            }
+        }
+    };
+    match &decision.outcome {
+        Outcome::Deny {
+            status,
+            body,
+            www_authenticate,
+        } => {
+            let headers = [
+                ("www-authenticate", www_authenticate.as_str()),
+                ("content-type", "text/plain"),
+            ];
+            record(false);
+            if let Err(e) = stream.send(*status, &headers, body) {
+                log::warn!("jwt_authn_wasm: could not send the {status} response ({e:?}); the request stays paused");
+            }
+            false
+        }
+        Outcome::Continue | Outcome::Wait => {
+            let done = rewrite(decision, stream)
+                .map_err(Failed::Host)
+                .and_then(|()| reroute(decision, stream));
+            match done {
+                Ok(()) => {
+                    record(false);
+                    true
+                }
+                Err(e) => {
+                    record(true);
+                    // A token or a forged claim header could go upstream: fail closed.
+                    log::warn!(
+                        "jwt_authn_wasm: could not rewrite the request ({e:?}); answering 500"
+                    );
+                    internal_error(stream, stats);
+                    false
+                }
+            }
+        }
+    }
+}
