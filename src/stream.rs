@@ -145,3 +145,22 @@ pub fn carry_out<S: Stream>(
         }
     }
 }
+
+impl Request {
+    /// A request from its headers as the host lists them, pseudo-headers included.
+    pub fn from_pairs(pairs: Vec<(String, Vec<u8>)>) -> Request {
+        let mut req = Request::default();
+        for (name, value) in pairs {
+            let text = || String::from_utf8_lossy(&value).into_owned();
+            match name.as_str() {
+                ":method" => req.method = text(),
+                ":path" => req.path = text(),
+                ":scheme" => req.scheme = text(),
+                ":authority" => req.host = text(),
+                _ => {}
+            }
+            req.headers.push((name, value));
+        }
+        req
+    }
+}
