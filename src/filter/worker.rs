@@ -6,7 +6,7 @@ use crate::config::FilterConfig;
 use crate::crypto::Crypto;
 use std::rc::Rc;
 
-pub use crate::worker::{Stage, Waiter};
+pub use crate::worker::Waiter;
 
 pub type Worker = crate::worker::Worker<Metrics>;
 
