@@ -61,6 +61,8 @@ const REQUEST_HEADER: u32 = 0;
 const CONTINUE: u32 = 0;
 const STOP_ITERATION: u32 = 1;
 const METRICS_SUCCESS: u32 = 0;
+// `envoy_dynamic_module_type_http_callout_init_result_Success` and `_callout_result_Success`.
+const CALLOUT_SUCCESS: u32 = 0;
 
 extern "C" {
     fn envoy_dynamic_module_callback_log(level: u32, message: Buffer);
@@ -103,6 +105,31 @@ extern "C" {
         details: Buffer,
     );
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: *mut c_void);
+    fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: *mut c_void);
+    fn envoy_dynamic_module_callback_http_filter_scheduler_new(filter: *mut c_void)
+        -> *mut c_void;
+    fn envoy_dynamic_module_callback_http_filter_scheduler_commit(
+        scheduler: *mut c_void,
+        event_id: u64,
+    );
+    fn envoy_dynamic_module_callback_http_filter_scheduler_delete(scheduler: *mut c_void);
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_new(
+        config: *mut c_void,
+    ) -> *mut c_void;
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
+        scheduler: *mut c_void,
+        event_id: u64,
+    );
+    fn envoy_dynamic_module_callback_http_filter_config_scheduler_delete(scheduler: *mut c_void);
+    fn envoy_dynamic_module_callback_http_filter_config_http_callout(
+        config: *mut c_void,
+        callout_id: *mut u64,
+        cluster_name: Buffer,
+        headers: *mut Header,
+        headers_length: usize,
+        body: Buffer,
+        timeout_milliseconds: u64,
+    ) -> u32;
 }
 
 /// Envoy's log levels, as `envoy_dynamic_module_type_log_level` numbers them.
@@ -126,10 +153,59 @@ fn log_level(level: log::Level) -> u32 {
     }
 }
 
-/// Envoy's filter configuration object, during `config_new` only (where counters are defined).
+/// Envoy's filter configuration object. Valid from `config_new` until `config_destroy`, and
+/// used on Envoy's main thread only (a raw pointer keeps it `!Send`): counters are defined in
+/// `config_new`, callouts are sent from main-thread hooks.
+#[derive(Clone, Copy)]
 pub struct ConfigHandle(*mut c_void);
 
 impl ConfigHandle {
+    /// A way to run `on_config_scheduled` on the main thread, from any thread.
+    pub fn scheduler(&self) -> Option<Scheduler> {
+        // SAFETY: live config; the scheduler Envoy returns is ours to delete (in `Drop`).
+        let ptr = unsafe { envoy_dynamic_module_callback_http_filter_config_scheduler_new(self.0) };
+        (!ptr.is_null()).then_some(Scheduler {
+            ptr,
+            kind: SchedulerKind::Config,
+        })
+    }
+
+    /// Sends a GET on the main thread; the reply comes to `config_http_callout_done` with the
+    /// returned id.
+    pub fn http_callout(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        timeout_ms: u64,
+    ) -> Result<u64, u32> {
+        let mut headers: Vec<Header> = headers
+            .iter()
+            .map(|(k, v)| Header {
+                key: Buffer::of(k.as_bytes()),
+                value: Buffer::of(v.as_bytes()),
+            })
+            .collect();
+        let mut id = 0u64;
+        // SAFETY: live config, on the main thread; `headers`, its buffers and `cluster` are
+        // alive for the call (Envoy copies them into the request); `id` is a live local.
+        let result = unsafe {
+            envoy_dynamic_module_callback_http_filter_config_http_callout(
+                self.0,
+                &mut id,
+                Buffer::of(cluster.as_bytes()),
+                headers.as_mut_ptr(),
+                headers.len(),
+                Buffer::NULL,
+                timeout_ms,
+            )
+        };
+        if result == CALLOUT_SUCCESS {
+            Ok(id)
+        } else {
+            Err(result)
+        }
+    }
+
     pub fn define_counter(&self, name: &str) -> Option<usize> {
         let mut id = 0usize;
         // SAFETY: `self.0` is the config pointer of the `config_new` call this handle lives in;
@@ -231,6 +307,22 @@ impl FilterHandle {
         unsafe { envoy_dynamic_module_callback_http_clear_route_cache(self.0) }
     }
 
+    /// Resumes a request this filter paused.
+    pub fn continue_decoding(&self) {
+        // SAFETY: live filter.
+        unsafe { envoy_dynamic_module_callback_http_filter_continue_decoding(self.0) }
+    }
+
+    /// A way to run `on_scheduled` for this filter on its own thread, from any thread.
+    pub fn scheduler(&self) -> Option<Scheduler> {
+        // SAFETY: live filter; the scheduler Envoy returns is ours to delete (in `Drop`).
+        let ptr = unsafe { envoy_dynamic_module_callback_http_filter_scheduler_new(self.0) };
+        (!ptr.is_null()).then_some(Scheduler {
+            ptr,
+            kind: SchedulerKind::Filter,
+        })
+    }
+
     /// `id` comes from `ConfigHandle::define_counter` on the config that made this filter.
     pub fn increment_counter(&self, id: usize, value: u64) -> bool {
         // SAFETY: live filter; no labels (null, 0), as the counter was defined without.
@@ -244,6 +336,60 @@ impl FilterHandle {
             )
         };
         result == METRICS_SUCCESS
+    }
+}
+
+#[derive(Clone, Copy)]
+enum SchedulerKind {
+    Filter,
+    Config,
+}
+
+/// An Envoy scheduler: posts an event to its filter's worker thread or to the main thread.
+/// Envoy owns what it points to until we delete it; an event for a filter or config that is
+/// gone is dropped by Envoy.
+pub struct Scheduler {
+    ptr: *mut c_void,
+    kind: SchedulerKind,
+}
+
+// SAFETY: Envoy's schedulers exist to be committed "from any thread" (abi.h); each is deleted
+// once, in `Drop`, and Envoy guards the posting with its dispatcher's own lock.
+unsafe impl Send for Scheduler {}
+// SAFETY: as above; `commit` takes `&self` and only posts.
+unsafe impl Sync for Scheduler {}
+
+impl Scheduler {
+    pub fn commit(&self, event_id: u64) {
+        // SAFETY: `ptr` came from the matching `scheduler_new` and is deleted only in `Drop`.
+        unsafe {
+            match self.kind {
+                SchedulerKind::Filter => {
+                    envoy_dynamic_module_callback_http_filter_scheduler_commit(self.ptr, event_id)
+                }
+                SchedulerKind::Config => {
+                    envoy_dynamic_module_callback_http_filter_config_scheduler_commit(
+                        self.ptr, event_id,
+                    )
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        // SAFETY: deleted exactly once, here, with the call matching its kind.
+        unsafe {
+            match self.kind {
+                SchedulerKind::Filter => {
+                    envoy_dynamic_module_callback_http_filter_scheduler_delete(self.ptr)
+                }
+                SchedulerKind::Config => {
+                    envoy_dynamic_module_callback_http_filter_config_scheduler_delete(self.ptr)
+                }
+            }
+        }
     }
 }
 
@@ -288,6 +434,75 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_destroy(conf
         // SAFETY: made by `Box::into_raw` in `config_new`; Envoy destroys it once, after
         // every filter it created is gone.
         drop(unsafe { Box::from_raw(config as *mut Config) });
+    })
+}
+
+/// The config behind a module pointer.
+///
+/// # Safety
+/// `config` came from `config_new` and is not yet destroyed.
+unsafe fn config_ref<'a>(config: *const c_void) -> &'a Config {
+    // SAFETY: as documented above; `Config` is only read through `&`.
+    unsafe { &*(config as *const Config) }
+}
+
+/// # Safety
+/// On the main thread, with a live config of this module.
+#[no_mangle]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_scheduled(
+    config_envoy: *mut c_void,
+    config: *const c_void,
+    _event_id: u64,
+) {
+    guard((), || {
+        // SAFETY: see `config_ref`.
+        unsafe { config_ref(config) }.on_main_thread_tick(ConfigHandle(config_envoy))
+    })
+}
+
+/// # Safety
+/// On the main thread, with a live config of this module; `headers` and `body` hold the
+/// given numbers of entries, valid for the call (or are null).
+#[no_mangle]
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_config_http_callout_done(
+    config_envoy: *mut c_void,
+    config: *const c_void,
+    callout_id: u64,
+    result: u32,
+    headers: *mut Header,
+    headers_length: usize,
+    body: *mut Buffer,
+    body_length: usize,
+) {
+    guard((), || {
+        let status = if result != CALLOUT_SUCCESS || headers.is_null() {
+            None
+        } else {
+            // SAFETY: Envoy passes `headers_length` entries at a non-null `headers`, and
+            // buffers inside them, all valid until this hook returns; they are copied here.
+            let headers = unsafe { std::slice::from_raw_parts(headers, headers_length) };
+            headers.iter().find_map(|h| {
+                // SAFETY: as above.
+                let (key, value) = unsafe { (h.key.to_vec(), h.value.to_vec()) };
+                (key == b":status").then_some(value)
+            })
+        };
+        let mut bytes = Vec::new();
+        if result == CALLOUT_SUCCESS && !body.is_null() {
+            // SAFETY: `body_length` chunks at a non-null `body`, valid until we return.
+            let chunks = unsafe { std::slice::from_raw_parts(body, body_length) };
+            for chunk in chunks {
+                // SAFETY: each chunk points to its `length` bytes, valid until we return.
+                bytes.extend_from_slice(&unsafe { chunk.to_vec() });
+            }
+        }
+        // SAFETY: see `config_ref`.
+        unsafe { config_ref(config) }.on_callout_done(
+            ConfigHandle(config_envoy),
+            callout_id,
+            status,
+            bytes,
+        )
     })
 }
 

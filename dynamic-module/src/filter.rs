@@ -1,31 +1,53 @@
-//! The dynamic-module glue: a configuration per Envoy filter config (shared by its worker
-//! threads), the engine's worker once per thread (its own token cache, as one wasm VM per
-//! worker has), and one `HttpFilter` per stream that decides and carries out the decision.
+//! The dynamic-module glue. Per Envoy filter config: a `Shared` part all threads read; the
+//! engine's worker once per worker thread (its own token cache, as one wasm VM per worker
+//! has); and on the main thread one more worker that fetches keys for the whole process
+//! through config-level HTTP callouts, on ticks a small thread of ours schedules there (the
+//! HTTP filter ABI has no timers). One `HttpFilter` per stream decides, and a request held for
+//! keys is woken through its filter's scheduler when keys arrive or its hold ends.
 
-use crate::abi::{ConfigHandle, FilterHandle};
+use crate::abi::{ConfigHandle, FilterHandle, Scheduler};
 use crate::store::ProcessStore;
-use jwt_authn_wasm::config::{self, FilterConfig};
+use jwt_authn_wasm::config::{self, FilterConfig, ProviderId};
 use jwt_authn_wasm::crypto::Crypto;
 use jwt_authn_wasm::engine::{Outcome, Stat};
 use jwt_authn_wasm::extractor::Request;
+use jwt_authn_wasm::fetch::{self, FetchHost, FetchStats};
+use jwt_authn_wasm::jwks_cache::response;
 use jwt_authn_wasm::stats::Counters;
 use jwt_authn_wasm::stream::{self, StatSink, Stream};
-use jwt_authn_wasm::worker::Worker;
+use jwt_authn_wasm::worker::{Held, Worker};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The only `filter_name` this module serves.
 pub const FILTER_NAME: &[u8] = b"jwt_authn";
 
-/// What every worker thread of one Envoy filter config shares, read-only.
+/// How often the main thread runs the fetch loop, as the wasm root context's tick.
+const TICK: Duration = Duration::from_millis(100);
+
+/// What every thread of one Envoy filter config shares.
 struct Shared {
     id: u64,
     config: FilterConfig,
     counters: Counters<usize>,
     store: ProcessStore,
+    /// Runs the fetch loop on the main thread.
+    main: Scheduler,
+    /// Grows whenever the main thread stores keys: worker threads then reload theirs.
+    keys_generation: AtomicU64,
+    /// Per provider: worker threads saw a token with an unknown `kid`.
+    kid_wanted: Vec<AtomicBool>,
+    /// Per provider: requests held for its keys, on any thread.
+    held: Vec<AtomicUsize>,
+    /// Held requests' wake-ups: (hold ends at, the request's filter scheduler).
+    waiters: Mutex<Vec<(u64, Arc<Scheduler>)>>,
+    /// Fetch counters the main thread gathered, handed to Envoy by the next request (counters
+    /// are incremented through a stream's filter).
+    pending: Mutex<Vec<(usize, u32)>>,
+    has_pending: AtomicBool,
 }
 
 /// Envoy's filter config, as the module holds it.
@@ -33,11 +55,17 @@ pub struct Config {
     shared: Arc<Shared>,
 }
 
-/// One worker thread's engine state; counters go through each stream's filter instead.
-type ThreadWorker = Worker<()>;
+/// One thread's engine state. On worker threads counters go through each stream's filter;
+/// the main thread's fetch counters wait in `Shared::pending`.
+type ThreadWorker = Worker<FetchCounters>;
 
-/// A configuration (while Envoy keeps it) and this thread's worker for it.
-type Entry = (Weak<Shared>, Rc<RefCell<ThreadWorker>>);
+/// A configuration (while Envoy keeps it) and this thread's worker for it, with the keys
+/// generation it last loaded.
+struct Entry {
+    shared: Weak<Shared>,
+    worker: Rc<RefCell<ThreadWorker>>,
+    generation: u64,
+}
 
 thread_local! {
     /// This thread's workers, one per live configuration.
@@ -45,6 +73,29 @@ thread_local! {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub struct FetchCounters(Weak<Shared>);
+
+impl FetchCounters {
+    fn add(&self, add: impl FnOnce(&Counters<usize>, &mut dyn FnMut(usize, u32))) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+        add(&shared.counters, &mut |id, n| pending.push((id, n)));
+        shared.has_pending.store(true, Ordering::Release);
+    }
+}
+
+impl FetchStats for FetchCounters {
+    fn fetch(&self, provider: usize, success: bool) {
+        self.add(|c, add| c.fetch(provider, success, add));
+    }
+
+    fn keys_ignored(&self, provider: usize, count: usize) {
+        self.add(|c, add| c.keys_ignored(provider, count, add));
+    }
+}
 
 /// Parses the plugin's JSON, as `on_configure` does in the wasm build; `None` refuses it.
 pub fn config_new(handle: &ConfigHandle, name: &[u8], json: &[u8]) -> Option<Config> {
@@ -55,27 +106,56 @@ pub fn config_new(handle: &ConfigHandle, name: &[u8], json: &[u8]) -> Option<Con
         );
         return None;
     }
-    match config::parse(json) {
-        Ok(config) => {
-            let counters = Counters::define(&config, |name| handle.define_counter(name));
-            log::info!(
-                "jwt_authn_wasm: {}",
-                Crypto::new(config.crypto, None).describe()
-            );
-            let shared = Shared {
-                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                config,
-                counters,
-                store: ProcessStore::process(),
-            };
-            Some(Config {
-                shared: Arc::new(shared),
-            })
-        }
+    let config = match config::parse(json) {
+        Ok(config) => config,
         Err(e) => {
             log::error!("jwt_authn_wasm: invalid config: {e}");
-            None
+            return None;
         }
+    };
+    let Some(main) = handle.scheduler() else {
+        log::error!("jwt_authn_wasm: Envoy gave no main-thread scheduler");
+        return None;
+    };
+    log::info!(
+        "jwt_authn_wasm: {}",
+        Crypto::new(config.crypto, None).describe()
+    );
+    let providers = config.providers.len();
+    let shared = Arc::new(Shared {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        counters: Counters::define(&config, |name| handle.define_counter(name)),
+        config,
+        store: ProcessStore::process(),
+        main,
+        keys_generation: AtomicU64::new(0),
+        kid_wanted: (0..providers).map(|_| AtomicBool::new(false)).collect(),
+        held: (0..providers).map(|_| AtomicUsize::new(0)).collect(),
+        waiters: Mutex::new(Vec::new()),
+        pending: Mutex::new(Vec::new()),
+        has_pending: AtomicBool::new(false),
+    });
+    // The first fetches start at once, as the wasm build's first tick does.
+    shared.main.commit(0);
+    start_ticker(Arc::downgrade(&shared));
+    Some(Config { shared })
+}
+
+/// Ticks the main thread's fetch loop and ends the holds that are due, until Envoy drops
+/// the configuration.
+fn start_ticker(shared: Weak<Shared>) {
+    let spawned = std::thread::Builder::new()
+        .name("jwt_authn-tick".into())
+        .spawn(move || loop {
+            std::thread::sleep(TICK);
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            shared.main.commit(0);
+            shared.wake(now_ms().unwrap_or(u64::MAX), false);
+        });
+    if let Err(e) = spawned {
+        log::error!("jwt_authn_wasm: could not start the fetch timer: {e}; keys are fetched on demand only");
     }
 }
 
@@ -84,33 +164,66 @@ fn now_ms() -> Option<u64> {
     Some(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
 }
 
+impl Shared {
+    fn lock_waiters(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Arc<Scheduler>)>> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the held requests whose hold ended, or all of them (`all`: keys changed).
+    fn wake(&self, now: u64, all: bool) {
+        for (wake_ms, scheduler) in self.lock_waiters().iter_mut() {
+            if all || *wake_ms <= now {
+                // Woken once; the request registers again if it still waits.
+                *wake_ms = u64::MAX;
+                scheduler.commit(0);
+            }
+        }
+    }
+}
+
 impl Config {
-    /// This thread's worker for this configuration, made on first use. Workers of
-    /// configurations Envoy has dropped are dropped here too.
+    /// This thread's worker for this configuration, made on first use, with the keys the
+    /// main thread stored since it last looked. Workers of dropped configurations go too.
     fn worker(&self) -> Rc<RefCell<ThreadWorker>> {
+        let generation = self.shared.keys_generation.load(Ordering::Acquire);
         WORKERS.with(|workers| {
             let mut workers = workers.borrow_mut();
-            workers.retain(|(shared, _)| shared.strong_count() > 0);
-            let mine = workers
-                .iter()
-                .find(|(shared, _)| std::ptr::eq(shared.as_ptr(), Arc::as_ptr(&self.shared)));
-            if let Some((_, worker)) = mine {
-                return worker.clone();
+            workers.retain(|e| e.shared.strong_count() > 0);
+            let me = Arc::as_ptr(&self.shared);
+            if let Some(entry) = workers
+                .iter_mut()
+                .find(|e| std::ptr::eq(e.shared.as_ptr(), me))
+            {
+                if entry.generation != generation {
+                    entry.generation = generation;
+                    if let Ok(mut worker) = entry.worker.try_borrow_mut() {
+                        let worker = &mut *worker;
+                        for rt in &mut worker.providers {
+                            rt.sync(&*worker.store, &worker.crypto);
+                        }
+                    }
+                }
+                return entry.worker.clone();
             }
             let shared = &self.shared;
+            let here = 0u8;
             let owner = (shared.id << 40)
-                ^ (workers.len() as u64) << 20
+                ^ ((workers.len() as u64) << 24)
                 ^ now_ms().unwrap_or(0)
-                ^ thread_salt();
+                ^ (&here as *const u8 as u64).rotate_left(29);
             let worker = Worker::with_host(
                 shared.config.clone(),
                 owner,
                 Crypto::new(shared.config.crypto, None),
-                Rc::new(()),
+                Rc::new(FetchCounters(Arc::downgrade(shared))),
                 Box::new(shared.store.clone()),
             );
             let worker = Rc::new(RefCell::new(worker));
-            workers.push((Arc::downgrade(shared), worker.clone()));
+            workers.push(Entry {
+                shared: Arc::downgrade(shared),
+                worker: worker.clone(),
+                generation,
+            });
             worker
         })
     }
@@ -120,14 +233,100 @@ impl Config {
             handle,
             shared: self.shared.clone(),
             worker: self.worker(),
+            held: None,
+        }
+    }
+
+    /// The main thread's fetch loop: takes the lease and fetches where a fetch is due.
+    pub fn on_main_thread_tick(&self, handle: ConfigHandle) {
+        let worker = self.worker();
+        let Ok(mut worker) = worker.try_borrow_mut() else {
+            return;
+        };
+        let shared = &self.shared;
+        for (rt, wanted) in worker.providers.iter_mut().zip(&shared.kid_wanted) {
+            if wanted.swap(false, Ordering::AcqRel) {
+                rt.want_kid_refetch = true;
+            }
+        }
+        let held: Vec<bool> = shared
+            .held
+            .iter()
+            .map(|n| n.load(Ordering::Acquire) > 0)
+            .collect();
+        let before = worker.keys_generation();
+        let now = now_ms().unwrap_or(0);
+        fetch::poll(&mut worker, &mut Callouts(handle), &held, now);
+        self.after_fetch(&worker, before);
+    }
+
+    pub fn on_callout_done(
+        &self,
+        handle: ConfigHandle,
+        id: u64,
+        status: Option<Vec<u8>>,
+        body: Vec<u8>,
+    ) {
+        let worker = self.worker();
+        let Ok(mut worker) = worker.try_borrow_mut() else {
+            return;
+        };
+        let Ok(token) = u32::try_from(id) else {
+            return;
+        };
+        let status = status.and_then(|s| response::parse_status(&s));
+        let before = worker.keys_generation();
+        let size = body.len();
+        let now = now_ms().unwrap_or(0);
+        fetch::on_response(
+            &mut worker,
+            &mut Callouts(handle),
+            token,
+            status,
+            size,
+            move || body,
+            now,
+        );
+        self.after_fetch(&worker, before);
+    }
+
+    /// New keys reach the worker threads, and every held request is decided again; a failed
+    /// fetch also wakes them (those that waited on it now fail or retry).
+    fn after_fetch(&self, worker: &ThreadWorker, before: u64) {
+        let fetching = worker.providers.iter().any(|p| p.fetching);
+        if worker.keys_generation() != before {
+            self.shared.keys_generation.fetch_add(1, Ordering::AcqRel);
+            self.shared.wake(0, true);
+        } else if !fetching {
+            self.shared.wake(0, true);
         }
     }
 }
 
-/// Tells apart the leases of threads that start in the same millisecond.
-fn thread_salt() -> u64 {
-    let here = 0u8;
-    (&here as *const u8 as u64).rotate_left(29)
+/// Config-level HTTP callouts on the main thread.
+struct Callouts(ConfigHandle);
+
+impl FetchHost for Callouts {
+    fn dispatch(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        timeout_ms: u64,
+    ) -> Result<u32, String> {
+        let id = self
+            .0
+            .http_callout(cluster, headers, timeout_ms)
+            .map_err(|code| format!("callout refused ({code})"))?;
+        u32::try_from(id).map_err(|_| "callout id out of range".to_string())
+    }
+}
+
+/// A request waiting for keys.
+struct Waiting {
+    request: Request,
+    arrived_ms: u64,
+    held: Held,
+    scheduler: Arc<Scheduler>,
 }
 
 /// One HTTP stream.
@@ -135,6 +334,7 @@ pub struct HttpFilter {
     handle: FilterHandle,
     shared: Arc<Shared>,
     worker: Rc<RefCell<ThreadWorker>>,
+    held: Option<Waiting>,
 }
 
 /// The stream's counters: incremented at once (a native call, not a trip out of a VM).
@@ -157,7 +357,7 @@ impl StatSink for StreamStats<'_> {
     }
 }
 
-/// Envoy's request as the engine's `Stream`: these calls cannot fail once the filter lives.
+/// Envoy's request as the engine's `Stream`.
 struct EnvoyStream(FilterHandle);
 
 #[derive(Debug)]
@@ -207,8 +407,26 @@ impl HttpFilter {
         stream::internal_error(&mut EnvoyStream(self.handle), &self.stats());
     }
 
+    /// Hands Envoy the fetch counters the main thread gathered.
+    fn flush_pending(&self) {
+        if !self.shared.has_pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let pending = std::mem::take(
+            &mut *self
+                .shared
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for (id, n) in pending {
+            self.handle.increment_counter(id, u64::from(n));
+        }
+    }
+
     /// Returns true when the request may continue upstream.
     pub fn on_request_headers(&mut self) -> bool {
+        self.flush_pending();
         // Without the headers or the time there is nothing to judge the request by.
         let Some(pairs) = self.handle.request_headers() else {
             self.internal_error("could not read the request headers");
@@ -219,19 +437,40 @@ impl HttpFilter {
             self.internal_error("could not read the clock");
             return false;
         };
+        self.decide(req, now, now, Vec::new())
+    }
+
+    /// Decides; carries out the decision, or holds the request. Returns true when the
+    /// request may continue upstream now.
+    fn decide(
+        &mut self,
+        req: Request,
+        now: u64,
+        arrived_ms: u64,
+        held_on: Vec<(ProviderId, u64)>,
+    ) -> bool {
         let worker = self.worker.clone();
         let Ok(mut worker) = worker.try_borrow_mut() else {
             self.internal_error("the worker is busy");
             return false;
         };
-        let decided = worker.decide(&req, now, now, &[]);
-        drop(worker);
-        if decided.decision.outcome == Outcome::Wait {
-            // Keys fetched through HTTP callouts are not part of this build yet: a request
-            // that would wait for them is refused, never passed.
-            self.internal_error("remote JWKS are not fetched by the dynamic module");
-            return false;
+        let decided = worker.decide(&req, now, arrived_ms, &held_on);
+        let mut kick = decided.kick;
+        for (rt, wanted) in worker.providers.iter_mut().zip(&self.shared.kid_wanted) {
+            if std::mem::take(&mut rt.want_kid_refetch) {
+                wanted.store(true, Ordering::Release);
+                kick = true;
+            }
         }
+        drop(worker);
+        if kick {
+            self.shared.main.commit(0);
+        }
+        if decided.decision.outcome == Outcome::Wait {
+            return self.hold(req, arrived_ms, decided.held);
+        }
+        // Decided: a woken request's scheduler goes.
+        self.held = None;
         stream::carry_out(
             &decided.decision,
             &req,
@@ -240,10 +479,110 @@ impl HttpFilter {
         )
     }
 
-    pub fn on_scheduled(&mut self, _event_id: u64) {}
+    /// Pauses the request until keys change or its hold ends.
+    fn hold(&mut self, request: Request, arrived_ms: u64, held: Held) -> bool {
+        let scheduler = match self.held.take() {
+            Some(waiting) => waiting.scheduler,
+            None => match self.handle.scheduler() {
+                Some(s) => Arc::new(s),
+                None => {
+                    self.internal_error("Envoy gave no scheduler to hold the request with");
+                    return false;
+                }
+            },
+        };
+        for (id, _) in &held.on {
+            if let Some(n) = self.shared.held.get(*id) {
+                n.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        {
+            let mut waiters = self.shared.lock_waiters();
+            waiters.retain(|(_, s)| !Arc::ptr_eq(s, &scheduler));
+            waiters.push((held.wake_ms, scheduler.clone()));
+        }
+        self.held = Some(Waiting {
+            request,
+            arrived_ms,
+            held,
+            scheduler,
+        });
+        false
+    }
+
+    /// Forgets the hold: its counts and its wake-up.
+    fn release(&mut self) -> Option<Waiting> {
+        let waiting = self.held.take()?;
+        for (id, _) in &waiting.held.on {
+            if let Some(n) = self.shared.held.get(*id) {
+                n.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.shared
+            .lock_waiters()
+            .retain(|(_, s)| !Arc::ptr_eq(s, &waiting.scheduler));
+        Some(waiting)
+    }
+
+    /// Keys changed or the hold ended: decide again; resume the request if it may go on.
+    pub fn on_scheduled(&mut self, _event_id: u64) {
+        self.flush_pending();
+        let Some(waiting) = self.release() else {
+            return;
+        };
+        let Some(now) = now_ms() else {
+            self.internal_error("could not read the clock");
+            return;
+        };
+        // Keys the main thread stored since: a woken request is judged with them.
+        let keys_seen = self.worker.try_borrow_mut().map(|mut worker| {
+            let worker = &mut *worker;
+            for rt in &mut worker.providers {
+                rt.sync(&*worker.store, &worker.crypto);
+            }
+            worker.keys_generation()
+        });
+        if now < waiting.held.wake_ms && keys_seen.ok() == Some(waiting.held.keys_seen) {
+            // Woken for another request's keys: this one keeps waiting.
+            let Waiting {
+                request,
+                arrived_ms,
+                held,
+                scheduler,
+            } = waiting;
+            self.held = Some(Waiting {
+                request: Request::default(),
+                arrived_ms,
+                held: Held::default(),
+                scheduler,
+            });
+            self.hold(request, arrived_ms, held);
+            return;
+        }
+        let held_on = waiting.held.on.clone();
+        let request = waiting.request;
+        // The scheduler is reused if the request waits again.
+        self.held = Some(Waiting {
+            request: Request::default(),
+            arrived_ms: waiting.arrived_ms,
+            held: Held::default(),
+            scheduler: waiting.scheduler,
+        });
+        let proceed = self.decide(request, now, waiting.arrived_ms, held_on);
+        if proceed {
+            self.handle.continue_decoding();
+        }
+    }
 }
 
-/// A hook panicked on this stream: it is answered 500 and counted.
+impl Drop for HttpFilter {
+    /// A client that gives up while waiting leaves no waiter behind.
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// A hook panicked on this stream: it is answered 500.
 pub fn panicked(handle: FilterHandle) {
     log::error!("jwt_authn_wasm: the filter panicked; answering 500");
     let headers = [("content-type", "text/plain")];
