@@ -81,6 +81,13 @@ extern "C" {
         label_values_length: usize,
         value: u64,
     ) -> u32;
+    fn envoy_dynamic_module_callback_http_filter_config_increment_counter(
+        config: *mut c_void,
+        id: usize,
+        label_values: *mut Buffer,
+        label_values_length: usize,
+        value: u64,
+    ) -> u32;
     fn envoy_dynamic_module_callback_http_get_headers_size(
         filter: *mut c_void,
         header_type: u32,
@@ -106,8 +113,7 @@ extern "C" {
     );
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: *mut c_void);
     fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: *mut c_void);
-    fn envoy_dynamic_module_callback_http_filter_scheduler_new(filter: *mut c_void)
-        -> *mut c_void;
+    fn envoy_dynamic_module_callback_http_filter_scheduler_new(filter: *mut c_void) -> *mut c_void;
     fn envoy_dynamic_module_callback_http_filter_scheduler_commit(
         scheduler: *mut c_void,
         event_id: u64,
@@ -160,6 +166,22 @@ fn log_level(level: log::Level) -> u32 {
 pub struct ConfigHandle(*mut c_void);
 
 impl ConfigHandle {
+    /// `id` comes from `define_counter` on this config.
+    pub fn increment_counter(&self, id: usize, value: u64) -> bool {
+        // SAFETY: live config, on the main thread; no labels (null, 0), as the counter was
+        // defined without.
+        let result = unsafe {
+            envoy_dynamic_module_callback_http_filter_config_increment_counter(
+                self.0,
+                id,
+                std::ptr::null_mut(),
+                0,
+                value,
+            )
+        };
+        result == METRICS_SUCCESS
+    }
+
     /// A way to run `on_config_scheduled` on the main thread, from any thread.
     pub fn scheduler(&self) -> Option<Scheduler> {
         // SAFETY: live config; the scheduler Envoy returns is ours to delete (in `Drop`).

@@ -44,10 +44,8 @@ struct Shared {
     held: Vec<AtomicUsize>,
     /// Held requests' wake-ups: (hold ends at, the request's filter scheduler).
     waiters: Mutex<Vec<(u64, Arc<Scheduler>)>>,
-    /// Fetch counters the main thread gathered, handed to Envoy by the next request (counters
-    /// are incremented through a stream's filter).
+    /// Fetch counters the main thread's worker gathered, handed to Envoy after each pass.
     pending: Mutex<Vec<(usize, u32)>>,
-    has_pending: AtomicBool,
 }
 
 /// Envoy's filter config, as the module holds it.
@@ -83,7 +81,6 @@ impl FetchCounters {
         };
         let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
         add(&shared.counters, &mut |id, n| pending.push((id, n)));
-        shared.has_pending.store(true, Ordering::Release);
     }
 }
 
@@ -133,7 +130,6 @@ pub fn config_new(handle: &ConfigHandle, name: &[u8], json: &[u8]) -> Option<Con
         held: (0..providers).map(|_| AtomicUsize::new(0)).collect(),
         waiters: Mutex::new(Vec::new()),
         pending: Mutex::new(Vec::new()),
-        has_pending: AtomicBool::new(false),
     });
     // The first fetches start at once, as the wasm build's first tick does.
     shared.main.commit(0);
@@ -155,7 +151,9 @@ fn start_ticker(shared: Weak<Shared>) {
             shared.wake(now_ms().unwrap_or(u64::MAX), false);
         });
     if let Err(e) = spawned {
-        log::error!("jwt_authn_wasm: could not start the fetch timer: {e}; keys are fetched on demand only");
+        log::error!(
+            "jwt_authn_wasm: could not start the fetch timer: {e}; keys are fetched on demand only"
+        );
     }
 }
 
@@ -257,7 +255,7 @@ impl Config {
         let before = worker.keys_generation();
         let now = now_ms().unwrap_or(0);
         fetch::poll(&mut worker, &mut Callouts(handle), &held, now);
-        self.after_fetch(&worker, before);
+        self.after_fetch(&worker, before, handle);
     }
 
     pub fn on_callout_done(
@@ -287,12 +285,22 @@ impl Config {
             move || body,
             now,
         );
-        self.after_fetch(&worker, before);
+        self.after_fetch(&worker, before, handle);
     }
 
     /// New keys reach the worker threads, and every held request is decided again; a failed
     /// fetch also wakes them (those that waited on it now fail or retry).
-    fn after_fetch(&self, worker: &ThreadWorker, before: u64) {
+    fn after_fetch(&self, worker: &ThreadWorker, before: u64, handle: ConfigHandle) {
+        let pending = std::mem::take(
+            &mut *self
+                .shared
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for (id, n) in pending {
+            handle.increment_counter(id, u64::from(n));
+        }
         let fetching = worker.providers.iter().any(|p| p.fetching);
         if worker.keys_generation() != before {
             self.shared.keys_generation.fetch_add(1, Ordering::AcqRel);
@@ -407,26 +415,8 @@ impl HttpFilter {
         stream::internal_error(&mut EnvoyStream(self.handle), &self.stats());
     }
 
-    /// Hands Envoy the fetch counters the main thread gathered.
-    fn flush_pending(&self) {
-        if !self.shared.has_pending.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        let pending = std::mem::take(
-            &mut *self
-                .shared
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        for (id, n) in pending {
-            self.handle.increment_counter(id, u64::from(n));
-        }
-    }
-
     /// Returns true when the request may continue upstream.
     pub fn on_request_headers(&mut self) -> bool {
-        self.flush_pending();
         // Without the headers or the time there is nothing to judge the request by.
         let Some(pairs) = self.handle.request_headers() else {
             self.internal_error("could not read the request headers");
@@ -526,7 +516,6 @@ impl HttpFilter {
 
     /// Keys changed or the hold ended: decide again; resume the request if it may go on.
     pub fn on_scheduled(&mut self, _event_id: u64) {
-        self.flush_pending();
         let Some(waiting) = self.release() else {
             return;
         };
