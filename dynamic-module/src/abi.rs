@@ -60,6 +60,8 @@ const REQUEST_HEADER: u32 = 0;
 // response hooks share `Continue` = 0.
 const CONTINUE: u32 = 0;
 const STOP_ITERATION: u32 = 1;
+// `..._request_body_status_StopIterationAndBuffer`.
+const STOP_ITERATION_AND_BUFFER: u32 = 1;
 const METRICS_SUCCESS: u32 = 0;
 // `envoy_dynamic_module_type_http_callout_init_result_Success` and `_callout_result_Success`.
 const CALLOUT_SUCCESS: u32 = 0;
@@ -620,24 +622,45 @@ pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_destroy(filter: *co
     })
 }
 
-// The hooks below must exist for Envoy to load the module; the filter only acts on request
-// headers, so they let everything else through.
+// The hooks below must exist for Envoy to load the module; the filter only acts on requests,
+// so they let responses and callout streams through.
 
+/// A body that arrives while the request is held for keys is buffered, not let through:
+/// `Continue` here would send the request upstream undecided.
+///
+/// # Safety
+/// A live filter of this module.
 #[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_request_body(
-    _: *mut c_void,
-    _: *const c_void,
-    _: bool,
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_request_body(
+    _filter_envoy: *mut c_void,
+    filter: *const c_void,
+    _end_of_stream: bool,
 ) -> u32 {
-    CONTINUE
+    // SAFETY: see `filter_mut`.
+    let held = guard(true, || unsafe { filter_mut(filter) }.holds_request());
+    if held {
+        STOP_ITERATION_AND_BUFFER
+    } else {
+        CONTINUE
+    }
 }
 
+/// As the body: trailers of a held request wait with it.
+///
+/// # Safety
+/// A live filter of this module.
 #[no_mangle]
-pub extern "C" fn envoy_dynamic_module_on_http_filter_request_trailers(
-    _: *mut c_void,
-    _: *const c_void,
+pub unsafe extern "C" fn envoy_dynamic_module_on_http_filter_request_trailers(
+    _filter_envoy: *mut c_void,
+    filter: *const c_void,
 ) -> u32 {
-    CONTINUE
+    // SAFETY: see `filter_mut`.
+    let held = guard(true, || unsafe { filter_mut(filter) }.holds_request());
+    if held {
+        STOP_ITERATION
+    } else {
+        CONTINUE
+    }
 }
 
 #[no_mangle]

@@ -514,6 +514,11 @@ impl HttpFilter {
         Some(waiting)
     }
 
+    /// The request waits for keys: whatever else arrives of it must wait too.
+    pub fn holds_request(&self) -> bool {
+        self.held.is_some()
+    }
+
     /// Keys changed or the hold ended: decide again; resume the request if it may go on.
     pub fn on_scheduled(&mut self, _event_id: u64) {
         let Some(waiting) = self.release() else {

@@ -46,3 +46,13 @@ def dynamic_filter(plugin_json: str) -> dict:
 def envoy_env() -> dict:
     """What Envoy needs in its environment to find the dynamic module."""
     return {"ENVOY_DYNAMIC_MODULES_SEARCH_PATH": str(DYNAMIC_MODULE_DIR)}
+
+
+def _both():
+    import pytest
+
+    return pytest.mark.parametrize("filter_build", BUILDS, indirect=True, scope="module")
+
+
+# `pytestmark = build.BOTH` runs a whole suite once per build.
+BOTH = _both()
