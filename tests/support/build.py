@@ -28,14 +28,15 @@ def use(build: str):
         _current = before
 
 
-def dynamic_filter(plugin_json: str) -> dict:
+def dynamic_filter(plugin_json: str, metrics_namespace: str = "wasmcustom") -> dict:
     """The dynamic-module HTTP filter, with the plugin's JSON as its configuration. Counters
-    land under `wasmcustom.`, where the wasm build's are, so that tests read the same names."""
+    land under `wasmcustom.` by default, where the wasm build's are, so that tests read the same
+    names."""
     return {
         "name": "jwt_authn",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter",
-            "dynamic_module_config": {"name": "jwt_authn", "metrics_namespace": "wasmcustom"},
+            "dynamic_module_config": {"name": "jwt_authn", "metrics_namespace": metrics_namespace},
             "filter_name": "jwt_authn",
             "filter_config": {"@type": "type.googleapis.com/google.protobuf.StringValue",
                               "value": plugin_json},
