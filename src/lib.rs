@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod engine;
 pub mod error;
 pub mod extractor;
+pub mod fault;
 pub mod fetch;
 pub mod jwks;
 pub mod jwks_cache;

@@ -11,6 +11,7 @@ use jwt_authn_wasm::config::{self, FilterConfig, ProviderId};
 use jwt_authn_wasm::crypto::Crypto;
 use jwt_authn_wasm::engine::{Outcome, Stat};
 use jwt_authn_wasm::extractor::Request;
+use jwt_authn_wasm::fault::{injected, Point};
 use jwt_authn_wasm::fetch::{self, FetchHost, FetchStats};
 use jwt_authn_wasm::jwks_cache::response;
 use jwt_authn_wasm::stats::Counters;
@@ -365,39 +366,59 @@ impl StatSink for StreamStats<'_> {
     }
 }
 
-/// Envoy's request as the engine's `Stream`.
-struct EnvoyStream(FilterHandle);
+/// Envoy's request as the engine's `Stream`; `req` only decides which test-only failures
+/// apply (`fault`, feature `simulate-host-failures`).
+struct EnvoyStream<'a> {
+    handle: FilterHandle,
+    req: &'a Request,
+}
 
 #[derive(Debug)]
 enum Refused {
     RemoveHeader,
     SetHeader,
+    ClearRouteCache,
+    SendResponse,
 }
 
-impl Stream for EnvoyStream {
+impl EnvoyStream<'_> {
+    fn fail_if(&self, point: Point, refused: Refused) -> Result<(), Refused> {
+        if injected(self.req, point) {
+            Err(refused)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Stream for EnvoyStream<'_> {
     type Error = Refused;
 
     fn remove_header(&mut self, name: &str) -> Result<(), Refused> {
-        self.0
+        self.fail_if(Point::RemoveHeader, Refused::RemoveHeader)?;
+        self.handle
             .set_request_header(name, None)
             .then_some(())
             .ok_or(Refused::RemoveHeader)
     }
 
     fn set_header(&mut self, name: &str, value: &str) -> Result<(), Refused> {
-        self.0
+        self.fail_if(Point::SetHeader, Refused::SetHeader)?;
+        self.handle
             .set_request_header(name, Some(value.as_bytes()))
             .then_some(())
             .ok_or(Refused::SetHeader)
     }
 
     fn clear_route_cache(&mut self) -> Result<bool, Refused> {
-        self.0.clear_route_cache();
+        self.fail_if(Point::ClearRouteCache, Refused::ClearRouteCache)?;
+        self.handle.clear_route_cache();
         Ok(true)
     }
 
     fn send(&mut self, status: u32, headers: &[(&str, &str)], body: &str) -> Result<(), Refused> {
-        self.0.send_response(status, headers, body.as_bytes());
+        self.fail_if(Point::SendResponse, Refused::SendResponse)?;
+        self.handle.send_response(status, headers, body.as_bytes());
         Ok(())
     }
 }
@@ -410,21 +431,28 @@ impl HttpFilter {
         }
     }
 
-    fn internal_error(&self, why: &str) {
+    fn internal_error(&self, req: &Request, why: &str) {
         log::warn!("jwt_authn_wasm: {why}; answering 500");
-        stream::internal_error(&mut EnvoyStream(self.handle), &self.stats());
+        let mut stream = EnvoyStream {
+            handle: self.handle,
+            req,
+        };
+        stream::internal_error(&mut stream, &self.stats());
     }
 
     /// Returns true when the request may continue upstream.
     pub fn on_request_headers(&mut self) -> bool {
         // Without the headers or the time there is nothing to judge the request by.
-        let Some(pairs) = self.handle.request_headers() else {
-            self.internal_error("could not read the request headers");
-            return false;
+        let req = match self.handle.request_headers().map(Request::from_pairs) {
+            Some(req) if !injected(&req, Point::ReadHeaders) => req,
+            failed => {
+                let req = failed.unwrap_or_default();
+                self.internal_error(&req, "could not read the request headers");
+                return false;
+            }
         };
-        let req = Request::from_pairs(pairs);
-        let Some(now) = now_ms() else {
-            self.internal_error("could not read the clock");
+        let Some(now) = now_ms().filter(|_| !injected(&req, Point::Clock)) else {
+            self.internal_error(&req, "could not read the clock");
             return false;
         };
         self.decide(req, now, now, Vec::new())
@@ -440,8 +468,9 @@ impl HttpFilter {
         held_on: Vec<(ProviderId, u64)>,
     ) -> bool {
         let worker = self.worker.clone();
-        let Ok(mut worker) = worker.try_borrow_mut() else {
-            self.internal_error("the worker is busy");
+        let busy = injected(&req, Point::Worker);
+        let Some(mut worker) = worker.try_borrow_mut().ok().filter(|_| !busy) else {
+            self.internal_error(&req, "the worker is busy");
             return false;
         };
         let decided = worker.decide(&req, now, arrived_ms, &held_on);
@@ -461,12 +490,11 @@ impl HttpFilter {
         }
         // Decided: a woken request's scheduler goes.
         self.held = None;
-        stream::carry_out(
-            &decided.decision,
-            &req,
-            &mut EnvoyStream(self.handle),
-            &self.stats(),
-        )
+        let mut stream = EnvoyStream {
+            handle: self.handle,
+            req: &req,
+        };
+        stream::carry_out(&decided.decision, &req, &mut stream, &self.stats())
     }
 
     /// Pauses the request until keys change or its hold ends.
@@ -476,7 +504,10 @@ impl HttpFilter {
             None => match self.handle.scheduler() {
                 Some(s) => Arc::new(s),
                 None => {
-                    self.internal_error("Envoy gave no scheduler to hold the request with");
+                    self.internal_error(
+                        &request,
+                        "Envoy gave no scheduler to hold the request with",
+                    );
                     return false;
                 }
             },
@@ -525,7 +556,7 @@ impl HttpFilter {
             return;
         };
         let Some(now) = now_ms() else {
-            self.internal_error("could not read the clock");
+            self.internal_error(&waiting.request, "could not read the clock");
             return;
         };
         // Keys the main thread stored since: a woken request is judged with them.
