@@ -34,7 +34,8 @@ wasm: setup
 dynamic-module: setup
 	cargo build --profile dynamic-module -p jwt-authn-dynamic-module
 	@mkdir -p build
-	cp target/dynamic-module/libjwt_authn.so build/libjwt_authn.so
+	@# A new file, not one rewritten in place: a running Envoy keeps the library it mapped.
+	cp target/dynamic-module/libjwt_authn.so build/libjwt_authn.so.tmp && mv -f build/libjwt_authn.so.tmp build/libjwt_authn.so
 	@echo "built build/libjwt_authn.so ($$(stat -c %s build/libjwt_authn.so) bytes)"
 
 validator: setup

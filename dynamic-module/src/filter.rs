@@ -289,8 +289,9 @@ impl Config {
         self.after_fetch(&worker, before, handle);
     }
 
-    /// New keys reach the worker threads, and every held request is decided again; a failed
-    /// fetch also wakes them (those that waited on it now fail or retry).
+    /// New keys reach the worker threads, and every held request is decided again; so it is
+    /// after a fetch that failed (those that waited on it now fail, or wait for the retry).
+    /// A finished fetch always counts itself, so gathered counters mean one finished.
     fn after_fetch(&self, worker: &ThreadWorker, before: u64, handle: ConfigHandle) {
         let pending = std::mem::take(
             &mut *self
@@ -299,14 +300,15 @@ impl Config {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
+        let finished = !pending.is_empty();
         for (id, n) in pending {
             handle.increment_counter(id, u64::from(n));
         }
-        let fetching = worker.providers.iter().any(|p| p.fetching);
-        if worker.keys_generation() != before {
+        let changed = worker.keys_generation() != before;
+        if changed {
             self.shared.keys_generation.fetch_add(1, Ordering::AcqRel);
-            self.shared.wake(0, true);
-        } else if !fetching {
+        }
+        if changed || finished {
             self.shared.wake(0, true);
         }
     }
