@@ -164,3 +164,151 @@ impl Request {
         req
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RouteChange;
+    use std::cell::RefCell;
+
+    /// Records what the filter did; `fail` names the call that fails.
+    #[derive(Default)]
+    struct Fake {
+        fail: &'static str,
+        can_reroute: bool,
+        done: Vec<String>,
+    }
+
+    impl Fake {
+        fn call(&mut self, what: &str, detail: String) -> Result<(), ()> {
+            if self.fail == what {
+                return Err(());
+            }
+            self.done.push(format!("{what} {detail}"));
+            Ok(())
+        }
+    }
+
+    impl Stream for Fake {
+        type Error = ();
+        fn remove_header(&mut self, name: &str) -> Result<(), ()> {
+            self.call("remove", name.to_string())
+        }
+        fn set_header(&mut self, name: &str, value: &str) -> Result<(), ()> {
+            self.call("set", format!("{name}={value}"))
+        }
+        fn clear_route_cache(&mut self) -> Result<bool, ()> {
+            self.call("reroute", String::new())?;
+            Ok(self.can_reroute)
+        }
+        fn send(&mut self, status: u32, _: &[(&str, &str)], _: &str) -> Result<(), ()> {
+            self.call("send", status.to_string())
+        }
+    }
+
+    #[derive(Default)]
+    struct Stats(RefCell<Vec<String>>);
+
+    impl StatSink for Stats {
+        fn record(&self, stat: &Stat) {
+            self.0.borrow_mut().push(format!("{stat:?}"));
+        }
+        fn internal_error(&self) {
+            self.0.borrow_mut().push("internal_error".into());
+        }
+    }
+
+    fn allowed(forged_removed: bool) -> Decision {
+        Decision {
+            outcome: Outcome::Continue,
+            remove_headers: vec!["authorization".into(), "x-sub".into()],
+            set_headers: vec![("x-sub".into(), "alice".into())],
+            new_path: None,
+            stats: vec![Stat::Allowed, Stat::ProviderAllowed(0)],
+            reason: None,
+            route: RouteChange {
+                rewritten: true,
+                forged_removed,
+            },
+        }
+    }
+
+    #[test]
+    fn removes_then_writes_then_reroutes_and_counts() {
+        let (mut s, stats) = (
+            Fake {
+                can_reroute: true,
+                ..Fake::default()
+            },
+            Stats::default(),
+        );
+        assert!(carry_out(
+            &allowed(true),
+            &Request::default(),
+            &mut s,
+            &stats
+        ));
+        assert_eq!(
+            s.done,
+            [
+                "remove authorization",
+                "remove x-sub",
+                "set x-sub=alice",
+                "reroute "
+            ]
+        );
+        assert_eq!(*stats.0.borrow(), ["Allowed", "ProviderAllowed(0)"]);
+    }
+
+    #[test]
+    fn a_failed_write_is_a_500_and_not_counted_as_allowed() {
+        let (mut s, stats) = (
+            Fake {
+                fail: "set",
+                ..Fake::default()
+            },
+            Stats::default(),
+        );
+        assert!(!carry_out(
+            &allowed(false),
+            &Request::default(),
+            &mut s,
+            &stats
+        ));
+        assert_eq!(s.done.last().map(String::as_str), Some("send 500"));
+        assert_eq!(*stats.0.borrow(), ["ProviderAllowed(0)", "internal_error"]);
+    }
+
+    #[test]
+    fn a_forged_header_needs_a_new_route_or_the_request_is_refused() {
+        let (mut s, stats) = (Fake::default(), Stats::default());
+        assert!(!carry_out(
+            &allowed(true),
+            &Request::default(),
+            &mut s,
+            &stats
+        ));
+        assert_eq!(s.done.last().map(String::as_str), Some("send 500"));
+        // Without a forged header, a host that cannot reroute keeps the old route.
+        let mut s = Fake::default();
+        assert!(carry_out(
+            &allowed(false),
+            &Request::default(),
+            &mut s,
+            &stats
+        ));
+    }
+
+    #[test]
+    fn a_request_is_read_from_its_pseudo_headers() {
+        let req = Request::from_pairs(vec![
+            (":method".into(), b"POST".to_vec()),
+            (":path".into(), b"/a?b".to_vec()),
+            (":authority".into(), b"api.example".to_vec()),
+            ("authorization".into(), b"Bearer x".to_vec()),
+        ]);
+        assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/a?b"));
+        assert_eq!(req.host, "api.example");
+        assert_eq!(req.header("authorization"), Some(&b"Bearer x"[..]));
+    }
+}
