@@ -119,7 +119,7 @@ impl Engine<'_> {
         // clearing the cache on every request costs a route lookup.
         decision.route = RouteChange {
             rewritten: !decision.set_headers.is_empty() || decision.new_path.is_some(),
-            forged_removed: (self.config.written_headers.iter()).any(|h| req.header(h).is_some()),
+            forged_removed: forged::any_forged(&self.config.written_headers, req),
         };
         decision
     }
@@ -127,7 +127,7 @@ impl Engine<'_> {
     fn decide_without_route(&mut self, req: &Request) -> Decision {
         let mut decision = Decision {
             outcome: Outcome::Continue,
-            remove_headers: self.config.written_headers.clone(),
+            remove_headers: forged::headers_to_remove(&self.config.written_headers, req),
             set_headers: Vec::new(),
             new_path: None,
             stats: Vec::new(),
@@ -138,8 +138,10 @@ impl Engine<'_> {
             decision.stats.push(Stat::CorsPreflightBypassed);
             return decision;
         }
-        let Some(requirement) = matcher::requirement_for(self.config, req) else {
-            return decision;
+        let requirement = match matcher::requirement_for(self.config, req) {
+            Ok(Some(requirement)) => requirement,
+            Ok(None) => return decision,
+            Err(ambiguous) => return self.refuse_path(req, ambiguous, decision),
         };
         let config = self.config;
         let providers = config.providers.len();
@@ -440,6 +442,9 @@ fn claim_header_value(claims: &serde_json::Map<String, Value>, path: &[String]) 
     }
     Some(text)
 }
+
+mod forged;
+mod refuse;
 
 #[cfg(test)]
 mod tests;

@@ -187,7 +187,7 @@ mod tests {
 
     fn provider(json: &str) -> Provider {
         let cfg = format!(
-            r#"{{"providers":{{"p":{{"issuer":"i","local_jwks":{{"inline_string":"{{\"keys\":[{{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}}]}}"}}{json}}}}}}}"#
+            r#"{{"providers":{{"p":{{"issuer":"i","local_jwks":{{"inline_string":"{{\"keys\":[{{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"}}]}}"}}{json}}}}}}}"#
         );
         config::parse(cfg.as_bytes()).unwrap().providers.remove(0)
     }

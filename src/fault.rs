@@ -14,6 +14,7 @@ pub enum Point {
     SetHeader,
     ClearRouteCache,
     SendResponse,
+    Trap,
 }
 
 #[cfg(feature = "simulate-host-failures")]
@@ -26,6 +27,7 @@ pub fn injected(req: &Request, point: Point) -> bool {
         Point::SetHeader => "set_header",
         Point::ClearRouteCache => "clear_route_cache",
         Point::SendResponse => "send_response",
+        Point::Trap => "trap",
     };
     req.joined_header("x-simulate-host-failure")
         .is_some_and(|v| v.split(',').any(|p| p.trim() == name))

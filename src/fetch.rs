@@ -195,11 +195,17 @@ fn next_from_discovery<M>(
     let RemoteEndpoint::Discovery {
         discovery,
         jwks_cluster,
+        jwks_hosts,
     } = &source.endpoint
     else {
         return Err(FetchError::Status(None));
     };
     let jwks_uri = response::discovery(body, &provider.issuer)?;
+    if !crate::config::jwks_hosts::allows(jwks_hosts, &jwks_uri) {
+        return Err(FetchError::BadDiscovery(format!(
+            "jwks_uri {jwks_uri:?} is not on the issuer's host or one in oidc_discovery.jwks_hosts"
+        )));
+    }
     // Same host as the issuer: same cluster. Another host: its own Istio cluster name,
     // unless the configuration names one.
     let mut target =

@@ -165,7 +165,9 @@ fn parse_jwk(entry: &Value, policy: KeyPolicy<'_>) -> Result<Option<Jwk>, String
     let Some(obj) = entry.as_object() else {
         return Err("not an object".into());
     };
-    if obj.get("use").and_then(Value::as_str) == Some("enc") {
+    if obj.get("use").and_then(Value::as_str) == Some("enc")
+        || !key_ops::allows_verify(obj.get("key_ops"))?
+    {
         return Ok(None);
     }
     let kty = obj
@@ -213,7 +215,13 @@ fn parse_jwk(entry: &Value, policy: KeyPolicy<'_>) -> Result<Option<Jwk>, String
     };
     if let Some(alg) = alg {
         if !key.supports(alg) {
-            return Err(format!("alg {} does not fit kty {kty}", alg.name()));
+            return Err(match kty {
+                "oct" if alg.name().starts_with("HS") => format!(
+                    "alg {} needs a key at least as long as its hash (RFC 7518 §3.2)",
+                    alg.name()
+                ),
+                _ => format!("alg {} does not fit kty {kty}", alg.name()),
+            });
         }
     }
     if let Some(crypto) = policy.crypto {
@@ -243,6 +251,8 @@ fn usable_by(key: &PublicKey, crypto: &Crypto) -> Result<(), String> {
     }
     Ok(())
 }
+
+mod key_ops;
 
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extractor;
 pub mod fault;
 pub mod fetch;
+pub mod header_map;
 pub mod jwks;
 pub mod jwks_cache;
 pub mod jwt;

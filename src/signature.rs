@@ -50,6 +50,9 @@ pub enum PublicKey {
     Oct(Vec<u8>),
 }
 
+/// The shortest HMAC key RFC 7518 §3.2 allows (HS256: the 256 bits of SHA-256).
+pub const MIN_HMAC_KEY_BYTES: usize = 32;
+
 fn bit_len(magnitude: &[u8]) -> usize {
     match magnitude.first() {
         None => 0,
@@ -117,8 +120,12 @@ impl PublicKey {
     }
 
     pub fn oct(k: &[u8]) -> Result<PublicKey, String> {
-        if k.is_empty() {
-            return Err("empty symmetric key".into());
+        // RFC 7518 §3.2: a key at least as long as the hash; the shortest hash is SHA-256's.
+        if k.len() < MIN_HMAC_KEY_BYTES {
+            return Err(format!(
+                "a symmetric key of {} bits is shorter than HS256's 256 (RFC 7518 §3.2)",
+                k.len() * 8
+            ));
         }
         Ok(PublicKey::Oct(k.to_vec()))
     }
@@ -155,7 +162,13 @@ impl PublicKey {
                 (Curve::P256, ES256) | (Curve::P384, ES384) | (Curve::P521, ES512)
             ),
             PublicKey::Ed25519(_) => alg == EdDSA,
-            PublicKey::Oct(_) => matches!(alg, HS256 | HS384 | HS512),
+            // RFC 7518 §3.2: HS384 and HS512 need keys as long as their hashes.
+            PublicKey::Oct(k) => match alg {
+                HS256 => k.len() >= MIN_HMAC_KEY_BYTES,
+                HS384 => k.len() >= 48,
+                HS512 => k.len() >= 64,
+                _ => false,
+            },
         }
     }
 

@@ -15,6 +15,8 @@ pub struct Counters<Id> {
     cors_preflight_bypassed: Option<Id>,
     audit_would_deny: Option<Id>,
     internal_error: Option<Id>,
+    held_requests_overflow: Option<Id>,
+    verify_single_backend: Option<Id>,
     verify_host: Option<Id>,
     verify_module: Option<Id>,
     verify_host_error: Option<Id>,
@@ -60,6 +62,8 @@ impl<Id: Copy> Counters<Id> {
             cors_preflight_bypassed: define(&format!("{PREFIX}.cors_preflight_bypassed")),
             audit_would_deny: define(&format!("{PREFIX}.audit_would_deny")),
             internal_error: define(&format!("{PREFIX}.internal_error")),
+            held_requests_overflow: define(&format!("{PREFIX}.held_requests_overflow")),
+            verify_single_backend: define(&format!("{PREFIX}.verify_single_backend")),
             verify_host: define(&format!("{PREFIX}.verify_host")),
             verify_module: define(&format!("{PREFIX}.verify_module")),
             verify_host_error: define(&format!("{PREFIX}.verify_host_error")),
@@ -95,6 +99,7 @@ impl<Id: Copy> Counters<Id> {
                 bump(self.verify_module, t.module);
                 bump(self.verify_host_error, t.host_errors);
                 bump(self.verify_backend_disagreement, t.disagreements);
+                bump(self.verify_single_backend, t.single_backend);
             }
         }
     }
@@ -102,6 +107,13 @@ impl<Id: Copy> Counters<Id> {
     /// A request denied because the filter could not decide or carry out its decision.
     pub fn internal_error(&self, mut add: impl FnMut(Id, u32)) {
         for id in [self.internal_error, self.denied].into_iter().flatten() {
+            add(id, 1);
+        }
+    }
+
+    /// A request that would have been held for keys while the worker held its cap.
+    pub fn held_requests_overflow(&self, mut add: impl FnMut(Id, u32)) {
+        if let Some(id) = self.held_requests_overflow {
             add(id, 1);
         }
     }

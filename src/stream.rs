@@ -113,10 +113,11 @@ pub fn carry_out<S: Stream>(
             body,
             www_authenticate,
         } => {
-            let headers = [
-                ("www-authenticate", www_authenticate.as_str()),
-                ("content-type", "text/plain"),
-            ];
+            let mut headers = vec![("content-type", "text/plain")];
+            // A refusal that no token would change (an ambiguous path) has no challenge.
+            if !www_authenticate.is_empty() {
+                headers.push(("www-authenticate", www_authenticate.as_str()));
+            }
             record(false);
             if let Err(e) = stream.send(*status, &headers, body) {
                 log::warn!("jwt_authn_wasm: could not send the {status} response ({e:?}); the request stays paused");

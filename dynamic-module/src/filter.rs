@@ -17,7 +17,7 @@ use jwt_authn_wasm::jwks_cache::response;
 use jwt_authn_wasm::stats::Counters;
 use jwt_authn_wasm::stream::{self, StatSink, Stream};
 use jwt_authn_wasm::worker::{Held, Worker};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -64,6 +64,8 @@ struct Entry {
     shared: Weak<Shared>,
     worker: Rc<RefCell<ThreadWorker>>,
     generation: u64,
+    /// Requests this thread holds for keys: at most `max_held_requests`, as per wasm VM.
+    held: Rc<Cell<usize>>,
 }
 
 thread_local! {
@@ -183,7 +185,7 @@ impl Shared {
 impl Config {
     /// This thread's worker for this configuration, made on first use, with the keys the
     /// main thread stored since it last looked. Workers of dropped configurations go too.
-    fn worker(&self) -> Rc<RefCell<ThreadWorker>> {
+    fn worker(&self) -> (Rc<RefCell<ThreadWorker>>, Rc<Cell<usize>>) {
         let generation = self.shared.keys_generation.load(Ordering::Acquire);
         WORKERS.with(|workers| {
             let mut workers = workers.borrow_mut();
@@ -202,7 +204,7 @@ impl Config {
                         }
                     }
                 }
-                return entry.worker.clone();
+                return (entry.worker.clone(), entry.held.clone());
             }
             let shared = &self.shared;
             let here = 0u8;
@@ -218,27 +220,32 @@ impl Config {
                 Box::new(shared.store.clone()),
             );
             let worker = Rc::new(RefCell::new(worker));
+            let held = Rc::new(Cell::new(0));
             workers.push(Entry {
                 shared: Arc::downgrade(shared),
                 worker: worker.clone(),
                 generation,
+                held: held.clone(),
             });
-            worker
+            (worker, held)
         })
     }
 
     pub fn new_filter(&self, handle: FilterHandle) -> HttpFilter {
+        let (worker, held_here) = self.worker();
         HttpFilter {
             handle,
             shared: self.shared.clone(),
-            worker: self.worker(),
+            worker,
             held: None,
+            held_here,
+            counted: false,
         }
     }
 
     /// The main thread's fetch loop: takes the lease and fetches where a fetch is due.
     pub fn on_main_thread_tick(&self, handle: ConfigHandle) {
-        let worker = self.worker();
+        let (worker, _) = self.worker();
         let Ok(mut worker) = worker.try_borrow_mut() else {
             return;
         };
@@ -266,7 +273,7 @@ impl Config {
         status: Option<Vec<u8>>,
         body: Vec<u8>,
     ) {
-        let worker = self.worker();
+        let (worker, _) = self.worker();
         let Ok(mut worker) = worker.try_borrow_mut() else {
             return;
         };
@@ -346,6 +353,9 @@ pub struct HttpFilter {
     shared: Arc<Shared>,
     worker: Rc<RefCell<ThreadWorker>>,
     held: Option<Waiting>,
+    /// This thread's count of held requests, and whether this request is in it.
+    held_here: Rc<Cell<usize>>,
+    counted: bool,
 }
 
 /// The stream's counters: incremented at once (a native call, not a trip out of a VM).
@@ -475,8 +485,25 @@ impl HttpFilter {
             self.internal_error(&req, "the worker is busy");
             return false;
         };
-        let decided = worker.decide(&req, now, arrived_ms, &held_on);
+        let mut decided = worker.decide(&req, now, arrived_ms, &held_on);
         let mut kick = decided.kick;
+        if decided.decision.outcome == Outcome::Wait
+            && !self.counted
+            && self.held_here.get() >= self.shared.config.max_held_requests
+        {
+            // Each held request keeps its headers: the cap bounds that memory during an
+            // outage. This one is decided as though its hold had already ended.
+            self.shared.counters.held_requests_overflow(|id, n| {
+                self.handle.increment_counter(id, u64::from(n));
+            });
+            decided = worker.decide(&req, now, 0, &held_on);
+            kick |= decided.kick;
+            if decided.decision.outcome == Outcome::Wait {
+                drop(worker);
+                self.internal_error(&req, "too many requests held for keys");
+                return false;
+            }
+        }
         for (rt, wanted) in worker.providers.iter_mut().zip(&self.shared.kid_wanted) {
             if std::mem::take(&mut rt.want_kid_refetch) {
                 wanted.store(true, Ordering::Release);
@@ -492,6 +519,7 @@ impl HttpFilter {
         }
         // Decided: a woken request's scheduler goes.
         self.held = None;
+        self.uncount();
         let mut stream = EnvoyStream {
             handle: self.handle,
             req: &req,
@@ -499,8 +527,18 @@ impl HttpFilter {
         stream::carry_out(&decided.decision, &req, &mut stream, &self.stats())
     }
 
+    fn uncount(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            self.held_here.set(self.held_here.get().saturating_sub(1));
+        }
+    }
+
     /// Pauses the request until keys change or its hold ends.
     fn hold(&mut self, request: Request, arrived_ms: u64, held: Held) -> bool {
+        if !self.counted {
+            self.counted = true;
+            self.held_here.set(self.held_here.get() + 1);
+        }
         let scheduler = match self.held.take() {
             Some(waiting) => waiting.scheduler,
             None => match self.handle.scheduler() {
@@ -606,6 +644,7 @@ impl Drop for HttpFilter {
     /// A client that gives up while waiting leaves no waiter behind.
     fn drop(&mut self) {
         self.release();
+        self.uncount();
     }
 }
 

@@ -1,8 +1,10 @@
 //! Validated plugin configuration. Everything that can be checked or precomputed is done
 //! here, once per `on_configure`, so the request path only reads ready-made values.
 
+pub mod jwks_hosts;
 pub mod path_de;
 mod raw;
+mod tenants;
 mod uri;
 
 pub use uri::HttpTarget;
@@ -21,6 +23,7 @@ pub const DEFAULT_KID_REFETCH_S: u64 = 30;
 pub const DEFAULT_HOLD_FOR_KEYS_MS: u64 = 5_000;
 pub const MAX_HOLD_FOR_KEYS_MS: u64 = 60_000;
 pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1000;
+pub const DEFAULT_MAX_HELD_REQUESTS: usize = 1000;
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8192;
 
 /// A refused configuration: the dotted path of the offending field and why.
@@ -62,6 +65,8 @@ pub struct FilterConfig {
     pub bypass_cors_preflight: bool,
     pub mode: Mode,
     pub token_cache_size: usize,
+    /// Requests one worker holds for keys at most; beyond it a request is answered at once.
+    pub max_held_requests: usize,
     pub max_token_bytes: usize,
     /// Which code verifies signatures (`auto`, `module`, `cross_check`).
     pub crypto: CryptoMode,
@@ -120,6 +125,8 @@ pub enum RemoteEndpoint {
     Discovery {
         discovery: HttpTarget,
         jwks_cluster: Option<String>,
+        /// Lower-case hosts the document's `jwks_uri` may name (see `jwks_hosts`).
+        jwks_hosts: Vec<String>,
     },
 }
 
@@ -147,7 +154,8 @@ pub enum Requirement {
     AllowMissingOrFailed,
 }
 
-/// `issuer_template` split at its `{tid}`, and the tenants allowed (empty: any).
+/// `issuer_template` split at its `{tid}`, and the tenants allowed (empty: any, which only an
+/// explicit `["*"]` asks for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerTemplate {
     pub before: String,
@@ -193,7 +201,7 @@ fn issuer(raw: &RawProvider, field: &str) -> Result<(String, Option<IssuerTempla
                 .ok_or_else(|| {
                     ConfigError::new(&at, "must hold {tid} exactly once, after a prefix")
                 })?;
-            let allowed_tenants = raw.allowed_tenants.clone().unwrap_or_default();
+            let allowed_tenants = tenants::allowed(raw.allowed_tenants.as_deref(), field)?;
             if let Some(bad) = allowed_tenants.iter().find(|t| !is_tenant_id(t)) {
                 return Err(ConfigError::new(
                     format!("{field}.allowed_tenants"),
@@ -366,6 +374,12 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         1_000_000,
         "token_cache_size",
     )?;
+    let max_held_requests = bounded(
+        raw.max_held_requests,
+        DEFAULT_MAX_HELD_REQUESTS,
+        100_000,
+        "max_held_requests",
+    )?;
     let max_token_bytes = bounded(
         raw.max_token_bytes,
         DEFAULT_MAX_TOKEN_BYTES,
@@ -395,9 +409,10 @@ pub fn parse(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         providers,
         rules,
         default_requirement,
-        bypass_cors_preflight: raw.bypass_cors_preflight.unwrap_or(true),
+        bypass_cors_preflight: raw.bypass_cors_preflight.unwrap_or(false),
         mode,
         token_cache_size,
+        max_held_requests,
         max_token_bytes,
         crypto,
         written_headers,
@@ -636,10 +651,22 @@ fn key_source(raw: &RawProvider, field: &str) -> Result<KeySource, ConfigError> 
     let target = HttpTarget::parse(&url, discovery.cluster.as_deref()).map_err(|reason| {
         ConfigError::new(url_field, format!("not usable for discovery: {reason}"))
     })?;
+    let issuer_uri = match (&raw.issuer, &raw.issuer_template) {
+        (Some(issuer), _) => issuer.as_str(),
+        (None, Some(template)) => template.as_str(),
+        (None, None) => "",
+    };
+    let jwks_hosts = jwks_hosts::allowed(
+        issuer_uri,
+        &target,
+        discovery.jwks_hosts.as_deref(),
+        &format!("{at}.jwks_hosts"),
+    )?;
     Ok(KeySource::Remote(RemoteSource {
         endpoint: RemoteEndpoint::Discovery {
             discovery: target,
             jwks_cluster: discovery.jwks_cluster.clone(),
+            jwks_hosts,
         },
         timeout_ms: timeout(discovery.timeout_ms, &format!("{at}.timeout_ms"))?,
         cache_duration_ms: cache_duration(

@@ -17,6 +17,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub token_cache_size: Option<u64>,
     #[serde(default)]
+    pub max_held_requests: Option<u64>,
+    #[serde(default)]
     pub max_token_bytes: Option<u64>,
     #[serde(default)]
     pub crypto: Option<String>,
@@ -94,6 +96,8 @@ pub struct RawOidcDiscovery {
     pub cluster: Option<String>,
     #[serde(default)]
     pub jwks_cluster: Option<String>,
+    #[serde(default)]
+    pub jwks_hosts: Option<Vec<String>>,
     #[serde(default)]
     pub timeout_ms: Option<u64>,
     #[serde(default)]

@@ -2,7 +2,8 @@ use super::*;
 use serde_json::{json, Value};
 
 fn oct_jwks() -> String {
-    json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}).to_string()
+    json!({"keys": [{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]})
+        .to_string()
 }
 
 /// A minimal valid provider, with `extra` fields merged over it (a `null` removes one).
@@ -64,6 +65,7 @@ fn discovery_target(p: &Provider) -> (&HttpTarget, Option<&str>) {
         RemoteEndpoint::Discovery {
             discovery,
             jwks_cluster,
+            ..
         } => (discovery, jwks_cluster.as_deref()),
         other => panic!("expected discovery, got {other:?}"),
     }
@@ -82,9 +84,11 @@ fn defaults_follow_envoy_and_the_issue() {
         json!({"local_jwks": null, "remote_jwks": {"uri": "https://idp.example.com/jwks"}}),
         json!({}),
     );
-    assert!(cfg.bypass_cors_preflight);
+    // As Envoy's jwt_authn: a preflight needs a token unless the operator says otherwise.
+    assert!(!cfg.bypass_cors_preflight);
     assert_eq!(cfg.mode, Mode::Enforce);
     assert_eq!(cfg.token_cache_size, 1000);
+    assert_eq!(cfg.max_held_requests, 1000);
     assert_eq!(cfg.max_token_bytes, 8192);
     assert!(cfg.rules.is_empty());
     assert_eq!(
@@ -135,9 +139,10 @@ fn explicit_values_are_kept() {
             "local_jwks": null,
             "remote_jwks": {"uri": "http://127.0.0.1:8080/keys", "cluster": "issuer", "timeout_ms": 250, "cache_duration_seconds": 30},
         }),
-        json!({"bypass_cors_preflight": false, "mode": "audit", "token_cache_size": 0, "max_token_bytes": 100}),
+        json!({"bypass_cors_preflight": false, "mode": "audit", "token_cache_size": 0, "max_token_bytes": 100, "max_held_requests": 3}),
     );
     assert!(!cfg.bypass_cors_preflight);
+    assert_eq!(cfg.max_held_requests, 3);
     assert_eq!(cfg.mode, Mode::Audit);
     assert_eq!((cfg.token_cache_size, cfg.max_token_bytes), (0, 100));
     let p = &cfg.providers[0];
@@ -439,6 +444,10 @@ fn top_level_refusals_name_the_field() {
         ),
         (c(json!({"max_token_bytes": 8})), "max_token_bytes"),
         (c(json!({"max_token_bytes": 2_000_000})), "max_token_bytes"),
+        (
+            c(json!({"max_held_requests": 100_001})),
+            "max_held_requests",
+        ),
     ]);
 }
 
@@ -839,18 +848,38 @@ fn issuer_templates_are_checked() {
         ("https://l.example/", "/v2.0")
     );
     assert_eq!(t.allowed_tenants, ["a-1"]);
+    let any = json!({"allowed_tenants": ["*"]});
     for (extra, field) in [
         (
-            template(json!("https://l.example/v2.0"), json!({})),
+            template(json!("https://l.example/v2.0"), any.clone()),
             "providers.p.issuer_template",
         ),
         (
-            template(json!("https://l.example/{tid}/{tid}"), json!({})),
+            template(json!("https://l.example/{tid}/{tid}"), any.clone()),
             "providers.p.issuer_template",
         ),
         (
-            template(json!("{tid}.example"), json!({})),
+            template(json!("{tid}.example"), any.clone()),
             "providers.p.issuer_template",
+        ),
+        // Leaving the tenants out is not "any tenant": anyone can mint tokens in a tenant.
+        (
+            template(json!("https://l.example/{tid}"), json!({})),
+            "providers.p.allowed_tenants",
+        ),
+        (
+            template(
+                json!("https://l.example/{tid}"),
+                json!({"allowed_tenants": []}),
+            ),
+            "providers.p.allowed_tenants",
+        ),
+        (
+            template(
+                json!("https://l.example/{tid}"),
+                json!({"allowed_tenants": ["*", "a"]}),
+            ),
+            "providers.p.allowed_tenants",
         ),
         (
             template(
@@ -871,7 +900,7 @@ fn issuer_templates_are_checked() {
         (
             template(
                 json!("https://l.example/{tid}"),
-                json!({"local_jwks": null, "oidc_discovery": {}}),
+                json!({"local_jwks": null, "oidc_discovery": {}, "allowed_tenants": ["*"]}),
             ),
             "providers.p.oidc_discovery.uri",
         ),
@@ -881,9 +910,14 @@ fn issuer_templates_are_checked() {
     }
     let with_discovery = template(
         json!("https://l.example/{tid}/v2.0"),
-        json!({"local_jwks": null, "oidc_discovery": {"uri": "https://l.example/common/v2.0/.well-known/openid-configuration"}}),
+        json!({"local_jwks": null, "allowed_tenants": ["*"], "oidc_discovery": {"uri": "https://l.example/common/v2.0/.well-known/openid-configuration"}}),
     );
-    ok(with_discovery, json!({}));
+    let any_tenant = ok(with_discovery, json!({})).providers.remove(0);
+    assert!(any_tenant
+        .issuer_template
+        .unwrap()
+        .allowed_tenants
+        .is_empty());
 }
 
 #[test]

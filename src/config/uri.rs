@@ -48,7 +48,7 @@ impl HttpTarget {
     }
 }
 
-fn split_host_port(authority: &str, default_port: u16) -> Result<(&str, u16), String> {
+pub(super) fn split_host_port(authority: &str, default_port: u16) -> Result<(&str, u16), String> {
     // IPv6 literals keep their brackets in the host part.
     let colon = if authority.starts_with('[') {
         authority

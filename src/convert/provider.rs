@@ -142,7 +142,8 @@ fn key_source(
             p.insert("oidc_discovery".into(), with_timeout(Map::new()));
             notes.push(format!(
                 "{at}: keys are found through {}/.well-known/openid-configuration; if the \
-                 document's jwks_uri is on another host, that host needs a ServiceEntry too",
+                 document's jwks_uri is on another host, list it in oidc_discovery.jwks_hosts \
+                 and give it a ServiceEntry too",
                 issuer.trim_end_matches('/')
             ));
             Ok(Some(issuer.to_string()))

@@ -1,7 +1,8 @@
 use super::*;
 use serde_json::json;
 
-const JWKS: &str = r#"{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}"#;
+const JWKS: &str =
+    r#"{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}"#;
 
 fn ra(name: &str, namespace: &str, spec: Value) -> Value {
     json!({

@@ -56,6 +56,8 @@ pub struct Tally {
     pub module: u32,
     pub host_errors: u32,
     pub disagreements: u32,
+    /// `cross_check` checks that only one backend could run (ES512, PS*, EdDSA, HS*).
+    pub single_backend: u32,
 }
 
 impl Tally {
@@ -68,6 +70,7 @@ impl Tally {
         self.module += other.module;
         self.host_errors += other.host_errors;
         self.disagreements += other.disagreements;
+        self.single_backend += other.single_backend;
     }
 }
 
@@ -157,6 +160,9 @@ impl Crypto {
             }
             _ => None,
         };
+        if self.mode == CryptoMode::CrossCheck && host.is_some() != module.is_some() {
+            tally.single_backend += 1;
+        }
         match (host, module) {
             (Some(h), Some(m)) if h != m => {
                 tally.disagreements += 1;
@@ -187,9 +193,65 @@ impl Crypto {
                     .to_string(),
             ),
         };
-        format!(
+        let line = format!(
             "crypto {}: RS256/384/512, ES256/384 by {rs_es}; ES512 by {es512}; PS256/384/512, EdDSA by {module}; HS256/384/512 by hmac-sha2 in the module",
             self.mode.name()
-        )
+        );
+        if self.mode != CryptoMode::CrossCheck {
+            return line;
+        }
+        // cross_check promises two opinions; say plainly where only one is possible.
+        let single = if self.host.is_some() {
+            "ES512 (host only), PS256/384/512, EdDSA, HS256/384/512 (module only)"
+        } else {
+            "all algorithms (the host's verify_signature is not used), module only"
+        };
+        format!("{line}; checked by one backend only, counted in verify_single_backend: {single}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_host::RingHost;
+    use super::*;
+
+    fn run(crypto: &Crypto, host: bool, module: bool) -> Tally {
+        let mut tally = Tally::default();
+        let check = Check {
+            host: host.then_some(HostCheck {
+                hash: "sha256",
+                spki: &[],
+                signature: std::borrow::Cow::Borrowed(&[]),
+                text: &[],
+            }),
+            module: module.then_some(|| true),
+        };
+        crypto.verify(check, &mut tally);
+        tally
+    }
+
+    #[test]
+    fn cross_check_counts_what_only_one_backend_could_check() {
+        let crypto = Crypto::new(CryptoMode::CrossCheck, Some(Box::new(RingHost)));
+        // PS*, EdDSA, HS*: the module alone.
+        assert_eq!(run(&crypto, false, true).single_backend, 1);
+        // ES512: the host alone (its answer to this empty check is an error, so a refusal).
+        let host_only = run(&crypto, true, false);
+        assert_eq!((host_only.single_backend, host_only.host), (1, 1));
+        // Both ran: no single check.
+        assert_eq!(run(&crypto, true, true).single_backend, 0);
+        let line = crypto.describe();
+        assert!(
+            line.contains("checked by one backend only") && line.contains("ES512 (host only)"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn other_modes_count_no_single_checks() {
+        let auto = Crypto::new(CryptoMode::Auto, Some(Box::new(RingHost)));
+        assert_eq!(run(&auto, false, true).single_backend, 0);
+        assert_eq!(run(&auto, true, false).single_backend, 0);
+        assert!(!auto.describe().contains("one backend only"));
     }
 }

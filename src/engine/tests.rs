@@ -644,7 +644,7 @@ fn cors_preflight_is_bypassed_only_when_it_is_one() {
         ("origin", "https://web.example"),
         ("access-control-request-method", "POST"),
     ];
-    let mut h = Harness::plain();
+    let mut h = Harness::new(json!({"bypass_cors_preflight": true}), json!({}), json!({}));
     let d = h.decide(&request("OPTIONS", "/x", &preflight));
     assert_eq!(
         (d.outcome, d.stats),
@@ -660,11 +660,8 @@ fn cors_preflight_is_bypassed_only_when_it_is_one() {
         deny(401, "Jwt is missing", "/x")
     );
 
-    let mut strict = Harness::new(
-        json!({"bypass_cors_preflight": false}),
-        json!({}),
-        json!({}),
-    );
+    // The default, as Envoy's jwt_authn: a preflight is a request like any other.
+    let mut strict = Harness::plain();
     assert_eq!(
         strict.decide(&request("OPTIONS", "/x", &preflight)).outcome,
         deny(401, "Jwt is missing", "/x")
@@ -907,4 +904,33 @@ fn provider_and_audiences_replaces_the_audiences_also_for_cached_tokens() {
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(d.set_headers, vec![("x-sub".to_string(), "s".to_string())]);
     assert_eq!(h.tally.module, 2, "each token verified once");
+}
+
+#[test]
+fn an_ambiguous_path_is_refused_before_any_token_and_only_counted_in_audit() {
+    let rules = json!({"rules": [{"match": {"prefix": "/public"}},
+                                 {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}}]});
+    let mut h = Harness::new(rules.clone(), json!({}), json!({}));
+    let d = h.decide(&request("GET", "/public/%2e%2e/admin", &[]));
+    assert_eq!(
+        (d.outcome, d.stats),
+        (
+            Outcome::Deny {
+                status: 400,
+                body: "Bad Request: the request path is ambiguous (dot segments, escaped or repeated slashes)".into(),
+                www_authenticate: String::new(),
+            },
+            vec![Stat::Denied]
+        )
+    );
+    let mut audit = Harness::new(
+        merged(rules, &json!({"mode": "audit"})),
+        json!({}),
+        json!({}),
+    );
+    let d = audit.decide(&request("GET", "/public/../admin", &[]));
+    assert_eq!(
+        (d.outcome, d.stats),
+        (Outcome::Continue, vec![Stat::AuditWouldDeny])
+    );
 }

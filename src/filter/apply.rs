@@ -7,8 +7,9 @@ use super::metrics::Metrics;
 use crate::engine::Decision;
 use crate::extractor::Request;
 use crate::stream::{self, Stream};
-use proxy_wasm::hostcalls;
-use proxy_wasm::types::{MapType, Status};
+use proxy_wasm::types::Status;
+
+use super::host;
 
 /// The effective context's request; `req` only decides which test-only failures apply.
 struct HostStream<'a> {
@@ -30,18 +31,18 @@ impl Stream for HostStream<'_> {
 
     fn remove_header(&mut self, name: &str) -> Result<(), Status> {
         self.fail_if(Point::RemoveHeader)?;
-        hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)
+        host::remove_header(name)
     }
 
     fn set_header(&mut self, name: &str, value: &str) -> Result<(), Status> {
         self.fail_if(Point::SetHeader)?;
-        hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value))
+        host::set_header(name, value)
     }
 
     /// A host without `clear_route_cache` answers `NotFound`.
     fn clear_route_cache(&mut self) -> Result<bool, Status> {
         self.fail_if(Point::ClearRouteCache)?;
-        match hostcalls::call_foreign_function("clear_route_cache", None) {
+        match host::call_foreign_function("clear_route_cache", &[]) {
             Ok(_) => Ok(true),
             Err(Status::NotFound) => Ok(false),
             Err(e) => Err(e),
@@ -50,7 +51,7 @@ impl Stream for HostStream<'_> {
 
     fn send(&mut self, status: u32, headers: &[(&str, &str)], body: &str) -> Result<(), Status> {
         self.fail_if(Point::SendResponse)?;
-        hostcalls::send_http_response(status, headers.to_vec(), Some(body.as_bytes()))
+        host::send_response(status, headers, body.as_bytes())
     }
 }
 

@@ -7,7 +7,6 @@ use super::metrics::Metrics;
 use super::worker::{Waiter, Worker};
 use crate::engine::Outcome;
 use crate::extractor::Request;
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use std::cell::RefCell;
@@ -61,10 +60,25 @@ impl HttpContext for HttpFilter {
             internal_error(&req, &self.metrics);
             return Action::Pause;
         };
-        let decided = worker.decide(&req, now, now, &[]);
-        if decided.kick {
+        trap_if_asked(&req);
+        let mut decided = worker.decide(&req, now, now, &[]);
+        let mut kick = decided.kick;
+        if decided.decision.outcome == Outcome::Wait
+            && worker.waiters.len() >= worker.config.max_held_requests
+        {
+            // Each held request keeps its headers: the cap bounds that memory during an
+            // outage. This one is decided as though its hold had already ended.
+            worker.metrics.held_requests_overflow();
+            decided = worker.decide(&req, now, 0, &[]);
+            kick |= decided.kick;
+            if decided.decision.outcome == Outcome::Wait {
+                internal_error(&req, &self.metrics);
+                return Action::Pause;
+            }
+        }
+        if kick {
             // Wakes the root context almost at once to start the fetch.
-            let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+            host::set_tick_period(Duration::from_millis(1));
         }
         if decided.decision.outcome == Outcome::Wait {
             worker.waiters.push(Waiter {
@@ -80,6 +94,14 @@ impl HttpContext for HttpFilter {
         } else {
             Action::Pause
         }
+    }
+}
+
+/// Test-only (feature `simulate-host-failures`): `x-simulate-host-failure: trap` panics, as a
+/// bug or an SDK call the host fails would, so that tests see Envoy's `failure_policy` at work.
+fn trap_if_asked(req: &Request) {
+    if injected(req, Point::Trap) {
+        panic!("jwt_authn_wasm: simulated trap");
     }
 }
 

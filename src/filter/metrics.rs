@@ -7,8 +7,6 @@ use crate::config::FilterConfig;
 use crate::engine::Stat;
 use crate::stats::Counters;
 use crate::stream::StatSink;
-use proxy_wasm::hostcalls;
-use proxy_wasm::types::MetricType;
 use std::cell::RefCell;
 
 pub struct Metrics {
@@ -35,15 +33,13 @@ impl Metrics {
             return;
         };
         for (id, n) in pending.drain(..) {
-            let _ = hostcalls::increment_metric(id, i64::from(n));
+            super::host::increment_metric(id, i64::from(n));
         }
     }
 
     pub fn define(config: &FilterConfig) -> Metrics {
         Metrics {
-            counters: Counters::define(config, |name| {
-                hostcalls::define_metric(MetricType::Counter, name).ok()
-            }),
+            counters: Counters::define(config, super::host::define_counter),
             pending: RefCell::new(Vec::new()),
         }
     }
@@ -55,6 +51,12 @@ impl Metrics {
     /// A request denied because the filter could not decide or carry out its decision.
     pub fn internal_error(&self) {
         self.counters.internal_error(|id, n| self.add(id, n));
+    }
+
+    /// A request that would have been held for keys while the worker held its cap.
+    pub fn held_requests_overflow(&self) {
+        self.counters
+            .held_requests_overflow(|id, n| self.add(id, n));
     }
 
     /// Keys a fetched JWKS held that are not used (counted by the worker that fetched it).

@@ -10,7 +10,6 @@ use super::worker::Worker;
 use crate::config;
 use crate::crypto::host::HostCrypto;
 use crate::crypto::{probe, Crypto, CryptoMode};
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use std::cell::RefCell;
@@ -93,14 +92,14 @@ impl Root {
                 worker.waiters.push(waiter);
                 continue;
             }
-            if hostcalls::set_effective_context(waiter.context_id).is_err() {
+            if host::set_effective_context(waiter.context_id).is_err() {
                 continue;
             }
             if apply(&decided.decision, &waiter.request, &worker.metrics) {
-                let _ = hostcalls::resume_http_request();
+                let _ = host::resume_request();
             }
         }
-        let _ = hostcalls::set_effective_context(self.context_id);
+        let _ = host::set_effective_context(self.context_id);
         kick
     }
 }
@@ -116,7 +115,7 @@ impl Context for Root {
         if let Some(period) =
             self.run(|worker, now| fetcher::on_response(worker, token_id, body_size, now))
         {
-            let _ = hostcalls::set_tick_period(period);
+            host::set_tick_period(period);
         }
     }
 }
@@ -136,7 +135,7 @@ impl RootContext for Root {
                 self.metrics = Some(worker.metrics.clone());
                 self.worker = Some(Rc::new(RefCell::new(worker)));
                 // The first tick comes almost at once, to start fetching keys early.
-                let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+                host::set_tick_period(Duration::from_millis(1));
                 true
             }
             Err(e) => {
@@ -154,7 +153,7 @@ impl RootContext for Root {
                 worker.metrics.flush();
             })
             .unwrap_or(TICK);
-        let _ = hostcalls::set_tick_period(period);
+        host::set_tick_period(period);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -109,7 +109,8 @@ fn every_key_type_parses_and_fits_only_its_algorithms() {
     assert_eq!(fitting(1), vec![ES256]);
     assert_eq!(fitting(2), vec![ES384]);
     assert_eq!(fitting(3), vec![EdDSA]);
-    assert_eq!(fitting(4), vec![HS256, HS384, HS512]);
+    // 32 bytes: long enough for HS256 only (RFC 7518 §3.2).
+    assert_eq!(fitting(4), vec![HS256]);
     assert_eq!(fitting(5), vec![ES512]);
 }
 
@@ -286,7 +287,10 @@ fn bad_or_missing_key_material_drops_only_that_key() {
             "Ed25519 keys are 32 bytes",
         ),
         (without(ed25519_jwk("ed"), "x"), "no \"x\" string"),
-        (with(oct_jwk("o"), "k", json!("")), "empty symmetric key"),
+        (
+            with(oct_jwk("o"), "k", json!("")),
+            "a symmetric key of 0 bits is shorter than HS256's 256 (RFC 7518 §3.2)",
+        ),
         (without(oct_jwk("o"), "k"), "no \"k\" string"),
     ];
     for (bad, why) in cases {
@@ -529,4 +533,44 @@ fn ed25519_keys_of_small_order_are_refused() {
             vec!["keys[0]: Ed25519 key of small order (signatures with it prove nothing)"]
         );
     }
+}
+
+#[test]
+fn hmac_keys_shorter_than_their_hash_are_refused() {
+    let oct = |len: usize, alg: Option<&str>| {
+        let mut k = json!({"kty": "oct", "kid": "k", "k": b64(&vec![7u8; len])});
+        if let Some(alg) = alg {
+            k["alg"] = json!(alg);
+        }
+        jwks(vec![k])
+    };
+    // RFC 7518 §3.2: at least the hash's size, so 32 bytes for HS256.
+    let short = KeySet::parse(&oct(31, None)).unwrap();
+    assert!(short.is_empty());
+    assert!(
+        short.skipped[0].contains("shorter than HS256's 256"),
+        "{short:?}"
+    );
+    let pinned = KeySet::parse(&oct(32, Some("HS512"))).unwrap();
+    assert!(pinned.is_empty(), "{pinned:?}");
+    assert!(pinned.skipped[0].contains("RFC 7518"), "{pinned:?}");
+    // A 32-byte key without `alg` serves HS256 only; 64 bytes serve every HS*.
+    let k32 = KeySet::parse(&oct(32, None)).unwrap();
+    let fits = |set: &KeySet, alg| set.keys.iter().any(|k| k.fits(alg));
+    assert!(fits(&k32, Alg::HS256));
+    assert!(!fits(&k32, Alg::HS384) && !fits(&k32, Alg::HS512));
+    let k64 = KeySet::parse(&oct(64, Some("HS512"))).unwrap();
+    assert!(fits(&k64, Alg::HS512));
+}
+
+#[test]
+fn keys_whose_key_ops_lack_verify_are_not_used() {
+    let set = KeySet::parse(&jwks(vec![
+        with(rsa_jwk("enc-only"), "key_ops", json!(["encrypt"])),
+        with(rsa_jwk("sign"), "key_ops", json!(["verify"])),
+        with(oct_jwk("bad"), "key_ops", json!("verify")),
+    ]))
+    .unwrap();
+    assert_eq!(kids(&set), vec!["sign"]);
+    assert!(set.skipped[0].contains("key_ops"), "{:?}", set.skipped);
 }

@@ -28,10 +28,11 @@ impl SharedKeys {
             RemoteEndpoint::Discovery {
                 discovery,
                 jwks_cluster,
+                jwks_hosts,
             } => {
                 format!(
-                    "oidc {} {} {:?}",
-                    discovery.uri, discovery.cluster, jwks_cluster
+                    "oidc {} {} {:?} {:?}",
+                    discovery.uri, discovery.cluster, jwks_cluster, jwks_hosts
                 )
             }
         };

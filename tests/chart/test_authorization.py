@@ -14,7 +14,8 @@ def test_only_alice_is_allowed():
     policy = one(docs, "AuthorizationPolicy")
     assert policy["apiVersion"] == "security.istio.io/v1"
     assert policy["spec"]["action"] == "ALLOW"
-    assert policy["spec"]["rules"] == ALICE_ONLY
+    # Only on the listener the WasmPlugin runs on (tests/chart/test_listener_coverage.py).
+    assert policy["spec"]["rules"] == [{**ALICE_ONLY[0], "to": [{"operation": {"ports": ["80"]}}]}]
 
 
 def test_the_header_it_reads_is_one_the_filter_writes_from_sub():
@@ -61,4 +62,4 @@ def test_policies_that_would_not_do_what_they_say_are_refused(sets, message):
 def test_header_names_compare_without_case():
     rules = [{"when": [{"key": "request.headers[X-JWT-Sub]", "values": ["alice"]}]}]
     docs = render(sets={"authorization.enabled": "true", "authorization.rules": json.dumps(rules)})
-    assert one(docs, "AuthorizationPolicy")["spec"]["rules"] == rules
+    assert [r["when"] for r in one(docs, "AuthorizationPolicy")["spec"]["rules"]] == [rules[0]["when"]]

@@ -106,6 +106,11 @@ def test_prometheus_rules_template_reads_the_chart_rule_file():
     assert rules_doc["serverFiles"]["alerting_rules.yml"] == rules
 
 
+def test_istiod_normalises_paths_before_the_filters_rules_see_them():
+    # README, "Security": `/public/../admin` and `//admin` reach the rules as `/admin`.
+    assert values("istiod.yaml")["meshConfig"]["pathNormalization"] == {"normalization": "MERGE_SLASHES"}
+
+
 def test_istiod_tracing_providers_point_at_the_jaeger_service():
     mesh = values("istiod.yaml")["meshConfig"]
     providers = {p["name"]: p for p in mesh["extensionProviders"]}

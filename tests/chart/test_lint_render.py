@@ -143,9 +143,9 @@ def test_dashboard_configmap_for_grafana_sidecar():
 def test_prometheus_rule_matches_the_plain_rule_file():
     import yaml
 
-    rule = one(render_set("external-issuer"), "PrometheusRule")
+    rule = one(render_set("prometheus-operator"), "PrometheusRule")
     assert rule["spec"] == yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
-    assert rule["metadata"]["labels"]["release"] == "prometheus"
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
 
 
 @pytest.mark.parametrize("target", ["gateway", "sidecar"])

@@ -2,7 +2,7 @@
 run the filter, so the dashboard and the alerts have data."""
 import pytest
 
-from chartlib import VALUE_SETS, objects, one, render
+from chartlib import VALUE_SETS, objects, one, render, template
 
 
 def podmonitor(value_set: str) -> tuple[dict, list[dict]]:
@@ -42,4 +42,12 @@ def test_podmonitor_scrapes_envoys_prometheus_endpoint():
 
 
 def test_podmonitor_is_off_by_default():
+    """Off where the cluster has no prometheus-operator; tests/chart/test_install_paths.py renders it
+    where it has (enabled: auto)."""
     assert objects(render(), "PodMonitor") == []
+
+
+@pytest.mark.parametrize("enabled", ['"yes"', '"Auto"', "1"])
+def test_enabled_is_true_false_or_auto(enabled):
+    proc = template(sets={"monitoring.podMonitor.enabled": enabled}, check=False)
+    assert proc.returncode != 0 and "monitoring.podMonitor.enabled" in proc.stderr

@@ -88,12 +88,12 @@ def test_creating_the_release_namespace_is_refused():
 def test_a_revision_replaces_the_injection_labels():
     docs = render_set("gateway-api")
     ns = one(docs, "Namespace")
-    assert ns["metadata"]["labels"]["istio.io/rev"] == "1-28"
+    assert ns["metadata"]["labels"]["istio.io/rev"] == "1-31"
     assert "istio-injection" not in ns["metadata"]["labels"]
     for labels in pods_of(docs):
-        assert labels["istio.io/rev"] == "1-28" and "sidecar.istio.io/inject" not in labels
+        assert labels["istio.io/rev"] == "1-31" and "sidecar.istio.io/inject" not in labels
     # The Gateway API gateway is programmed and deployed by that revision too.
-    assert one(docs, "Gateway")["metadata"]["labels"]["istio.io/rev"] == "1-28"
+    assert one(docs, "Gateway")["metadata"]["labels"]["istio.io/rev"] == "1-31"
 
 
 def test_deployments_and_services_select_their_own_pods(rendered):

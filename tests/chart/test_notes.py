@@ -95,3 +95,16 @@ def test_authorization_notes_show_the_denied_subject(chart_copy):
     text = notes(chart_copy, "authorization")
     assert "token?sub=bob" in text and "403 RBAC: access denied" in text
     assert "RBAC" not in notes(chart_copy, "default")
+
+
+@pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
+def test_notes_list_the_listeners_that_hold_the_filter(chart_copy, value_set):
+    """By the name istiod 1.31 gives the filter; on a gateway with the listener it must print."""
+    from support.istio_filters import resource_name
+
+    text = notes(chart_copy, value_set)
+    wp = one(render_set(value_set), "WasmPlugin")
+    assert f"--arg f '{resource_name(wp['metadata']['namespace'], wp['metadata']['name'])}'" in text
+    if value_set in ("default", "remapped-gateway"):
+        port = 8080 if value_set == "remapped-gateway" else 80
+        assert f"# 0.0.0.0_{port}: the gateway listener of port 80" in text

@@ -174,8 +174,8 @@ def test_custom_kinds_outside_istio_are_checked():
 @pytest.mark.parametrize("value_set,kind,path,field", [
     ("gateway-api", "Gateway", ["spec", "listeners", 0], "hostnames"),
     ("gateway-api", "HTTPRoute", ["spec", "rules", 0, "backendRefs", 0], "service"),
-    ("gateway-api", "PodMonitor", ["spec", "podMetricsEndpoints", 0], "targetPort2"),
-    ("external-issuer", "PrometheusRule", ["spec"], "group"),
+    ("prometheus-operator", "PodMonitor", ["spec", "podMetricsEndpoints", 0], "targetPort2"),
+    ("prometheus-operator", "PrometheusRule", ["spec"], "group"),
 ])
 def test_unknown_field_of_a_vendored_crd_is_refused(value_set, kind, path, field):
     doc = with_unknown_field(value_set, kind, path, field)

@@ -32,19 +32,88 @@ WALK = shell(section("## Deploying to Istio"))
 WATCH = shell(section("### Watch it"))
 
 
+BUILD_IMAGE = "jwt-authn-wasm-build:local"
+
+
+def _line(prefix: str) -> str:
+    found = [line for line in WALK if line.startswith(prefix)]
+    assert len(found) == 1, (prefix, found)
+    return found[0]
+
+
 def test_walkthrough_goes_from_an_empty_cluster_to_the_chart():
     text = "\n".join(WALK)
-    assert WALK[0].startswith("kind create cluster")
-    assert "make push REGISTRY=localhost:5001" in text
-    # The digest file make push writes (wasmplugin/image.mk, default VARIANT=wasm).
-    assert "DIGEST=$(cat build/image/pushed-wasm.digest)" in text
-    assert "pushed-$(VARIANT).digest" in (REPO / "wasmplugin" / "image.mk").read_text()
-    assert "PLUGIN_URL=oci://registry.registry.svc.cluster.local:5000/jwt-authn-wasm@$DIGEST" in text
+    assert WALK[0].startswith("kind create cluster --name jwt-demo ")
     assert "helmfile -f chart/helmfile.yaml apply" in text
     assert "helm install jwt-authn chart/jwt-authn -n jwt-demo --create-namespace --set plugin.url=$PLUGIN_URL " \
         "--set plugin.sha256=${DIGEST#sha256:}" in text
     # The in-cluster registry the url names is the one the walk-through creates.
     assert "kubectl -n registry expose deployment registry --port=5000" in text
+    assert "PLUGIN_URL=oci://registry.registry.svc.cluster.local:5000/jwt-authn-wasm@$DIGEST" in text
+
+
+def test_module_is_built_and_pushed_without_root_or_toolchain():
+    """Only Docker (which kind needs) on the operator's machine: a container build, loaded into the
+    node, pushed from a pod. No `make` (its setup needs Debian, root and apt) in the walk-through."""
+    assert not any(line.startswith(("make ", "sudo ", "apt")) for line in WALK)
+    build = _line("docker build ")
+    assert build == f"docker build -f wasmplugin/build.Dockerfile -t {BUILD_IMAGE} ."
+    assert (REPO / "wasmplugin" / "build.Dockerfile").is_file()
+    assert _line("kind load docker-image ") == f"kind load docker-image {BUILD_IMAGE} --name jwt-demo"
+    push = _line("kubectl -n registry run ")
+    assert f"--image={BUILD_IMAGE} --image-pull-policy=Never" in push and "--rm -i --restart=Never" in push
+    args = push.split(" -- ", 1)[1].split()
+    assert args[0] == "push" and args[args.index("--layout") + 1] == "/image/wasm" and "--plain-http" in args
+    image = args[args.index("--image") + 1]
+    assert image.startswith("registry.registry.svc.cluster.local:5000/jwt-authn-wasm:")
+    digest = _line("DIGEST=")
+    assert re.sub(r"\s+#.*$", "", digest) == f"DIGEST=$(docker run --rm --entrypoint cat {BUILD_IMAGE} /image/wasm.digest)"
+    # The order: the registry is up before the push, the image loaded before the pod uses it.
+    order = [WALK.index(line) for line in ("kubectl -n registry rollout status deployment/registry --timeout=180s",
+                                           build, _line("kind load"), push, digest)]
+    assert order == sorted(order)
+    # Without a toolchain, the make path is offered only as text for machines that have one.
+    assert "make push REGISTRY=localhost:5001" in section("## Deploying to Istio")
+    assert "pushed-$(VARIANT).digest" in (REPO / "wasmplugin" / "image.mk").read_text()
+
+
+def test_kind_node_image_is_pinned_within_istios_range():
+    m = re.search(r"--image kindest/node:v(\d+)\.(\d+)\.(\d+)@sha256:[0-9a-f]{64}$", WALK[0])
+    assert m, WALK[0]
+    low, high = re.search(r"\| Kubernetes \| (1\.\d+) to (1\.\d+)", section("### Supported versions")).groups()
+    version = (int(m.group(1)), int(m.group(2)))
+    assert tuple(map(int, low.split("."))) <= version <= tuple(map(int, high.split(".")))
+    assert f"kindest/node:v{m.group(1)}.{m.group(2)}.{m.group(3)}" in section("### Supported versions")
+
+
+def test_nothing_is_called_before_it_answers():
+    """Each step waits for what the next one calls: the registry before the push, the releases'
+    pods (helm --wait; helmfile's wait: true), each port-forward, and the module in the gateway
+    (the filter's own 401) before the first request that expects an answer."""
+    assert releases()["istio-system/istiod"].get("wait", True)
+    install = _line("helm install jwt-authn ")
+    assert "--wait" in install.split()
+    first_call = {}
+    for i, line in enumerate(WALK):
+        for port in re.findall(r"localhost:(\d+)", line):
+            if line.startswith(("TOKEN=", "OTHER=", "curl ")):
+                first_call.setdefault(int(port), i)
+    assert {8080, 8081} <= set(first_call)
+    for _, _, local, _ in _port_forwards(WALK):
+        started = next(i for i, line in enumerate(WALK) if "port-forward" in line and f" {local}:" in line)
+        waits = [i for i, line in enumerate(WALK) if line.startswith("for i in $(seq ") and f"localhost:{local}" in line
+                 and "&& break; sleep" in line]
+        assert waits and started < waits[0] < first_call[local], (local, started, waits, first_call[local])
+    gateway_wait = next(line for line in WALK if line.startswith("for i in") and "localhost:8080" in line)
+    assert "%{http_code}" in gateway_wait and "= 401 ]" in gateway_wait
+    # Bounded: a loop that never breaks stops.
+    assert all(re.match(r"for i in \$\(seq \d+\); do ", line) for line in WALK if line.startswith("for "))
+
+
+def test_no_stale_istio_releases_in_the_chart_readme():
+    readme = (CHART_DIR / "README.md").read_text()
+    assert "1-28" not in readme and "validated against 1.31" not in readme
+    assert "Kubernetes 1.31)" not in readme
 
 
 def _port_forwards(lines: list[str]) -> list[tuple[str, str, int, int]]:
@@ -66,7 +135,7 @@ def test_port_forwards_name_services_that_exist():
     forwards = _port_forwards(WALK + WATCH)
     assert {(ns, name) for ns, name, _, _ in forwards} >= {
         ("jwt-demo", "jwt-authn-demo-issuer"), ("istio-ingress", "istio-ingressgateway"), ("istio-system", "grafana"),
-        ("istio-system", "kiali"), ("istio-system", "jaeger"), ("registry", "registry")}
+        ("istio-system", "kiali"), ("istio-system", "jaeger")}
     for ns, name, _, port in forwards:
         if (ns, name) == ("registry", "registry"):
             assert port == 5000

@@ -35,6 +35,15 @@ def refused(sets: dict) -> str:
     ({"plugin.config.providers": '{"p": {"issuer": "https://i", "remote_jwks": {"uri": "https://i/k"}, '
                                  '"hold_for_keys_ms": 60001}}'},
      "plugin.config.providers.p.hold_for_keys_ms: Must be less than or equal to 60000"),
+    ({"plugin.config.providers": '{"p": {"issuer_template": "https://l.example/{tid}/v2.0", '
+                                 '"remote_jwks": {"uri": "https://l.example/k"}}}'},
+     "allowed_tenants"),
+    ({"plugin.config.providers": '{"p": {"issuer_template": "https://l.example/{tid}/v2.0", '
+                                 '"allowed_tenants": [], "remote_jwks": {"uri": "https://l.example/k"}}}'},
+     "plugin.config.providers.p.allowed_tenants: Array must have at least 1 items"),
+    ({"plugin.config.providers": '{"p": {"issuer": "https://i", '
+                                 '"oidc_discovery": {"jwks_hosts": ["https://keys.example/"]}}}'},
+     "plugin.config.providers.p.oidc_discovery.jwks_hosts.0: Does not match pattern"),
     ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider": "p"}}]'},
      "plugin.config.rules.0.requires: Must validate one and only one schema"),
     ({"plugin.config.rules": '[{"match": {"prefix": "/"}, "requires": {"provider_and_audiences": '

@@ -74,6 +74,8 @@ def stack(wasm_module):
                 disc = {"cluster": n, "timeout_ms": 1000}
                 if n == "disc_jwks_cluster":
                     disc["jwks_cluster"] = KEY_HOST_CLUSTER
+                    # Not the issuer's host: keys come from it only when listed.
+                    disc["jwks_hosts"] = ["keys.idp.example"]
                 providers[n] = {"issuer": issuers[n].issuer, "audiences": ["api"], "oidc_discovery": disc}
             else:
                 providers[n] = remote_provider(issuers[n], n, timeout_ms=1000,

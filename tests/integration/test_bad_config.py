@@ -47,6 +47,20 @@ def _unknown_rule_provider(cfg):
     cfg["rules"] = [{"match": {"prefix": "/"}, "requires": {"provider_name": "nobody"}}]
 
 
+def _template_without_tenants(cfg):
+    provider = cfg["providers"]["main"]
+    del provider["issuer"]
+    provider["issuer_template"] = "https://login.example/{tid}/v2.0"
+
+
+def _short_hmac_key(cfg):
+    # 31 bytes: RFC 7518 §3.2 asks HS256 keys for at least 32.
+    short = {"kty": "oct", "kid": "short", "k": "c2hvcnQtc2hhcmVkLXNlY3JldC1vZi0zMS1ieXRlcw"}
+    provider = cfg["providers"]["main"]
+    del provider["remote_jwks"]
+    provider["local_jwks"] = {"inline_string": json.dumps({"keys": [short]})}
+
+
 # (mutation, the text that names the offending field)
 BAD = {
     "unknown_top_level_field": (_unknown_top, "bogus_field"),
@@ -56,6 +70,8 @@ BAD = {
     "hold_too_long": (_hold_too_long, "providers.main.hold_for_keys_ms"),
     "two_key_sources": (_two_key_sources, "providers.main"),
     "unknown_rule_provider": (_unknown_rule_provider, "provider_name"),
+    "issuer_template_without_allowed_tenants": (_template_without_tenants, "providers.main.allowed_tenants"),
+    "hmac_key_shorter_than_its_hash": (_short_hmac_key, "providers.main.local_jwks.inline_string"),
 }
 
 

@@ -4,9 +4,11 @@ by the test-only Cargo feature `simulate-host-failures` (support/test_build.py, 
 support/build.py for the dynamic module): a request header `x-simulate-host-failure: <point>`
 makes that host call fail for that request alone. Both builds fail closed alike."""
 import http.client
+import time
 
 import pytest
 import requests
+import yaml
 
 from support import build
 from support.keys import jwks, make_key
@@ -110,3 +112,83 @@ def test_an_unsendable_500_also_stays_paused(stack):
     assert stack.envoy.counter(COUNTER) == before + 1
     assert requests.get(stack.url("/x"), headers={"authorization": f"Bearer {_token(stack)}"},
                         timeout=5).status_code == 200
+
+
+# A trap: the VM itself fails (a bug, or an SDK call that panics). The test build panics on
+# `x-simulate-host-failure: trap`; what follows is Envoy's `failure_policy` on the wasm filter.
+SHIPPED_POLICY = "FAIL_RELOAD"
+
+
+class PolicyStack(Stack):
+    """The shipped config with its `failure_policy` replaced (None: the field removed)."""
+
+    def __init__(self, policy: str | None, **kw):
+        super().__init__(**kw)
+        self.policy = policy
+
+    def config(self, plugin_config, native_config=None):
+        doc = yaml.safe_load(super().config(plugin_config, native_config))
+        hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        wasm = hcm["http_filters"][0]["typed_config"]["config"]
+        assert wasm["failure_policy"] == SHIPPED_POLICY, "the shipped config sets its failure policy"
+        if self.policy is None:
+            del wasm["failure_policy"]
+        else:
+            wasm["failure_policy"] = self.policy
+        return yaml.safe_dump(doc)
+
+
+def _trap(st) -> int | None:
+    """The trapping request's status; None when Envoy left it unanswered (it sometimes does, until
+    the stream ends): either way it never goes upstream."""
+    try:
+        return st.request("/trapped", _token(st), headers={FAULT: "trap"}, timeout=3).status_code
+    except requests.Timeout:
+        return None
+
+
+def _status_within(st, want: int, token: str | None, seconds: float = 5.0) -> list[int]:
+    """Statuses of requests to /after until one is `want` or `seconds` pass."""
+    seen, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.append(st.request("/after", token).status_code)
+        if seen[-1] == want:
+            break
+        time.sleep(0.1)
+    return seen
+
+
+@pytest.mark.parametrize("policy", ["FAIL_RELOAD", "FAIL_CLOSED", None])
+def test_a_trap_under_each_failure_policy(policy):
+    """FAIL_RELOAD (shipped): the trapped request is refused, and a fresh VM verifies the next ones.
+    FAIL_CLOSED and no policy: refused, and so is everything after it until Envoy restarts.
+    FAIL_OPEN (never shipped) would skip the filter for every request after the trap."""
+    st = PolicyStack(policy, wasm_path=str(build_test_module()))
+    try:
+        st.issuer.set_jwks(jwks(KEY))
+        st.start({"providers": {"p": remote_provider(st.issuer, "issuer", timeout_ms=3000)},
+                  "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]})
+        good = _token(st)
+        assert st.request("/before", good).status_code == 200
+        trapped = _trap(st)
+        assert "simulated trap" in st.envoy.log(), st.envoy.log_tail()
+        assert trapped in (503, None), trapped
+        assert st.echo.requests("/trapped") == 0
+        if policy == "FAIL_RELOAD":
+            seen = _status_within(st, 200, good)
+            assert seen[-1] == 200 and set(seen) <= {200, 503}, seen
+            print(f"after the trap: {seen}")
+            # The new VM judges again: no token or a bad one, no entry.
+            assert st.request("/after").status_code == 401
+            assert st.request("/after", "not.a.jwt").status_code == 401
+            # And it can be trapped and reloaded again.
+            assert _trap(st) in (503, None)
+            assert _status_within(st, 200, good)[-1] == 200
+        else:
+            # Closed for good: valid or not, nothing passes.
+            for token in (good, None, good):
+                assert st.request("/after", token).status_code == 503
+            assert st.echo.requests("/after") == 0
+        assert st.echo.requests("/trapped") == 0
+    finally:
+        st.stop()

@@ -88,12 +88,12 @@ def _active_requests(st: Stack) -> int:
 
 
 @contextmanager
-def outage(kind: str, hold_ms: int | None = None, local: bool = False):
+def outage(kind: str, hold_ms: int | None = None, local: bool = False, top: dict | None = None):
     """Envoy running, the issuer down in the way `kind` says, and the first fetch already failed.
     `local`: `/local...` needs a token of provider `local`, whose keys are in the configuration."""
     with Stack(concurrency=2) as st:
         sc = Scenario(st, kind)
-        config = {"providers": {"main": _provider(st, kind, hold_ms)}}
+        config = {"providers": {"main": _provider(st, kind, hold_ms)}, **(top or {})}
         if local:
             config["providers"]["local"] = {"issuer": LOCAL_ISSUER, "local_jwks": {"inline_string": jwks_text(LOCAL)}}
             config["rules"] = [{"match": {"prefix": "/local"}, "requires": {"provider_name": "local"}},
@@ -229,3 +229,47 @@ def test_no_hold_answers_at_once(wasm_module):
         assert {(a.status, a.body) for a in answers} == {(401, FAILED)}
         slowest = max(a.elapsed for a in answers)
         assert slowest < 1.0, f"a request waited {slowest:.2f} s"
+
+
+NO_KEY = "Jwks doesn't have key to match kid or alg from Jwt"
+
+
+def _rss_kib(st: Stack) -> int:
+    """Envoy's resident memory: V8 keeps a VM's linear memory outside Envoy's own allocator."""
+    for line in open(f"/proc/{st.envoy.proc.pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.parametrize("cap", [5, None])
+def test_held_requests_are_capped_per_worker(wasm_module, cap):
+    """A flood of unknown-`kid` tokens while the issuer is down: each worker holds at most
+    `max_held_requests`, the rest are answered at once (401, counted as held_requests_overflow),
+    and the held ones get their 401 when the hold ends. `None`: the default cap (1000), which this
+    flood stays under, so every request is held."""
+    n = 60
+    with outage("kid", hold_ms=HOLD_MS, top=None if cap is None else {"max_held_requests": cap}) as sc:
+        st = sc.st
+        overflow = METRIC + "held_requests_overflow"
+        before = st.envoy.counter(overflow)
+        rss_before = _rss_kib(st)
+        # Each request carries 4 KiB of other headers, kept with it while it is held.
+        big = "x" * 4096
+        burst = Burst(st.ports.listen, n, lambda i: f"/flood/{i}?pad={big}", sc.token).start()
+        answers = burst.wait()
+        rss_after = _rss_kib(st)
+        at_once = [a for a in answers if a.elapsed < HOLD_MS / 1000 - 0.2]
+        held = [a for a in answers if a not in at_once]
+        limit = n if cap is None else 2 * cap  # two workers
+        assert {(a.status, a.body) for a in held} <= {(401, FAILED)}, {(a.status, a.body) for a in held}
+        assert {(a.status, a.body) for a in at_once} <= {(401, NO_KEY)}, {(a.status, a.body) for a in at_once}
+        assert len(held) <= limit, f"{len(held)} held, the cap is {limit}"
+        if cap is not None:
+            assert len(held) >= 1 and len(at_once) >= n - limit
+        else:
+            assert at_once == []
+        time.sleep(FILTER_COUNTER_FLUSH_S)
+        assert st.envoy.counter(overflow) - before == len(at_once)
+        print(f"cap {cap or 'default'}: {len(held)} held, {len(at_once)} answered at once; "
+              f"Envoy RSS {rss_before} KiB before, {rss_after} KiB after")

@@ -11,6 +11,7 @@ import yaml
 from support.istio_filters import rbac_http_filter
 from support.istio_gateway import IstioGateway, load_wasmplugin
 from support.keys import make_key
+from support.ports import free_port
 
 KEY = make_key("ES256", kid="authz-1")
 RBAC_DENIED = "RBAC: access denied"
@@ -156,3 +157,96 @@ def test_only_a_plugin_before_rbac_protects_the_policy(wasm_module, manifest, ph
         assert resp.status_code == status, resp.text
         if status == 200:
             assert resp.json()["headers"]["x-jwt-sub"] == "bob"  # RBAC had judged "alice"
+
+
+# A gateway that serves a second port (a 443 server next to the chart's 80, say) where the WasmPlugin
+# does not run: its match names the first port only, as the chart's does. RBAC runs on both: an
+# AuthorizationPolicy selects pods, never listeners. Ports as Envoy binds them (on a gateway, the
+# Service's targetPort), here two loopback ports.
+def _scoped(policy: dict, port: int) -> dict:
+    """The policy as the chart renders it: every rule holds only on the port the filter covers."""
+    out = copy.deepcopy(policy)
+    for rule in out["spec"]["rules"]:
+        rule["to"] = [{"operation": {"ports": [str(port)]}}]
+    return out
+
+
+def _two_port_gateway(wasm_module, manifest, policy_for_port):
+    filtered, other = free_port(), free_port()
+    plugin = copy.deepcopy(manifest)
+    plugin["spec"]["match"] = [{"ports": [{"number": filtered}]}]
+    gw = IstioGateway(plugin, wasm_module, KEY, policies=(policy_for_port(filtered),),
+                      server_ports=(other,), listen_port=filtered)
+    return gw, other
+
+
+DENY_ALL_BUT_ALICE = yaml.safe_load("""
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-all-but-alice, namespace: istio-ingress}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: DENY
+  rules:
+    - when:
+        - key: request.headers[x-jwt-sub]
+          notValues: ["alice"]
+""")
+
+
+@pytest.fixture(scope="module")
+def two_ports(wasm_module, manifest):
+    gw, other = _two_port_gateway(wasm_module, manifest, lambda port: _scoped(ALLOW_ALICE, port))
+    with gw:
+        yield gw, other
+
+
+def test_the_plugin_is_on_the_matched_listener_only(two_ports):
+    gw, other = two_ports
+    filters = {lst["listener"]["address"]["socket_address"]["port_value"]:
+               [f["name"] for f in lst["listener"]["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]]
+               for lst in gw.config_dump("static_listeners")}
+    assert gw.filter_name in filters[gw.port] and "envoy.filters.http.rbac" in filters[gw.port]
+    assert gw.filter_name not in filters[other] and "envoy.filters.http.rbac" in filters[other]
+
+
+def test_the_scoped_policy_still_lets_alice_in_on_the_filtered_port(two_ports):
+    gw, _ = two_ports
+    resp = gw.request("/headers", gw.token(sub="alice"))
+    assert resp.status_code == 200 and resp.json()["headers"]["x-jwt-sub"] == "alice"
+    resp = gw.request("/headers", gw.token(sub="bob"), headers={"x-jwt-sub": "alice"})
+    assert (resp.status_code, resp.text) == (403, RBAC_DENIED)
+
+
+@pytest.mark.parametrize("token_sub", [None, "bob", "alice"])
+def test_a_forged_subject_on_the_other_port_never_passes(two_ports, token_sub):
+    """No filter there writes or removes x-jwt-sub: the scoped ALLOW policy holds nowhere else, so
+    whatever the client sends, token or header, the other port answers 403."""
+    gw, other = two_ports
+    seen = gw.echo.requests()
+    token = gw.token(sub=token_sub) if token_sub else None
+    resp = gw.request("/headers", token, headers={"x-jwt-sub": "alice"}, port=other)
+    assert (resp.status_code, resp.text) == (403, RBAC_DENIED)
+    assert gw.echo.requests() == seen
+
+
+def test_a_port_blind_policy_lets_a_forged_subject_in_on_the_other_port(wasm_module, manifest):
+    """Why the chart scopes the policy: the same ALLOW policy without ports admits a client that sends
+    `x-jwt-sub: alice` itself on the port where the filter does not run."""
+    gw, other = _two_port_gateway(wasm_module, manifest, lambda _port: ALLOW_ALICE)
+    with gw:
+        resp = gw.request("/headers", headers={"x-jwt-sub": "alice"}, port=other)
+        assert resp.status_code == 200 and resp.json()["headers"]["x-jwt-sub"] == "alice"
+
+
+def test_a_scoped_deny_policy_gives_a_forged_subject_nothing_on_either_port(wasm_module, manifest):
+    """DENY all but alice: on the filtered port a forged alice is replaced by the token's subject (or
+    removed); on the other port the policy does not hold, so the header decides nothing there."""
+    gw, other = _two_port_gateway(wasm_module, manifest, lambda port: _scoped(DENY_ALL_BUT_ALICE, port))
+    with gw:
+        resp = gw.request("/headers", gw.token(sub="bob"), headers={"x-jwt-sub": "alice"})
+        assert (resp.status_code, resp.text) == (403, RBAC_DENIED)
+        assert gw.request("/headers", gw.token(sub="alice")).status_code == 200
+        plain = gw.request("/headers", port=other).status_code
+        forged = gw.request("/headers", headers={"x-jwt-sub": "alice"}, port=other).status_code
+        assert plain == forged == 200

@@ -1,7 +1,8 @@
-"""The filter as Istio 1.28 delivers it to a gateway, in real Envoy: wasmplugin/manifests/gateway.yaml as
+"""The filter as Istio 1.31 delivers it to a gateway, in real Envoy: wasmplugin/manifests/gateway.yaml as
 written (its pluginConfig unchanged; only the JWKS cluster it names leads to a loopback issuer), turned
-into the ECDS resource istiod and the agent hand Envoy (support/istio_filters.py says which Istio source
-each part follows), behind a filter chain ordered as Istio orders a gateway's."""
+into the TrafficExtension istiod makes of every WasmPlugin and the ECDS resource istiod and the agent
+hand Envoy (support/istio_filters.py says which Istio source each part follows), behind a filter chain
+ordered as Istio orders a gateway's."""
 import copy
 import json
 import time
@@ -44,14 +45,15 @@ def _wait_for(predicate, timeout: float = RELOAD_WAIT_S) -> bool:
 
 def test_envoy_holds_the_config_istio_generates(gateway, manifest):
     """What `istioctl proxy-config` / the config dump shows a user: the filter named after the
-    WasmPlugin, loaded by ECDS, pluginConfig as a JSON string."""
+    TrafficExtension Istio 1.31 makes of the WasmPlugin, loaded by ECDS, pluginConfig as a JSON string."""
     meta, spec = manifest["metadata"], manifest["spec"]
     ecds = [c["ecds_filter"] for c in gateway.config_dump("ecds_filters")]
-    assert [e["name"] for e in ecds] == [f"extensions.istio.io/wasmplugin/{meta['namespace']}.{meta['name']}"]
+    translated = f"{meta['namespace']}.{meta['name']}~istio-translated-wasmplugin"
+    assert [e["name"] for e in ecds] == [f"extensions.istio.io/trafficextension/{translated}"]
     typed = ecds[0]["typed_config"]
     assert typed["@type"] == WASM_TYPE
     cfg = typed["config"]
-    assert cfg["name"] == f"{meta['namespace']}.{meta['name']}"
+    assert cfg["name"] == translated
     assert cfg.get("root_id", "") == spec.get("pluginName", "")
     assert "vm_id" not in cfg["vm_config"]  # istiod sets none
     assert cfg["vm_config"]["runtime"] == "envoy.wasm.runtime.v8"

@@ -163,4 +163,4 @@ def to_native(plugin_config: dict) -> dict:
                {"requires_any": {"requirements": [{"provider_name": n} for n in names]}})
         rules = [{"match": {"prefix": "/"}, "requires": req}]
     return {"providers": providers, "rules": rules,
-            "bypass_cors_preflight": plugin_config.get("bypass_cors_preflight", True)}
+            "bypass_cors_preflight": plugin_config.get("bypass_cors_preflight", False)}

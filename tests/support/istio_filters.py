@@ -1,10 +1,13 @@
-"""The HTTP filters Istio (1.28) gives a gateway's Envoy for a WasmPlugin and for AuthorizationPolicies,
-in the shape Envoy receives them, so that plain Envoy can run them.
+"""The HTTP filters Istio (1.31) gives a gateway's Envoy for a WasmPlugin and for AuthorizationPolicies,
+in the shape Envoy receives them, so that plain Envoy can run them; and which listeners get the plugin.
 
-Sources read (istio/istio 1.28.3): pilot/pkg/model/extensions.go (WasmPlugin -> PluginConfig),
-pilot/pkg/networking/core/extension/wasmplugin.go (ECDS reference in the HCM), pkg/wasm/convert.go (the
-agent's rewrite of the remote module into a local file), pilot/pkg/networking/core/listener_builder.go
-(filter order), pilot/pkg/security/authz/{builder,model,matcher} (AuthorizationPolicy -> RBAC).
+Sources read (istio/istio release-1.31): pilot/pkg/config/kube/extensions/translate.go (every WasmPlugin
+becomes a synthetic TrafficExtension named <name>~istio-translated-wasmplugin, same spec, match, phase),
+pilot/pkg/model/extensions.go (TrafficExtension -> PluginConfig, resource names, and the match of a
+plugin's TrafficSelectors against a listener's port and class), pilot/pkg/networking/core/extension/
+extensionfilter.go (ECDS reference in the HCM), pkg/wasm/convert.go (the agent's rewrite of the remote
+module into a local file), pilot/pkg/networking/core/listener_builder.go (filter order),
+pilot/pkg/security/authz/{builder,model,matcher} (AuthorizationPolicy -> RBAC).
 """
 import json
 import math
@@ -25,9 +28,43 @@ DRY_RUN_STAT_PREFIX = "istio_dry_run_allow_"
 _HEADER_KEY = "request.headers["
 
 
+# translate.go: the suffix of the TrafficExtension istiod makes of a WasmPlugin ("~" is no valid
+# Kubernetes name character, so it never collides with a TrafficExtension of the same name).
+TRANSLATED_SUFFIX = "~istio-translated-wasmplugin"
+RESOURCE_PREFIX = "extensions.istio.io/trafficextension/"
+
+
+def plugin_name(namespace: str, name: str) -> str:
+    """PluginConfig.name of a WasmPlugin's filter: <namespace>.<name> of its TrafficExtension."""
+    return f"{namespace}.{name}{TRANSLATED_SUFFIX}"
+
+
 def resource_name(namespace: str, name: str) -> str:
     """The HCM filter's name and the ECDS resource's name."""
-    return f"extensions.istio.io/wasmplugin/{namespace}.{name}"
+    return RESOURCE_PREFIX + plugin_name(namespace, name)
+
+
+# extensions.go, workloadModeForListenerClass: the workload mode a listener class counts as.
+GATEWAY, SIDECAR_INBOUND, SIDECAR_OUTBOUND = "gateway", "sidecar-inbound", "sidecar-outbound"
+_LISTENER_MODE = {GATEWAY: "CLIENT", SIDECAR_INBOUND: "SERVER", SIDECAR_OUTBOUND: "CLIENT"}
+
+
+def plugin_matches_listener(match: list | None, port: int, listener_class: str) -> bool:
+    """Whether istiod puts a plugin with this spec.match on a listener (extensions.go,
+    matchTrafficExtensionSelectors): no selector matches every listener; otherwise one selector must
+    match the class's mode (unset and CLIENT_AND_SERVER match both) and list the port, or no port.
+    `port` is the one Envoy binds: on a gateway the Gateway server port after its translation to
+    the Service's targetPort, on a sidecar's inbound side the targetPort (container port)."""
+    if not match:
+        return True
+    mode = _LISTENER_MODE[listener_class]
+    for selector in match:
+        if selector.get("mode", "UNDEFINED") not in ("UNDEFINED", "CLIENT_AND_SERVER", mode):
+            continue
+        numbers = [p.get("number", 0) for p in selector.get("ports") or []]
+        if not numbers or port in [n for n in numbers if n]:
+            return True
+    return False
 
 
 def _go_number(value: float) -> str:
@@ -65,10 +102,10 @@ def plugin_config_json(plugin_config: dict) -> str:
 def wasm_extension_config(wasm_plugin: dict, module_path: str) -> dict:
     """The ECDS resource Envoy gets for an HTTP WasmPlugin once the agent has fetched the module: the
     remote `code` is now `local.filename`, the agent's ISTIO_META_* variables are gone. No vm_id
-    (istiod sets none), root_id = pluginName, name = <namespace>.<name>."""
+    (istiod sets none), root_id = pluginName, name = plugin_name()."""
     meta, spec = wasm_plugin["metadata"], wasm_plugin["spec"]
     assert spec.get("type", "HTTP") == "HTTP", "only HTTP plugins sit in the HTTP filter chain"
-    config: dict = {"name": f"{meta['namespace']}.{meta['name']}"}
+    config: dict = {"name": plugin_name(meta["namespace"], meta["name"])}
     if spec.get("pluginName"):
         config["root_id"] = spec["pluginName"]
     vm: dict = {"runtime": "envoy.wasm.runtime.v8", "code": {"local": {"filename": str(module_path)}}}
@@ -145,20 +182,33 @@ def _header_principals(condition: dict) -> list[dict]:
     return out
 
 
+def _operation_permission(to: dict) -> dict:
+    """One `to` of a rule, of which only `operation.ports` is modelled: each port a destination_port
+    (the port of the listener that took the connection), any of them (the builder's golden files:
+    and_rules -> or_rules -> destination_port)."""
+    operation = to.get("operation") or {}
+    if set(to) != {"operation"} or set(operation) != {"ports"}:
+        raise ValueError(f"only to.operation.ports is modelled, not {to}")
+    return {"and_rules": {"rules": [{"or_rules": {"rules": [
+        {"destination_port": int(p)} for p in operation["ports"]]}}]}}
+
+
 def rbac_http_filter(policy: dict) -> dict:
     """The RBAC filter istiod builds for one ALLOW or DENY AuthorizationPolicy whose rules hold only
-    `when` conditions on request headers (anything else raises: it is not modelled)."""
+    `when` conditions on request headers and `to.operation.ports` (anything else raises: it is not
+    modelled)."""
     meta, spec = policy["metadata"], policy["spec"]
     action = spec.get("action", "ALLOW")
     if action not in ("ALLOW", "DENY"):
         raise ValueError(f"action {action} is not modelled")
     policies = {}
     for i, rule in enumerate(spec.get("rules") or []):
-        if set(rule) - {"when"}:
-            raise ValueError(f"rule fields {sorted(set(rule) - {'when'})} are not modelled")
+        if set(rule) - {"when", "to"}:
+            raise ValueError(f"rule fields {sorted(set(rule) - {'when', 'to'})} are not modelled")
         ids = [p for cond in rule.get("when") or [] for p in _header_principals(cond)]
         policies[f"ns[{meta['namespace']}]-policy[{meta['name']}]-rule[{i}]"] = {
-            "permissions": [{"and_rules": {"rules": [{"any": True}]}}],
+            "permissions": [_operation_permission(t) for t in rule.get("to") or []]
+            or [{"and_rules": {"rules": [{"any": True}]}}],
             "principals": [{"and_ids": {"ids": ids or [{"any": True}]}}]}
     if not policies:
         raise ValueError("a policy without rules (never matches) is not modelled")

@@ -14,8 +14,9 @@ import yaml
 from .envoy import Envoy
 from .envoy_config import render_dict
 from .issuer import Issuer
-from .istio_filters import (agent_fetch_failure_config, ecds_http_filter, gateway_http_filters, rbac_http_filter,
-                            resource_name, wasm_extension_config, write_ecds)
+from .istio_filters import (GATEWAY, agent_fetch_failure_config, ecds_http_filter, gateway_http_filters,
+                            plugin_matches_listener, rbac_http_filter, resource_name, wasm_extension_config,
+                            write_ecds)
 from .keys import SigningKey, jwks
 from .paths import REPO
 from .stack import Stack
@@ -41,9 +42,13 @@ def remote_providers(wasm_plugin: dict) -> dict:
 
 class IstioGateway:
     """`wasm_plugin` and `policies` are the manifests as a user applies them; every remote provider's
-    JWKS is served with `key` by one loopback issuer."""
+    JWKS is served with `key` by one loopback issuer. `server_ports`: more ports the gateway listens
+    on (a Gateway with more servers); each gets a listener as istiod builds one for a port, with the
+    plugin only if its `match` selects that port, and RBAC always. `listen_port`: the first
+    listener's, when the manifests must name it."""
 
-    def __init__(self, wasm_plugin: dict, module_path: Path, key: SigningKey, policies: tuple = ()):
+    def __init__(self, wasm_plugin: dict, module_path: Path, key: SigningKey, policies: tuple = (),
+                 server_ports: tuple = (), listen_port: int | None = None):
         self.wasm_plugin = copy.deepcopy(wasm_plugin)
         self.module_path = str(module_path)
         self.key = key
@@ -51,6 +56,9 @@ class IstioGateway:
         meta = wasm_plugin["metadata"]
         self.filter_name = resource_name(meta["namespace"], meta["name"])
         self.stack = Stack(issuers={"issuer": Issuer()})
+        if listen_port is not None:
+            self.stack.ports.listen = listen_port
+        self.server_ports = tuple(server_ports)
         self._dir = tempfile.TemporaryDirectory(prefix="ecds-")
         self.ecds_path = Path(self._dir.name) / "extension_config.json"
         self._version = 0
@@ -69,12 +77,31 @@ class IstioGateway:
         for provider in remote_providers(self.wasm_plugin).values():
             layout.clusters[provider["remote_jwks"]["cluster"]] = ("127.0.0.1", self.stack.issuer.port)
         doc = render_dict(layout, {})
-        hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-        phase = self.wasm_plugin["spec"].get("phase", "UNSPECIFIED_PHASE")
-        hcm["http_filters"] = gateway_http_filters({phase: [ecds_http_filter(self.filter_name, self.ecds_path)]},
-                                                   [rbac_http_filter(p) for p in self.policies])
+        listeners = doc["static_resources"]["listeners"]
+        first = listeners[0]
+        for port in self.server_ports:
+            # gateway.go names a gateway's listener <bind>_<port>, its HCM stats outbound_<name>.
+            extra = copy.deepcopy(first)
+            extra["name"] = f"0.0.0.0_{port}"
+            extra["address"]["socket_address"]["port_value"] = port
+            extra["filter_chains"][0]["filters"][0]["typed_config"]["stat_prefix"] = f"outbound_0.0.0.0_{port}"
+            listeners.append(extra)
+        spec = self.wasm_plugin["spec"]
+        phase = spec.get("phase", "UNSPECIFIED_PHASE")
+        for listener in listeners:
+            port = listener["address"]["socket_address"]["port_value"]
+            plugins = ([ecds_http_filter(self.filter_name, self.ecds_path)]
+                       if plugin_matches_listener(spec.get("match"), port, GATEWAY) else [])
+            hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+            hcm["http_filters"] = gateway_http_filters({phase: plugins} if plugins else {},
+                                                       [rbac_http_filter(p) for p in self.policies])
         doc["node"] = NODE
         return doc
+
+    @property
+    def port(self) -> int:
+        """The first listener's port."""
+        return self.stack.ports.listen
 
     def publish(self, wasm_plugin: dict, fetched: bool = True):
         """What istiod and the agent do when the WasmPlugin changes: a new ECDS version; `fetched=False`
@@ -119,8 +146,13 @@ class IstioGateway:
         body = {"aud": (p.get("audiences") or ["api"])[0], **claim}
         return sign(self.key, claims(p["issuer"], **body))
 
-    def request(self, path: str = "/", token: str | None = None, headers: dict | None = None) -> requests.Response:
-        return self.stack.request(path, token, headers)
+    def request(self, path: str = "/", token: str | None = None, headers: dict | None = None,
+                port: int | None = None) -> requests.Response:
+        """To the first listener, or to the one on `port`."""
+        if port is None:
+            return self.stack.request(path, token, headers)
+        h = {**(headers or {}), **({"authorization": f"Bearer {token}"} if token is not None else {})}
+        return requests.get(f"http://127.0.0.1:{port}{path}", headers=h, timeout=15)
 
     def ecds_stat(self, name: str):
         """The filter's ECDS counter or text value, e.g. `update_rejected`, `version_text`."""

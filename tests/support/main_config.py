@@ -32,6 +32,8 @@ def main_plugin_config(stack: Stack, keys: dict) -> dict:
                    "from_headers": [{"name": "x-hs-token"}], "from_params": ["hs_token"], "from_cookies": ["hs_jwt"]},
             "oidc": {"issuer": stack.issuers["oidc"].issuer, "oidc_discovery": {"cluster": "oidc"}},
         },
+        # As the chart sets it; the default (false, as native) is checked in test_defaults.py.
+        "bypass_cors_preflight": True,
         "rules": [
             {"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
             {"match": {"prefix": "/optional"}, "requires": {"allow_missing_or_failed": {}}},
