@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 export PATH := $(CURDIR)/.tools/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build wasm validator lint unit integration test run bench soak fuzz clean
+.PHONY: setup build wasm dynamic-module validator lint unit integration test run bench soak fuzz clean
 
 setup:
 	@bash tests/tools/setup.sh
@@ -29,14 +29,24 @@ wasm: setup
 	wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers $(WASM_FEATURES) build/$(CRATE).dce.wasm -o $(WASM)
 	@echo "built $(WASM) ($$(stat -c %s $(WASM)) bytes)"
 
+# The same engine as an Envoy dynamic module (native; see README "Which build"). Its own
+# profile: panics unwind so that every hook catches them, and thin LTO keeps the build short.
+dynamic-module: setup
+	cargo build --profile dynamic-module -p jwt-authn-dynamic-module
+	@mkdir -p build
+	@# A new file, not one rewritten in place: a running Envoy keeps the library it mapped.
+	cp target/dynamic-module/libjwt_authn.so build/libjwt_authn.so.tmp && mv -f build/libjwt_authn.so.tmp build/libjwt_authn.so
+	@echo "built build/libjwt_authn.so ($$(stat -c %s build/libjwt_authn.so) bytes)"
+
 validator: setup
 	cargo build --release --bin validate-config --bin convert-requestauthentication -p jwt-authn-wasm
 
-build: wasm validator
+build: wasm validator dynamic-module
 
 lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets -p jwt-authn-dynamic-module -- -D warnings
 	cargo clippy --release --target $(WASM_TARGET) --lib -p jwt-authn-wasm -- -D warnings
 
 unit: setup

@@ -15,6 +15,8 @@ pub mod dpop;
 pub mod engine;
 pub mod error;
 pub mod extractor;
+pub mod fault;
+pub mod fetch;
 pub mod header_map;
 pub mod jwks;
 pub mod jwks_cache;
@@ -22,9 +24,12 @@ pub mod jwt;
 pub mod matcher;
 pub mod resource;
 pub mod signature;
+pub mod stats;
+pub mod stream;
 pub mod strict_json;
 pub mod token_cache;
 pub mod verifier;
+pub mod worker;
 
 #[cfg(all(target_arch = "wasm32", not(feature = "library-only")))]
 mod filter;

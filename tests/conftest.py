@@ -23,3 +23,16 @@ def wasm_module() -> Path:
 def keys() -> dict:
     """One signing key per algorithm, kid = '<alg>-main'."""
     return {alg: make_key(alg, kid=f"{alg.lower()}-main") for alg in ALL_ALGS}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def filter_build(request):
+    """The build of the filter a suite's Envoys load: `JWT_AUTHN_BUILD` (wasm by default), or
+    each build in turn for a suite marked with `support.build.BOTH`."""
+    from support import build
+
+    which = getattr(request, "param", build.current())
+    if which == "dynamic":
+        assert build.DYNAMIC_MODULE.is_file(), f"{build.DYNAMIC_MODULE} is missing: run `make dynamic-module`"
+    with build.use(which):
+        yield which

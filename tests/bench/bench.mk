@@ -14,7 +14,7 @@ bench-noop: setup
 	wasm-metadce $(WASM_FEATURES) -f tests/bench/noop-filter/exports.json target/$(WASM_TARGET)/release/noop_filter.wasm -o build/noop_filter.dce.wasm > /dev/null
 	wasm-opt -Oz --strip-debug --strip-producers $(WASM_FEATURES) build/noop_filter.dce.wasm -o $(NOOP_WASM)
 
-bench: wasm bench-noop
+bench: wasm bench-noop dynamic-module
 	$(PY) tests/bench/run_bench.py $(BENCH_ARGS)
 
 bench-micro: setup

@@ -1,13 +1,17 @@
-"""One Envoy, five listeners in front of the same direct_response route: plain, native jwt_authn,
-native jwt_authn with its JWT cache, the jwt_authn_wasm filter, and a no-op wasm filter."""
+"""One Envoy, six listeners in front of the same direct_response route: plain, native jwt_authn,
+native jwt_authn with its JWT cache, the jwt_authn_wasm filter, a no-op wasm filter, and the
+same engine as a dynamic module."""
 import copy
 import json
 
 import yaml
 
+from support.build import dynamic_filter
 from support.envoy_config import to_native
 
-LISTENERS = ("plain", "native", "native_cache", "wasm", "noop")
+LISTENERS = ("plain", "native", "native_cache", "wasm", "noop", "dynamic")
+# Its counters apart from the wasm listener's (which are under wasmcustom.).
+DYNAMIC_NAMESPACE = "dynamicmodulescustom"
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 ROUTER = {"name": "envoy.filters.http.router",
           "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
@@ -53,6 +57,7 @@ def render(admin_port: int, ports: dict, issuer: str, jwks_text: str, wasm_path:
         "native_cache": [{"name": "envoy.filters.http.jwt_authn", "typed_config": {"@type": JWT_AUTHN, **cached}}],
         "wasm": [_wasm_filter("jwt_authn_wasm", wasm_path, json.dumps(plugin))],
         "noop": [_wasm_filter("noop", noop_path, "")],
+        "dynamic": [dynamic_filter(json.dumps(plugin), DYNAMIC_NAMESPACE)],
     }
     doc = {"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
            "static_resources": {"listeners": [_listener(n, ports[n], filters[n]) for n in LISTENERS]}}

@@ -9,7 +9,7 @@ REPO = HERE.parents[1]
 
 
 def test_bench_prints_the_table(wasm_module):
-    subprocess.run(["make", "bench-noop"], cwd=REPO, check=True, timeout=900)
+    subprocess.run(["make", "bench-noop", "dynamic-module"], cwd=REPO, check=True, timeout=900)
     run = subprocess.run([sys.executable, str(HERE / "run_bench.py"), "--seconds", "1", "--rounds", "1",
                           "--algs", "RS256,EdDSA", "--distinct", "20"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -18,9 +18,9 @@ def test_bench_prints_the_table(wasm_module):
     for case in ("no token check", "RS256 1 token (hits)", "RS256 distinct (misses)", "EdDSA distinct (misses)"):
         assert case in table
     rows = [line.split() for line in table.splitlines() if " 1 token " in line or " distinct " in line]
-    assert len(rows) == 12  # 2 algorithms x 2 token modes x 3 JWT listeners
+    assert len(rows) == 16  # 2 algorithms x 2 token modes x 4 JWT listeners
     # Misses are not asserted: --distinct 20 fits in the caches at this scale.
-    wasm_hits = [r for r in rows if r[3] == "(hits)" and r[4] == "wasm"]
+    wasm_hits = [r for r in rows if r[3] == "(hits)" and r[4] in ("wasm", "dynamic")]
     assert all(r[-1] == "100%" for r in wasm_hits), wasm_hits
     # case (4 words), listener, req/s, p50, p99, then Envoy's CPU time per request
     assert all(0 < float(r[8]) < 10_000 for r in wasm_hits), wasm_hits

@@ -1,8 +1,11 @@
 """The same requests against this filter and Envoy's native jwt_authn, configured alike in one Envoy.
 Every case must get the same status from both, except the intended differences listed in the README.
 The corpus runs once per crypto backend: `auto` (Envoy's BoringSSL through verify_signature, ring for
-PS*/EdDSA), `module` (ring alone) and `cross_check` (both, where both can)."""
+PS*/EdDSA), `module` (ring alone) and `cross_check` (both, where both can); and once more with the
+dynamic-module build, where ring is the only backend (as `module`)."""
 import pytest
+
+from support import build as builds
 
 from support.corpus import INTENDED_DIFFERENCES, Ctx, build, expected
 from support.keys import ASYMMETRIC_ALGS, HMAC_ALGS, jwks, jwks_text, make_key
@@ -38,8 +41,13 @@ CLAIM_HEADERS = [{"header_name": f"x-c-{n.replace('.', '-')}", "claim_name": n}
 MODULE_ONLY_DIFFERENCES = {"valid_ES512": (200, 401)}
 
 
-@pytest.fixture(scope="module", params=CRYPTO_MODES)
+# (build, crypto mode): the dynamic module verifies natively with ring whatever the mode says.
+RUNS = [("wasm", mode) for mode in CRYPTO_MODES] + [("dynamic", "module")]
+
+
+@pytest.fixture(scope="module", params=RUNS, ids=[f"{b}-{m}" for b, m in RUNS])
 def diff(request, wasm_module, keys):
+    which, mode = request.param
     st = Stack(native_listener=True)
     try:
         st.issuer.set_jwks(jwks(*(keys[a] for a in ASYMMETRIC_ALGS), WEAK, ENC))
@@ -54,22 +62,23 @@ def diff(request, wasm_module, keys):
         claim_headers = {**remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
                          "issuer": st.issuer.issuer + "/claims", "claim_to_headers": CLAIM_HEADERS}
         other_audience = {"provider_and_audiences": {"provider_name": "rs", "audiences": ["other"]}}
-        st.start({
-            "crypto": request.param,
-            "providers": {"rs": remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
-                          "hs": hs, "subj": subj, "loc": loc, "claims": claim_headers},
-            "rules": [{"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
-                      {"match": {"prefix": "/subj"}, "requires": {"provider_name": "subj"}},
-                      {"match": {"prefix": "/loc"}, "requires": {"provider_name": "loc"}},
-                      {"match": {"prefix": "/claims"}, "requires": {"provider_name": "claims"}},
-                      {"match": {"prefix": "/pa/"}, "requires": other_audience},
-                      {"match": {"prefix": "/pany/"},
-                       "requires": {"requires_any": [other_audience, {"provider_name": "rs"}]}},
-                      *HEADER_RULES,
-                      {"match": {"prefix": "/"}, "requires": {"provider_name": "rs"}}],
-        })
+        with builds.use(which):
+            st.start({
+                "crypto": mode,
+                "providers": {"rs": remote_provider(st.issuer, "issuer", timeout_ms=3000, cache_duration_seconds=600),
+                              "hs": hs, "subj": subj, "loc": loc, "claims": claim_headers},
+                "rules": [{"match": {"prefix": "/hs"}, "requires": {"provider_name": "hs"}},
+                          {"match": {"prefix": "/subj"}, "requires": {"provider_name": "subj"}},
+                          {"match": {"prefix": "/loc"}, "requires": {"provider_name": "loc"}},
+                          {"match": {"prefix": "/claims"}, "requires": {"provider_name": "claims"}},
+                          {"match": {"prefix": "/pa/"}, "requires": other_audience},
+                          {"match": {"prefix": "/pany/"},
+                           "requires": {"requires_any": [other_audience, {"provider_name": "rs"}]}},
+                          *HEADER_RULES,
+                          {"match": {"prefix": "/"}, "requires": {"provider_name": "rs"}}],
+            })
         ctx = Ctx(iss=st.issuer.issuer, keys=keys, weak_rsa=WEAK, enc_key=ENC)
-        yield st, build(ctx), request.param
+        yield st, build(ctx), mode
     finally:
         st.stop()
 
@@ -103,7 +112,7 @@ def test_same_status_as_native(diff, name):
         want_native, want_ours, _ = INTENDED_DIFFERENCES[name]
     else:
         want_native = want_ours = expected(name)
-    assert (native, ours) == (want_native, want_ours), f"{name}: native {native}, wasm {ours}"
+    assert (native, ours) == (want_native, want_ours), f"{name}: native {native}, ours {ours}"
 
 
 def test_padded_payload_header_as_native(diff, keys):

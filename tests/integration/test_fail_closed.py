@@ -1,7 +1,8 @@
 """Every host call the filter needs to judge a request or to carry out its judgement may fail; then
 the request is refused and counted (`internal_error`), never passed upstream. The failures are made
-by the test-only Cargo feature `simulate-host-failures` (support/test_build.py): a request header
-`x-simulate-host-failure: <point>` makes that host call fail for that request alone."""
+by the test-only Cargo feature `simulate-host-failures` (support/test_build.py, and
+support/build.py for the dynamic module): a request header `x-simulate-host-failure: <point>`
+makes that host call fail for that request alone. Both builds fail closed alike."""
 import http.client
 import time
 
@@ -9,6 +10,7 @@ import pytest
 import requests
 import yaml
 
+from support import build
 from support.keys import jwks, make_key
 from support.plugin import remote_provider
 from support.stack import NATIVE_UNDER_TEST, Stack
@@ -23,17 +25,18 @@ COUNTER = "wasmcustom.jwt_authn_wasm.internal_error"
 FAULT = "x-simulate-host-failure"
 
 
-@pytest.fixture(scope="module")
-def stack():
-    module = build_test_module()
-    st = Stack(wasm_path=str(module))
+@pytest.fixture(scope="module", params=build.BUILDS)
+def stack(request):
+    module = build_test_module() if request.param == "wasm" else None
+    st = Stack(wasm_path=str(module) if module else None)
     try:
         st.issuer.set_jwks(jwks(KEY))
         provider = {**remote_provider(st.issuer, "issuer", timeout_ms=3000),
                     "claim_to_headers": [{"header_name": "x-jwt-sub", "claim_name": "sub"}]}
-        st.start({"providers": {"p": provider},
-                  "rules": [{"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
-                            {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]})
+        with build.use(request.param, test_features=True):
+            st.start({"providers": {"p": provider},
+                      "rules": [{"match": {"prefix": "/public"}, "requires": {"allow_missing": {}}},
+                                {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]})
         yield st
     finally:
         st.stop()

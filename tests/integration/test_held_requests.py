@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
+from support import build
 from support.asserts import METRIC, assert_allowed
 from support.envoy import FILTER_COUNTER_FLUSH_S
 from support.burst import Burst
@@ -16,6 +17,9 @@ from support.keys import jwks, jwks_text, make_key
 from support.plugin import remote_provider
 from support.stack import Stack
 from support.tokens import claims, sign
+
+# Both builds hold requests for keys alike.
+pytestmark = build.BOTH
 
 FAILED = "Jwks remote fetch is failed"
 TIMEOUT_MS = 2000

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from . import build
 from .paths import envoy_binary
 
 _running: set = set()
@@ -75,7 +76,8 @@ class Envoy:
                 "--disable-hot-restart", "--log-level", self.log_level,
                 "--component-log-level", self.component_log_level]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+        env = {**os.environ, **build.envoy_env()}
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True, preexec_fn=_die_with_parent)
         _running.add(self.proc)
         if wait:

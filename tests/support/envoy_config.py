@@ -7,6 +7,7 @@ from string import Template
 
 import yaml
 
+from . import build
 from .paths import ENVOY_DIR, WASM
 
 TEMPLATE = ENVOY_DIR / "envoy.template.yaml"
@@ -61,6 +62,9 @@ def render_dict(layout: Layout, plugin_config: dict, native_config: dict | None 
     listeners = doc["static_resources"]["listeners"]
     wasm = _http_filters(listeners[0])[0]
     wasm["typed_config"]["config"]["configuration"]["value"] = json.dumps(plugin_config, indent=2) + "\n"
+    if build.current() == "dynamic":
+        filters = _http_filters(listeners[0])
+        filters[0] = build.dynamic_filter(wasm["typed_config"]["config"]["configuration"]["value"])
     if native_under_test:
         listeners[0] = native_listener(listeners[0], p.listen, native_config or to_native(plugin_config))
         listeners[0]["name"] = "jwt"
