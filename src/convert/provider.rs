@@ -77,8 +77,10 @@ pub fn convert(rule: &JwtRule, at: &str, notes: &mut Notes) -> Result<Converted,
     {
         notes.push(format!(
             "{at}.spaceDelimitedClaims is dropped: it shapes the claims AuthorizationPolicy reads \
-             from jwt_authn's metadata, which the filter does not write (claim_to_headers writes \
-             a list claim comma-joined)"
+             from jwt_authn's metadata, which the filter does not write. Check such claims in the \
+             filter's rules instead: `scopes` reads `scope` and `scp` space-delimited, and \
+             `claims` matches one element of a list claim (claim_to_headers writes a list as \
+             base64 of its JSON)"
         ));
     }
     Ok(Converted {
