@@ -5,6 +5,9 @@
 use crate::config::ProviderId;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+
+/// foldhash, seeded per process: see Cargo.toml for why not std's SipHash.
+type Index = HashMap<Rc<str>, usize, foldhash::fast::RandomState>;
 use std::rc::Rc;
 
 /// What later requests need from a verified token: headers to write upstream.
@@ -42,7 +45,7 @@ pub struct TokenCache {
     free: Vec<usize>,
     newest: usize,
     oldest: usize,
-    by_provider: Vec<HashMap<Rc<str>, usize>>,
+    by_provider: Vec<Index>,
 }
 
 impl TokenCache {
@@ -53,7 +56,7 @@ impl TokenCache {
             free: Vec::new(),
             newest: NIL,
             oldest: NIL,
-            by_provider: (0..providers).map(|_| HashMap::new()).collect(),
+            by_provider: (0..providers).map(|_| Index::default()).collect(),
         }
     }
 
