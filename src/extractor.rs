@@ -28,10 +28,11 @@ impl Request {
     /// Every value of the header joined with commas, as Envoy reads a repeated header.
     pub fn joined_header(&self, name: &str) -> Option<String> {
         let mut values = self.header_values(name);
-        let mut joined = String::from_utf8_lossy(values.next()?).into_owned();
+        let mut joined = String::new();
+        push_text(&mut joined, values.next()?);
         for value in values {
             joined.push(',');
-            joined.push_str(&String::from_utf8_lossy(value));
+            push_text(&mut joined, value);
         }
         Some(joined)
     }
@@ -49,6 +50,16 @@ impl Request {
 
     fn query(&self) -> &str {
         self.path.split_once('?').map_or("", |(_, q)| q)
+    }
+}
+
+/// Appends a header value as text, invalid UTF-8 replaced. Valid text (every token) is checked
+/// word by word by `from_utf8`; `from_utf8_lossy` walks it byte by byte, a fifth of a cached
+/// request's decision in V8.
+fn push_text(out: &mut String, value: &[u8]) {
+    match std::str::from_utf8(value) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(value)),
     }
 }
 

@@ -1,8 +1,9 @@
 # `make bench`: native vs wasm JWT verification side by side in one Envoy (tests/bench/run_bench.py).
+# `make bench-budget`: each worker's VM start and memory (also printed by `make bench`).
 # `make bench-micro`: verify cost per algorithm, natively (criterion) and inside V8 (node:wasi).
 BENCH_ARGS ?=
 
-.PHONY: bench-noop bench-micro
+.PHONY: bench-noop bench-micro bench-budget
 
 # The no-op filter gets the same export trimming and wasm-opt pass as the filter, so that
 # "vs no-op wasm" compares like with like.
@@ -16,6 +17,11 @@ bench-noop: setup
 
 bench: wasm bench-noop dynamic-module
 	$(PY) tests/bench/run_bench.py $(BENCH_ARGS)
+	$(PY) tests/bench/vm_budget.py
+
+# VM start and memory per worker with a 100-key JWKS (tests/bench/vm_budget.py).
+bench-budget: wasm bench-noop
+	$(PY) tests/bench/vm_budget.py
 
 bench-micro: setup
 	cargo build --release --target $(WASM_TARGET) -p wasm-verify-bench

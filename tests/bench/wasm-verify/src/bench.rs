@@ -11,7 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 /// Runs `f` repeatedly for about `budget` and prints operations per second, when `name`
 /// contains the optional filter (the second argument), so a profile can isolate one case.
-fn measure(name: &str, budget: StdDuration, mut f: impl FnMut() -> bool) {
+pub fn measure(name: &str, budget: StdDuration, mut f: impl FnMut() -> bool) {
     if let Some(filter) = std::env::args().nth(2) {
         if !name.contains(&filter) {
             return;
@@ -138,4 +138,5 @@ pub fn run() {
     measure("100-key JWKS parse", budget, || {
         KeySet::parse_with(doc.as_bytes(), policy).is_ok_and(|s| s.len() == 100)
     });
+    crate::hit::run(budget, &crypto);
 }
