@@ -9,8 +9,8 @@ written verbatim with a comma would pass a DENY on `mallory`, or a prefix ALLOW 
 `mallory` behind it. The filter does not write a string claim containing a comma (native jwt_authn writes it
 as is), and it removes every client line of the headers it writes, however many."""
 import pytest
-import yaml
 
+from support.istio_filters import header_policy
 from support.istio_gateway import IstioGateway, load_wasmplugin
 from support.keys import make_key
 
@@ -19,22 +19,7 @@ RBAC_DENIED = "RBAC: access denied"
 
 
 def _policy(name: str, action: str, values: list[str]) -> dict:
-    return yaml.safe_load(f"""
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata:
-  name: {name}
-  namespace: istio-ingress
-spec:
-  selector:
-    matchLabels:
-      istio: ingressgateway
-  action: {action}
-  rules:
-    - when:
-        - key: request.headers[x-jwt-sub]
-          values: {values}
-""")
+    return header_policy(name, action, values)
 
 
 @pytest.fixture(scope="module")

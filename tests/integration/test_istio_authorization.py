@@ -8,7 +8,7 @@ import copy
 import pytest
 import yaml
 
-from support.istio_filters import rbac_http_filter
+from support.istio_filters import header_policy, rbac_http_filter
 from support.istio_gateway import IstioGateway, load_wasmplugin
 from support.keys import make_key
 from support.ports import free_port
@@ -19,22 +19,7 @@ RBAC_DENIED = "RBAC: access denied"
 
 def _policy(name: str, action: str, subject: str) -> dict:
     """An AuthorizationPolicy as a user writes it: `action` when the verified subject is `subject`."""
-    return yaml.safe_load(f"""
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata:
-  name: {name}
-  namespace: istio-ingress
-spec:
-  selector:
-    matchLabels:
-      istio: ingressgateway
-  action: {action}
-  rules:
-    - when:
-        - key: request.headers[x-jwt-sub]
-          values: ["{subject}"]
-""")
+    return header_policy(name, action, [subject])
 
 
 ALLOW_ALICE = _policy("jwt-authn", "ALLOW", "alice")

@@ -156,6 +156,15 @@ def write_ecds(path: Path, resources: list[dict], version: str):
     os.replace(tmp, path)
 
 
+def header_policy(name: str, action: str, values: list[str], header: str = "x-jwt-sub") -> dict:
+    """An AuthorizationPolicy as a user writes it on the gateway: `action` when `header` (one the filter
+    writes) holds one of `values`."""
+    return {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+            "metadata": {"name": name, "namespace": "istio-ingress"},
+            "spec": {"selector": {"matchLabels": {"istio": "ingressgateway"}}, "action": action,
+                     "rules": [{"when": [{"key": f"request.headers[{header}]", "values": list(values)}]}]}}
+
+
 def _header_matcher(name: str, value: str) -> dict:
     """pilot/pkg/security/authz/matcher/header.go: '*' alone is presence, a leading or trailing '*' a
     suffix or prefix, anything else exact."""
