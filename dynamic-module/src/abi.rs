@@ -65,6 +65,10 @@ const STOP_ITERATION_AND_BUFFER: u32 = 1;
 const METRICS_SUCCESS: u32 = 0;
 // `envoy_dynamic_module_type_http_callout_init_result_Success` and `_callout_result_Success`.
 const CALLOUT_SUCCESS: u32 = 0;
+// `envoy_dynamic_module_type_attribute_id_ConnectionSha256PeerCertificateDigest` (Envoy's
+// `connection.sha256_peer_certificate_digest`), the 39th entry of 1.40's attribute enum. A wrong
+// number reads another attribute or none, and a bound token then fails closed (401).
+const ATTRIBUTE_SHA256_PEER_CERTIFICATE_DIGEST: u32 = 38;
 
 extern "C" {
     fn envoy_dynamic_module_callback_log(level: u32, message: Buffer);
@@ -114,6 +118,11 @@ extern "C" {
         details: Buffer,
     );
     fn envoy_dynamic_module_callback_http_clear_route_cache(filter: *mut c_void);
+    fn envoy_dynamic_module_callback_http_filter_get_attribute_string(
+        filter: *mut c_void,
+        attribute_id: u32,
+        result: *mut Buffer,
+    ) -> bool;
     fn envoy_dynamic_module_callback_http_filter_continue_decoding(filter: *mut c_void);
     fn envoy_dynamic_module_callback_http_filter_scheduler_new(filter: *mut c_void) -> *mut c_void;
     fn envoy_dynamic_module_callback_http_filter_scheduler_commit(
@@ -324,6 +333,29 @@ impl FilterHandle {
                 Buffer::NULL,
             )
         }
+    }
+
+    /// Envoy's SHA-256 digest of the certificate the client presented on this stream's
+    /// connection, lower-case hex, as proxy-wasm's `connection.sha256_peer_certificate_digest`
+    /// gives it; `None` without TLS or a client certificate.
+    pub fn peer_certificate_sha256(&self) -> Option<String> {
+        let mut digest = Buffer::NULL;
+        // SAFETY: live filter; `digest` is a live local Envoy writes one buffer to (the
+        // attribute id is a C enum, passed as an int). The buffer points into the connection's
+        // TLS info, which outlives the stream's hook; it is copied at once.
+        let found = unsafe {
+            envoy_dynamic_module_callback_http_filter_get_attribute_string(
+                self.0,
+                ATTRIBUTE_SHA256_PEER_CERTIFICATE_DIGEST,
+                &mut digest,
+            )
+        };
+        if !found {
+            return None;
+        }
+        // SAFETY: as above; `to_vec` reads nothing from a null buffer.
+        let bytes = unsafe { digest.to_vec() };
+        String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
     }
 
     pub fn clear_route_cache(&self) {

@@ -467,7 +467,17 @@ impl HttpFilter {
             self.internal_error(&req, "could not read the clock");
             return false;
         };
+        let req = self.with_client_certificate(req);
         self.decide(req, now, now, Vec::new())
+    }
+
+    /// The client certificate's digest, read only when some provider checks `cnf` bindings:
+    /// other requests never ask Envoy for it.
+    fn with_client_certificate(&self, mut req: Request) -> Request {
+        if self.shared.config.binds_tokens {
+            req.client_cert_sha256 = self.handle.peer_certificate_sha256();
+        }
+        req
     }
 
     /// Decides; carries out the decision, or holds the request. Returns true when the

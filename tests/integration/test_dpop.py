@@ -12,6 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from support import build
 from support.keys import jwks, make_key
 from support.plugin import remote_provider
 from support.stack import Stack
@@ -20,6 +21,8 @@ from support.tokens import claims, sign
 KEY = make_key("ES256", kid="dpop-as")
 HOLDER = ec.generate_private_key(ec.SECP256R1())
 THIEF = ec.generate_private_key(ec.SECP256R1())
+
+pytestmark = build.BOTH
 
 
 def _jwk(key) -> dict:
@@ -37,7 +40,7 @@ def _ath(token: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(filter_build, wasm_module):
     st = Stack()
     try:
         st.issuer.set_jwks(jwks(KEY))
