@@ -157,3 +157,18 @@ def test_an_unbound_token_without_a_client_certificate_passes_only_when_optional
         assert (resp.status_code, resp.text) == (401, "Jwt is not bound to this client")
     else:
         assert resp.status_code == 200, resp.text
+
+
+def test_a_bound_token_over_plain_http_is_refused(filter_build, wasm_module, pki):
+    """No TLS at all: the host has no certificate digest to give, and a bound token fails closed."""
+    _, thumbprints = pki
+    st = Stack()
+    try:
+        st.issuer.set_jwks(jwks(KEY))
+        st.start({"providers": {"p": {**remote_provider(st.issuer, "issuer", timeout_ms=2000),
+                                      "sender_constraint": "optional"}}})
+        resp = st.request("/x", token=_bound(st, thumbprints["alice"]))
+        assert (resp.status_code, resp.text) == (401, "Jwt is not bound to this client")
+        assert st.request("/x", token=sign(KEY, claims(st.issuer.issuer))).status_code == 200
+    finally:
+        st.stop()
