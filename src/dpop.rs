@@ -40,7 +40,7 @@ pub fn check(
     tally: &mut Tally,
 ) -> Result<Proof, AuthError> {
     let invalid = AuthError::InvalidDpopProof;
-    let mut proofs = req.headers.iter().filter(|(n, _)| n == "dpop");
+    let mut proofs = req.headers.iter().filter(|(n, _)| *n == "dpop");
     let (Some((_, proof)), None) = (proofs.next(), proofs.next()) else {
         return Err(invalid);
     };
@@ -75,7 +75,7 @@ pub fn check(
         .map_err(|_| invalid)?;
     let claims = &parsed.claims;
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    if text("htm") != Some(req.method.as_str()) || !same_target(text("htu"), req) {
+    if text("htm") != Some(req.method()) || !same_target(text("htu"), req) {
         return Err(invalid);
     }
     let iat = parsed.iat.ok_or(invalid)?;
@@ -125,11 +125,11 @@ fn same_target(htu: Option<&str>, req: &Request) -> bool {
         return false;
     };
     let htu = htu.split(['?', '#']).next().unwrap_or("");
-    let path = req.path.split(['?', '#']).next().unwrap_or("");
-    let scheme = if req.scheme.is_empty() {
+    let path = req.path().split(['?', '#']).next().unwrap_or("");
+    let scheme = if req.scheme().is_empty() {
         "http"
     } else {
-        req.scheme.as_str()
+        req.scheme()
     };
     let Some((htu_scheme, rest)) = htu.split_once("://") else {
         return false;
@@ -137,7 +137,7 @@ fn same_target(htu: Option<&str>, req: &Request) -> bool {
     let (htu_host, htu_path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let htu_path = if htu_path.is_empty() { "/" } else { htu_path };
     htu_scheme.eq_ignore_ascii_case(scheme)
-        && htu_host.eq_ignore_ascii_case(&req.host)
+        && htu_host.eq_ignore_ascii_case(req.host())
         && htu_path == path
 }
 

@@ -15,6 +15,7 @@ use crate::resource;
 use crate::token_cache::{TokenCache, VerifiedToken};
 use crate::verifier::{self, ProviderResult, Verdict};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// What a provider's keys look like to a request right now.
@@ -113,15 +114,15 @@ pub struct Engine<'a> {
 }
 
 #[derive(Clone)]
-struct Checked {
+struct Checked<'r> {
     result: ProviderResult,
     /// Every token the provider's locations held, once all of them verified.
-    verified: Vec<(Extracted, Rc<VerifiedToken>)>,
+    verified: Vec<(Extracted<'r>, Rc<VerifiedToken>)>,
     /// DPoP proofs that checked out, remembered once the request is allowed.
     proofs: Vec<crate::dpop::Proof>,
 }
 
-impl Engine<'_> {
+impl<'c> Engine<'c> {
     pub fn decide(&mut self, req: &Request) -> Decision {
         let mut decision = self.decide_without_route(req);
         // The token header's removal is left out: routes matching on it would be odd, and
@@ -241,20 +242,24 @@ impl Engine<'_> {
 
     /// Every token found in the provider's locations must verify, as in Envoy: a good token
     /// next to a bad one would otherwise carry the bad one to an upstream that may trust it.
-    fn check(
+    fn check<'r>(
         &mut self,
         id: ProviderId,
         audiences: Option<&[String]>,
-        req: &Request,
+        req: &'r Request,
         budget: &mut Budget,
         stats: &mut Vec<Stat>,
-    ) -> Checked {
+    ) -> Checked<'r>
+    where
+        'c: 'r,
+    {
         let failed = |e: AuthError| Checked {
             result: ProviderResult::Failed(e),
             verified: Vec::new(),
             proofs: Vec::new(),
         };
-        let Some(provider) = self.config.providers.get(id) else {
+        let config: &'c FilterConfig = self.config;
+        let Some(provider) = config.providers.get(id) else {
             return failed(AuthError::Missing);
         };
         let audiences = audiences.unwrap_or(&provider.audiences);
@@ -262,7 +267,8 @@ impl Engine<'_> {
         if tokens.is_empty() {
             return failed(AuthError::Missing);
         }
-        let mut verified: Vec<(Extracted, Rc<VerifiedToken>)> = Vec::with_capacity(tokens.len());
+        let mut verified: Vec<(Extracted<'r>, Rc<VerifiedToken>)> =
+            Vec::with_capacity(tokens.len());
         let mut pending = false;
         let mut proofs = Vec::new();
         for extracted in tokens {
@@ -405,7 +411,8 @@ impl Engine<'_> {
         checked: &[(ProviderId, Option<&[String]>, Checked)],
         decision: &mut Decision,
     ) {
-        let mut path = req.path.clone();
+        // Copied only when a token parameter is taken out of it.
+        let mut path = Cow::Borrowed(req.path());
         // In provider order, each provider once, whatever audiences it was asked about.
         for (id, provider) in self.config.providers.iter().enumerate() {
             let Some(tokens) = checked
@@ -419,7 +426,9 @@ impl Engine<'_> {
                 for (extracted, _) in tokens {
                     match &extracted.location {
                         Location::Header(name) => push_unique(&mut decision.remove_headers, name),
-                        Location::Param(name) => path = extractor::path_without_param(&path, name),
+                        Location::Param(name) => {
+                            path = Cow::Owned(extractor::path_without_param(&path, name))
+                        }
                         // Rewriting the cookie header risks breaking the application's own
                         // cookies; Envoy leaves it in place too.
                         Location::Cookie(_) => {}
@@ -446,8 +455,8 @@ impl Engine<'_> {
                 }
             }
         }
-        if path != req.path {
-            decision.new_path = Some(path);
+        if path != req.path() {
+            decision.new_path = Some(path.into_owned());
         }
     }
 }
@@ -467,7 +476,7 @@ fn push_unique(list: &mut Vec<String>, name: &str) {
 }
 
 fn is_cors_preflight(req: &Request) -> bool {
-    req.method == "OPTIONS"
+    req.method() == "OPTIONS"
         && req.header("origin").is_some()
         && req.header("access-control-request-method").is_some()
 }
@@ -477,11 +486,11 @@ fn is_cors_preflight(req: &Request) -> bool {
 const MAX_REALM_PATH_BYTES: usize = 256;
 
 fn deny(req: &Request, err: AuthError, rule: Option<&Rule>) -> Outcome {
-    let path = req.path.split('?').next().unwrap_or("");
-    let scheme = if req.scheme.is_empty() {
+    let path = req.path().split('?').next().unwrap_or("");
+    let scheme = if req.scheme().is_empty() {
         "http"
     } else {
-        req.scheme.as_str()
+        req.scheme()
     };
     let mut path = path.to_string();
     if path.len() > MAX_REALM_PATH_BYTES {
@@ -491,7 +500,7 @@ fn deny(req: &Request, err: AuthError, rule: Option<&Rule>) -> Outcome {
         }
         path.truncate(end);
     }
-    let realm = format!("{scheme}://{}{path}", req.host);
+    let realm = format!("{scheme}://{}{path}", req.host());
     // A quote would end the parameter early.
     let realm = realm.replace('"', "%22");
     let challenge = format!("Bearer realm=\"{realm}\"");

@@ -1,28 +1,89 @@
 //! Where tokens are: the headers, query parameters and cookies a provider names.
 
 use crate::config::Provider;
+pub use crate::headers::Headers;
 use std::borrow::Cow;
 
 /// The parts of a request the filter reads. Header names are lower case (HTTP/2 and
 /// Envoy's header map guarantee it).
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    pub method: String,
-    pub scheme: String,
-    pub path: String,
-    pub host: String,
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// As the host lists them, pseudo-headers included.
+    pub headers: Headers,
+    /// `:method`, `:path`, `:scheme` and `:authority` as text (invalid UTF-8 replaced), one
+    /// after another, and where each ends: one allocation for the four.
+    pseudo: String,
+    pseudo_ends: [usize; 4],
     /// SHA-256 of the client certificate the connection presented, lower-case hex (Envoy's
     /// `connection.sha256_peer_certificate_digest`); read only when a provider binds tokens.
     pub client_cert_sha256: Option<String>,
 }
 
+const PSEUDO: [&str; 4] = [":method", ":path", ":scheme", ":authority"];
+
 impl Request {
+    /// The request whose headers these are. A repeated pseudo-header counts once, its last
+    /// value (Envoy never sends two).
+    pub fn new(headers: Headers) -> Request {
+        let mut last: [Option<&[u8]>; 4] = [None; 4];
+        for (name, value) in headers.iter().filter(|(name, _)| name.starts_with(':')) {
+            if let Some(i) = PSEUDO.iter().position(|p| *p == name) {
+                if let Some(slot) = last.get_mut(i) {
+                    *slot = Some(value);
+                }
+            }
+        }
+        let mut pseudo = String::with_capacity(last.iter().flatten().map(|v| v.len()).sum());
+        let mut pseudo_ends = [0; 4];
+        for (end, value) in pseudo_ends.iter_mut().zip(last) {
+            push_text(&mut pseudo, value.unwrap_or_default());
+            *end = pseudo.len();
+        }
+        Request {
+            pseudo,
+            pseudo_ends,
+            headers,
+            client_cert_sha256: None,
+        }
+    }
+
+    /// A request from its headers as the host lists them, pseudo-headers included.
+    pub fn from_pairs<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Request {
+        Request::new(pairs.into_iter().collect())
+    }
+
+    fn pseudo(&self, i: usize) -> &str {
+        let start = match i.checked_sub(1) {
+            Some(before) => self.pseudo_ends.get(before).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.pseudo_ends.get(i).copied().unwrap_or(start);
+        self.pseudo.get(start..end).unwrap_or("")
+    }
+
+    pub fn method(&self) -> &str {
+        self.pseudo(0)
+    }
+
+    pub fn path(&self) -> &str {
+        self.pseudo(1)
+    }
+
+    pub fn scheme(&self) -> &str {
+        self.pseudo(2)
+    }
+
+    pub fn host(&self) -> &str {
+        self.pseudo(3)
+    }
+
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     /// Every value of the header joined with commas, as Envoy reads a repeated header.
@@ -44,12 +105,12 @@ impl Request {
     fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
             .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     fn query(&self) -> &str {
-        self.path.split_once('?').map_or("", |(_, q)| q)
+        self.path().split_once('?').map_or("", |(_, q)| q)
     }
 }
 
@@ -63,45 +124,48 @@ fn push_text(out: &mut String, value: &[u8]) {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    Header(String),
-    Param(String),
-    Cookie(String),
+/// The configured name a token was found under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location<'a> {
+    Header(&'a str),
+    Param(&'a str),
+    Cookie(&'a str),
 }
 
+/// A token and where it was; borrowed from the request wherever it can be (a single header
+/// value, a cookie), since this runs on every request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extracted {
-    pub token: String,
-    pub location: Location,
+pub struct Extracted<'a> {
+    pub token: Cow<'a, str>,
+    pub location: Location<'a>,
 }
 
 /// The tokens in the provider's locations: for each header, parameter and cookie it names,
 /// in configured order, the first token there. Envoy extracts the same way, and requires
 /// all of them to verify.
-pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
+pub fn extract_all<'a>(provider: &'a Provider, req: &'a Request) -> Vec<Extracted<'a>> {
     let mut found = Vec::new();
     for loc in &provider.from_headers {
         if let Some(token) = header_token(req, &loc.name, &loc.value_prefix) {
             found.push(Extracted {
                 token,
-                location: Location::Header(loc.name.clone()),
+                location: Location::Header(&loc.name),
             });
         }
     }
     for name in &provider.from_params {
         if let Some(token) = query_param(req.query(), name) {
             found.push(Extracted {
-                token,
-                location: Location::Param(name.clone()),
+                token: Cow::Owned(token),
+                location: Location::Param(name),
             });
         }
     }
     for name in &provider.from_cookies {
         if let Some(token) = cookie(req, name) {
             found.push(Extracted {
-                token: token.to_string(),
-                location: Location::Cookie(name.clone()),
+                token: Cow::Borrowed(token),
+                location: Location::Cookie(name),
             });
         }
     }
@@ -111,13 +175,28 @@ pub fn extract_all(provider: &Provider, req: &Request) -> Vec<Extracted> {
 /// As Envoy 1.40's `jwt_authn` (checked by the differential test): every value of the header
 /// joined with commas; without a prefix that whole value is the token; with one, the prefix
 /// (case-sensitive) may stand anywhere in it and the token is everything after it, as it is.
-fn header_token(req: &Request, name: &str, prefix: &str) -> Option<String> {
-    let joined = req.joined_header(name)?;
+fn header_token<'a>(req: &'a Request, name: &'a str, prefix: &str) -> Option<Cow<'a, str>> {
+    let mut values = req.header_values(name);
+    let first = values.next()?;
+    // One value of valid text (the usual request) is borrowed as it is.
+    let joined = match (values.next(), std::str::from_utf8(first)) {
+        (None, Ok(text)) => Cow::Borrowed(text),
+        _ => Cow::Owned(req.joined_header(name)?),
+    };
     if prefix.is_empty() {
         return Some(joined);
     }
-    let start = joined.find(prefix)? + prefix.len();
-    joined.get(start..).map(str::to_string)
+    // The usual `Bearer …` is found without a substring search.
+    let at = if joined.starts_with(prefix) {
+        0
+    } else {
+        joined.find(prefix)?
+    };
+    let start = at.checked_add(prefix.len())?;
+    match joined {
+        Cow::Borrowed(text) => text.get(start..).map(Cow::Borrowed),
+        Cow::Owned(text) => text.get(start..).map(|t| Cow::Owned(t.to_string())),
+    }
 }
 
 /// As Envoy: the first parameter of that name (after percent-decoding names and values) is the
@@ -207,20 +286,37 @@ mod tests {
     }
 
     fn req(path: &str, headers: &[(&str, &str)]) -> Request {
-        Request {
-            method: "GET".into(),
-            scheme: "http".into(),
-            path: path.into(),
-            host: "h".into(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-                .collect(),
-            ..Request::default()
-        }
+        let pseudo = [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":path", path),
+            (":authority", "h"),
+        ];
+        Request::from_pairs(pseudo.iter().chain(headers).copied())
     }
 
-    fn extract(p: &Provider, r: &Request) -> Option<Extracted> {
+    #[test]
+    fn a_request_is_read_from_its_pseudo_headers() {
+        let req = Request::from_pairs([
+            (":method", "POST"),
+            (":path", "/a?b"),
+            (":authority", "api.example"),
+            ("authorization", "Bearer x"),
+        ]);
+        assert_eq!((req.method(), req.path()), ("POST", "/a?b"));
+        assert_eq!((req.host(), req.scheme()), ("api.example", ""));
+        assert_eq!(req.header("authorization"), Some(&b"Bearer x"[..]));
+        assert_eq!(req.query(), "b");
+    }
+
+    #[test]
+    fn a_pseudo_header_that_is_not_utf8_is_read_lossily() {
+        let req = Request::from_pairs([(&b":path"[..], &b"/a\xff"[..]), (b":method", b"GET")]);
+        assert_eq!((req.path(), req.method()), ("/a\u{fffd}", "GET"));
+        assert_eq!(Request::default().path(), "");
+    }
+
+    fn extract<'a>(p: &'a Provider, r: &'a Request) -> Option<Extracted<'a>> {
         extract_all(p, r).into_iter().next()
     }
 
@@ -238,7 +334,10 @@ mod tests {
                 ("cookie", "c=k.k.k"),
             ],
         );
-        let got: Vec<_> = extract_all(&p, &r).into_iter().map(|e| e.token).collect();
+        let got: Vec<_> = extract_all(&p, &r)
+            .into_iter()
+            .map(|e| e.token.into_owned())
+            .collect();
         // Without a prefix, a repeated header is one token of all its values, as in Envoy.
         assert_eq!(got, ["a.a.a,a2.a.a", "b.b.b", "p.p.p", "k.k.k"]);
     }
@@ -248,13 +347,15 @@ mod tests {
         let p = provider("");
         // Envoy matches the prefix exactly; so do we, for the same answer on the same request.
         assert!(extract(&p, &req("/", &[("authorization", "bearer a.b.c")])).is_none());
-        let got = extract(&p, &req("/", &[("authorization", "Bearer a.b.c")])).unwrap();
+        let r = req("/", &[("authorization", "Bearer a.b.c")]);
+        let got = extract(&p, &r).unwrap();
         assert_eq!(got.token, "a.b.c");
-        assert_eq!(got.location, Location::Header("authorization".into()));
-        let got = extract(&p, &req("/x?y=1&access_token=t.t.t", &[])).unwrap();
+        assert_eq!(got.location, Location::Header("authorization"));
+        let r = req("/x?y=1&access_token=t.t.t", &[]);
+        let got = extract(&p, &r).unwrap();
         assert_eq!(
-            (got.token.as_str(), got.location),
-            ("t.t.t", Location::Param("access_token".into()))
+            (got.token.as_ref(), got.location),
+            ("t.t.t", Location::Param("access_token"))
         );
         assert!(extract(&p, &req("/", &[("authorization", "Basic abc")])).is_none());
     }
@@ -262,8 +363,9 @@ mod tests {
     #[test]
     fn the_prefix_may_stand_anywhere_and_the_rest_is_the_token() {
         let p = provider("");
-        let token =
-            |value: &str| extract(&p, &req("/", &[("authorization", value)])).map(|e| e.token);
+        let token = |value: &str| {
+            extract(&p, &req("/", &[("authorization", value)])).map(|e| e.token.into_owned())
+        };
         assert_eq!(token("Basic x, Bearer a.b.c"), Some("a.b.c".into()));
         assert_eq!(token("xBearer a.b.c"), Some("a.b.c".into()));
         // Nothing is trimmed or cut: such tokens then fail to parse, as in Envoy.
@@ -296,17 +398,18 @@ mod tests {
             extract(&p, &req("/", &[("x-jwt", "tok")])).unwrap().token,
             "tok"
         );
-        let got = extract(&p, &req("/", &[("cookie", "a=b; session=\"c.d.e\"")])).unwrap();
+        let r = req("/", &[("cookie", "a=b; session=\"c.d.e\"")]);
+        let got = extract(&p, &r).unwrap();
         assert_eq!(
-            (got.token.as_str(), got.location),
-            ("c.d.e", Location::Cookie("session".into()))
+            (got.token.as_ref(), got.location),
+            ("c.d.e", Location::Cookie("session"))
         );
     }
 
     #[test]
     fn parameters_are_percent_decoded_and_the_first_one_counts() {
         let p = provider(r#","from_params":["tok"]"#);
-        let token = |path: &str| extract(&p, &req(path, &[])).map(|e| e.token);
+        let token = |path: &str| extract(&p, &req(path, &[])).map(|e| e.token.into_owned());
         assert_eq!(token("/?tok=a%2Eb%2ec"), Some("a.b.c".into()));
         assert_eq!(token("/?t%6Fk=a.b.c"), Some("a.b.c".into()));
         assert_eq!(token("/?tok=a.b.c&tok=x"), Some("a.b.c".into()));
@@ -330,7 +433,7 @@ mod tests {
                     &cookies.iter().map(|c| ("cookie", *c)).collect::<Vec<_>>(),
                 ),
             )
-            .map(|e| e.token)
+            .map(|e| e.token.into_owned())
         };
         assert_eq!(token(&["a=b", "jwt=a.b.c"]), Some("a.b.c".into()));
         assert_eq!(token(&["a=b;jwt=a.b.c"]), Some("a.b.c".into()));

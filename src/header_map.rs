@@ -3,11 +3,13 @@
 //! by a NUL. Read here without trusting the host: a malformed map is `None`, never a panic
 //! (the SDK's own reader indexes and unwraps, and a panic in the VM kills the plugin).
 
+use crate::headers::{Headers, HeadersBuilder};
+
 /// The headers of a serialised map, names as text (lossily: Envoy allows only tokens) and
 /// values as bytes. `None` when the map is cut short or its lengths overrun it.
-pub fn parse(bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
+pub fn parse(bytes: &[u8]) -> Option<Headers> {
     if bytes.is_empty() {
-        return Some(Vec::new());
+        return Some(Headers::default());
     }
     let count = usize::try_from(read_u32(bytes, 0)?).ok()?;
     let mut data = count.checked_mul(8)?.checked_add(4)?;
@@ -15,7 +17,7 @@ pub fn parse(bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
         return None;
     }
     // Bounded by the check above: at most one entry per 8 bytes of input.
-    let mut map = Vec::with_capacity(count);
+    let mut map = HeadersBuilder::with_capacity(count, bytes.len().saturating_sub(data));
     for n in 0..count {
         let lengths = 4 + n * 8;
         let name_len = usize::try_from(read_u32(bytes, lengths)?).ok()?;
@@ -23,9 +25,9 @@ pub fn parse(bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
         let (name, next) = field(bytes, data, name_len)?;
         let (value, next) = field(bytes, next, value_len)?;
         data = next;
-        map.push((String::from_utf8_lossy(name).into_owned(), value.to_vec()));
+        map.push(name, value);
     }
-    Some(map)
+    Some(map.finish())
 }
 
 /// Serialises headers for the host (a local response's headers).
@@ -75,17 +77,15 @@ mod tests {
             ("authorization", "Bearer t"),
         ];
         let parsed = parse(&serialize(&map)).unwrap();
-        let want: Vec<(String, Vec<u8>)> = map
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-            .collect();
-        assert_eq!(parsed, want);
+        let got: Vec<(&str, &[u8])> = parsed.iter().collect();
+        let want: Vec<(&str, &[u8])> = map.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
     fn an_empty_buffer_is_an_empty_map() {
-        assert_eq!(parse(&[]), Some(Vec::new()));
-        assert_eq!(parse(&serialize(&[])), Some(Vec::new()));
+        assert_eq!(parse(&[]), Some(Headers::default()));
+        assert_eq!(parse(&serialize(&[])).map(|h| h.len()), Some(0));
     }
 
     #[test]
@@ -93,7 +93,8 @@ mod tests {
         let mut bytes = serialize(&[("x-raw", "ab")]);
         let at = bytes.len() - 3;
         bytes[at] = 0xff;
-        assert_eq!(parse(&bytes).unwrap()[0].1, vec![0xff, b'b']);
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.iter().next(), Some(("x-raw", &[0xff, b'b'][..])));
     }
 
     #[test]

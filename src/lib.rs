@@ -18,6 +18,7 @@ pub mod extractor;
 pub mod fault;
 pub mod fetch;
 pub mod header_map;
+pub mod headers;
 pub mod jwks;
 pub mod jwks_cache;
 pub mod jwt;

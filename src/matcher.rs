@@ -27,7 +27,7 @@ pub fn requirement_for<'a>(
         return Ok(config.default_requirement.as_ref());
     }
     // Rules match on the path alone, as Envoy's route matching does.
-    let path = req.path.as_str();
+    let path = req.path();
     let path_only = path.split(['?', '#']).next().unwrap_or(path);
     let wanted = first_match(config, req, path_only);
     // Every reading an upstream may act on must need the same token; none is trusted to be
@@ -43,7 +43,7 @@ pub fn requirement_for<'a>(
 }
 
 fn first_match<'a>(config: &'a FilterConfig, req: &Request, path: &str) -> Option<&'a Requirement> {
-    let method = req.method.as_str();
+    let method = req.method();
     config
         .rules
         .iter()
@@ -73,14 +73,8 @@ mod tests {
     const JWKS: &str = r#"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"}]}"#;
 
     fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
-        Request {
-            method: method.into(),
-            path: path.into(),
-            headers: (headers.iter())
-                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-                .collect(),
-            ..Request::default()
-        }
+        let pseudo = [(":method", method), (":path", path)];
+        Request::from_pairs(pseudo.iter().chain(headers).copied())
     }
 
     fn req_for<'a>(c: &'a FilterConfig, r: &Request) -> Option<&'a Requirement> {

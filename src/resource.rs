@@ -152,8 +152,8 @@ fn meets(claims: &Map<String, Value>, check: &ClaimCheck) -> bool {
 /// whatever the rules say: a client reads it before it has a token.
 pub fn metadata_response(config: &FilterConfig, req: &Request) -> Option<Outcome> {
     let metadata = config.resource_metadata.as_ref()?;
-    let path = req.path.split(['?', '#']).next().unwrap_or("");
-    if path != metadata.path || !matches!(req.method.as_str(), "GET" | "HEAD") {
+    let path = req.path().split(['?', '#']).next().unwrap_or("");
+    if path != metadata.path || !matches!(req.method(), "GET" | "HEAD") {
         return None;
     }
     Some(Outcome::Respond {

@@ -94,8 +94,8 @@ pub fn carry_out<S: Stream>(
         });
         log::debug!(
             "jwt_authn_wasm: {} {} denied: {} (provider #{})",
-            req.method,
-            req.path.split('?').next().unwrap_or(""),
+            req.method(),
+            req.path().split('?').next().unwrap_or(""),
             reason,
             provider.unwrap_or(0)
         );
@@ -160,25 +160,6 @@ pub fn carry_out<S: Stream>(
                 }
             }
         }
-    }
-}
-
-impl Request {
-    /// A request from its headers as the host lists them, pseudo-headers included.
-    pub fn from_pairs(pairs: Vec<(String, Vec<u8>)>) -> Request {
-        let mut req = Request::default();
-        for (name, value) in pairs {
-            let text = || String::from_utf8_lossy(&value).into_owned();
-            match name.as_str() {
-                ":method" => req.method = text(),
-                ":path" => req.path = text(),
-                ":scheme" => req.scheme = text(),
-                ":authority" => req.host = text(),
-                _ => {}
-            }
-            req.headers.push((name, value));
-        }
-        req
     }
 }
 
@@ -314,18 +295,5 @@ mod tests {
             &mut s,
             &stats
         ));
-    }
-
-    #[test]
-    fn a_request_is_read_from_its_pseudo_headers() {
-        let req = Request::from_pairs(vec![
-            (":method".into(), b"POST".to_vec()),
-            (":path".into(), b"/a?b".to_vec()),
-            (":authority".into(), b"api.example".to_vec()),
-            ("authorization".into(), b"Bearer x".to_vec()),
-        ]);
-        assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/a?b"));
-        assert_eq!(req.host, "api.example");
-        assert_eq!(req.header("authorization"), Some(&b"Bearer x"[..]));
     }
 }

@@ -6,6 +6,7 @@
 //! abort the proxy. A request whose hook panicked is answered 500, never passed on.
 
 use crate::filter::{self, Config, HttpFilter};
+use jwt_authn_wasm::headers::{Headers, HeadersBuilder};
 use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -38,11 +39,22 @@ impl Buffer {
     /// # Safety
     /// `ptr` is null or points to `length` readable bytes for the duration of this call.
     unsafe fn to_vec(self) -> Vec<u8> {
+        // SAFETY: as `as_slice`, whose borrow ends with the copy.
+        unsafe { self.as_slice() }.to_vec()
+    }
+
+    /// The bytes, borrowed from a buffer Envoy owns.
+    ///
+    /// # Safety
+    /// `ptr` is null or points to `length` readable bytes that stay unchanged for as long as
+    /// the caller uses the slice (the caller picks the lifetime and must not let it outlive
+    /// Envoy's buffer).
+    unsafe fn as_slice<'a>(&self) -> &'a [u8] {
         if self.ptr.is_null() || self.length == 0 {
-            return Vec::new();
+            return &[];
         }
         // SAFETY: the caller guarantees `length` readable bytes at a non-null `ptr`.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.length) }.to_vec()
+        unsafe { std::slice::from_raw_parts(self.ptr, self.length) }
     }
 }
 
@@ -264,8 +276,9 @@ impl ConfigHandle {
 pub struct FilterHandle(*mut c_void);
 
 impl FilterHandle {
-    /// The request headers as (name, value) pairs, values as bytes (not always UTF-8).
-    pub fn request_headers(&self) -> Option<Vec<(String, Vec<u8>)>> {
+    /// The request headers, values as bytes (not always UTF-8), copied in a few allocations
+    /// whatever their number: this runs on every request.
+    pub fn request_headers(&self) -> Option<Headers> {
         // SAFETY: `self.0` is a live filter (see the type's invariant).
         let count =
             unsafe { envoy_dynamic_module_callback_http_get_headers_size(self.0, REQUEST_HEADER) };
@@ -273,29 +286,41 @@ impl FilterHandle {
             key: Buffer::NULL,
             value: Buffer::NULL,
         };
-        let mut headers = vec![empty; count];
-        // SAFETY: `headers` has room for the `count` entries Envoy just reported, and nothing
+        // A usual request's entries fit on the stack.
+        let mut stack = [empty; 32];
+        let mut heap = Vec::new();
+        let entries = match stack.get_mut(..count) {
+            Some(entries) => entries,
+            None => {
+                heap.resize(count, empty);
+                heap.as_mut_slice()
+            }
+        };
+        // SAFETY: `entries` has room for the `count` entries Envoy just reported, and nothing
         // changes the header map between the two calls (same thread, same hook).
         let ok = unsafe {
             envoy_dynamic_module_callback_http_get_headers(
                 self.0,
                 REQUEST_HEADER,
-                headers.as_mut_ptr(),
+                entries.as_mut_ptr(),
             )
         };
         if !ok {
             return None;
         }
-        let pairs = headers
-            .into_iter()
-            .map(|h| {
-                // SAFETY: Envoy filled each entry with buffers into its header map, valid until
-                // the map changes; they are copied here before anything changes it.
-                let (key, value) = unsafe { (h.key.to_vec(), h.value.to_vec()) };
-                (String::from_utf8_lossy(&key).into_owned(), value)
-            })
-            .collect();
-        Some(pairs)
+        let bytes = entries.iter().fold(0usize, |n, h| {
+            n.saturating_add(h.key.length)
+                .saturating_add(h.value.length)
+        });
+        let mut headers = HeadersBuilder::with_capacity(count, bytes);
+        for h in entries.iter() {
+            // SAFETY: Envoy filled each entry with buffers into its header map, valid until
+            // the map changes; they are copied into `headers` before anything changes it, and
+            // the borrowed slices do not outlive this loop body.
+            let (key, value) = unsafe { (h.key.as_slice(), h.value.as_slice()) };
+            headers.push(key, value);
+        }
+        Some(headers.finish())
     }
 
     /// Sets a request header, replacing its values; `None` removes it.

@@ -455,7 +455,7 @@ impl HttpFilter {
     /// Returns true when the request may continue upstream.
     pub fn on_request_headers(&mut self) -> bool {
         // Without the headers or the time there is nothing to judge the request by.
-        let req = match self.handle.request_headers().map(Request::from_pairs) {
+        let req = match self.handle.request_headers().map(Request::new) {
             Some(req) if !injected(&req, Point::ReadHeaders) => req,
             failed => {
                 let req = failed.unwrap_or_default();

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     for provider in &config.providers {
         for found in extractor::extract_all(provider, &req) {
             if let extractor::Location::Param(name) = &found.location {
-                let _ = extractor::path_without_param(&req.path, name);
+                let _ = extractor::path_without_param(req.path(), name);
             }
         }
     }

@@ -25,10 +25,15 @@ pub fn filter_config() -> FilterConfig {
 /// them over, and names are lower-cased as Envoy's header map does.
 pub fn request(data: &[u8]) -> Request {
     let mut lines = data.split(|&b| b == b'\n');
-    let text = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
-    let method = text(lines.next());
-    let path = text(lines.next());
-    let headers = lines
+    let method = lines.next().unwrap_or_default();
+    let path = lines.next().unwrap_or_default();
+    let pseudo = [
+        (":method".to_string(), method.to_vec()),
+        (":scheme".to_string(), b"http".to_vec()),
+        (":path".to_string(), path.to_vec()),
+        (":authority".to_string(), b"fuzz.example".to_vec()),
+    ];
+    let headers: Vec<(String, Vec<u8>)> = lines
         .filter_map(|line| {
             let colon = line.iter().position(|&b| b == b':')?;
             let name = String::from_utf8_lossy(&line[..colon]).to_ascii_lowercase();
@@ -38,14 +43,7 @@ pub fn request(data: &[u8]) -> Request {
             Some((name, value.to_vec()))
         })
         .collect();
-    Request {
-        method,
-        scheme: "http".into(),
-        path,
-        host: "fuzz.example".into(),
-        headers,
-        ..Request::default()
-    }
+    Request::from_pairs(pseudo.into_iter().chain(headers))
 }
 
 /// Key states driven by the fuzz input, so that waiting, failed fetches and unknown-kid

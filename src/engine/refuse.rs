@@ -17,7 +17,7 @@ impl Engine<'_> {
         why: AmbiguousPath,
         mut decision: Decision,
     ) -> Decision {
-        log::debug!("jwt_authn_wasm: {} refused: {why}", req.method);
+        log::debug!("jwt_authn_wasm: {} refused: {why}", req.method());
         if self.config.mode == Mode::Audit {
             decision.stats.push(Stat::AuditWouldDeny);
             return decision;

@@ -51,7 +51,7 @@ pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) 
     let headers = host::header_pairs(MapType::HttpCallResponseHeaders).unwrap_or_default();
     let status = headers
         .iter()
-        .find(|(name, _)| name == ":status")
+        .find(|(name, _)| *name == ":status")
         .and_then(|(_, v)| response::parse_status(v));
     let body = || host::call_response_body(body_size);
     fetch::on_response(worker, &mut HttpCalls, token, status, body_size, body, now);

@@ -8,6 +8,7 @@
 //! this file.
 
 use crate::header_map;
+use crate::headers::Headers;
 use crate::jwks_cache::{SharedStore, StoreError};
 use proxy_wasm::types::{BufferType, LogLevel, MapType, Status};
 use std::ptr::{null, null_mut};
@@ -199,7 +200,7 @@ pub fn plugin_configuration() -> Vec<u8> {
 
 /// Header values may hold bytes that are not UTF-8, so they are read as bytes. A map the host
 /// cannot give, or gives malformed, is an error.
-pub fn header_pairs(map: MapType) -> Result<Vec<(String, Vec<u8>)>, Status> {
+pub fn header_pairs(map: MapType) -> Result<Headers, Status> {
     let (mut data, mut size) = (null_mut(), 0usize);
     // SAFETY: the host writes a pointer and a size through pointers to live locals.
     let code = unsafe { abi::proxy_get_header_map_pairs(map as u32, &mut data, &mut size) };

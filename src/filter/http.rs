@@ -22,18 +22,7 @@ pub struct HttpFilter {
 impl Context for HttpFilter {}
 
 fn read_request() -> Result<Request, proxy_wasm::types::Status> {
-    let mut req = Request::default();
-    for (name, value) in host::header_pairs(MapType::HttpRequestHeaders)? {
-        match name.as_str() {
-            ":method" => req.method = String::from_utf8_lossy(&value).into_owned(),
-            ":path" => req.path = String::from_utf8_lossy(&value).into_owned(),
-            ":scheme" => req.scheme = String::from_utf8_lossy(&value).into_owned(),
-            ":authority" => req.host = String::from_utf8_lossy(&value).into_owned(),
-            _ => {}
-        }
-        req.headers.push((name, value));
-    }
-    Ok(req)
+    host::header_pairs(MapType::HttpRequestHeaders).map(Request::new)
 }
 
 /// Envoy's digest of the client certificate; `None` without one (a bound token then fails).
