@@ -1,9 +1,10 @@
 # `make bench`: native vs wasm JWT verification side by side in one Envoy (tests/bench/run_bench.py).
 # `make bench-budget`: each worker's VM start and memory (also printed by `make bench`).
 # `make bench-micro`: verify cost per algorithm, natively (criterion) and inside V8 (node:wasi).
+# `make bench-instructions`: instructions per request per listener, under callgrind (load-independent).
 BENCH_ARGS ?=
 
-.PHONY: bench-noop bench-micro bench-budget
+.PHONY: bench-noop bench-micro bench-budget bench-instructions
 
 # The no-op filter gets the same export trimming and wasm-opt pass as the filter, so that
 # "vs no-op wasm" compares like with like.
@@ -17,7 +18,13 @@ bench-noop: setup
 
 bench: wasm bench-noop dynamic-module
 	$(PY) tests/bench/run_bench.py $(BENCH_ARGS)
+	$(PY) tests/bench/instructions.py $(INSTRUCTIONS_ARGS)
 	$(PY) tests/bench/vm_budget.py
+
+# The same listeners and goals counted in instructions per request (tests/bench/instructions.py).
+INSTRUCTIONS_ARGS ?=
+bench-instructions: wasm bench-noop dynamic-module
+	$(PY) tests/bench/instructions.py $(INSTRUCTIONS_ARGS)
 
 # VM start and memory per worker with a 100-key JWKS (tests/bench/vm_budget.py).
 bench-budget: wasm bench-noop

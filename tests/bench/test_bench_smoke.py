@@ -25,3 +25,23 @@ def test_bench_prints_the_table(wasm_module):
     # case (4 words), listener, req/s, p50, p99, then Envoy's CPU time per request
     assert all(0 < float(r[8]) < 10_000 for r in wasm_hits), wasm_hits
     assert "non-2xx responses or socket errors: 0" in run.stdout
+
+
+def test_instruction_counts_print_the_table(wasm_module):
+    """`make bench-instructions` at a tiny scale: Envoy under callgrind, counting switched on
+    around each cell, every cell a count that an HTTP request through Envoy could cost."""
+    subprocess.run(["make", "dynamic-module"], cwd=REPO, check=True, timeout=900)
+    run = subprocess.run([sys.executable, str(HERE / "instructions.py"), "--requests", "5", "--algs", "EdDSA",
+                          "--listeners", "plain,native_cache,dynamic"],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    table = run.stdout.split("\n\n", 1)[1]
+    rows = [line.split() for line in table.splitlines() if line.startswith(("EdDSA 1 token", "EdDSA new"))]
+    # plain, native_cache and dynamic with one token; native_cache and dynamic with new ones
+    assert len(rows) == 5, table
+    # case (4 words), listener, instructions per request, ...
+    counts = {(r[1], r[4]): int(r[5]) for r in rows}
+    assert all(10_000 < n < 50_000_000 for n in counts.values()), counts
+    # A new token is verified (a signature check), a repeated one comes from the cache.
+    assert counts[("new", "dynamic")] > counts[("1", "dynamic")], counts
+    assert "dynamic / native_cache" in run.stdout

@@ -54,8 +54,11 @@ class Envoy:
     """One Envoy process. `config` is the YAML text; `admin_port` must match the config's admin address."""
 
     def __init__(self, config: str, admin_port: int, concurrency: int = 1, log_level: str = "info",
-                 component_log_level: str = "wasm:debug,jwt:debug", workdir: str | None = None):
+                 component_log_level: str = "wasm:debug,jwt:debug", workdir: str | None = None,
+                 wrapper: list[str] | None = None):
         self.config = config
+        # A command Envoy runs under (the instruction-count benchmark's valgrind).
+        self.wrapper = list(wrapper or [])
         self.admin_port = admin_port
         self.concurrency = concurrency
         self.log_level = log_level
@@ -72,7 +75,7 @@ class Envoy:
 
     def start(self, wait: bool = True, timeout: float = 30):
         self.config_path.write_text(self.config)
-        args = [envoy_binary(), "-c", str(self.config_path), "--concurrency", str(self.concurrency),
+        args = [*self.wrapper, envoy_binary(), "-c", str(self.config_path), "--concurrency", str(self.concurrency),
                 "--disable-hot-restart", "--log-level", self.log_level,
                 "--component-log-level", self.component_log_level]
         self._log = open(self.log_path, "wb")

@@ -8,8 +8,9 @@ cd "$root"
 
 need_apt=()
 # clang-14, lld-14 (and llvm-ar-14, which they pull in) build ring's C parts for wasm32; node
-# runs the module's crypto tests in V8 (make wasm-unit).
-for pair in wrk:wrk wasm-opt:binaryen docker-registry:docker-registry wasm-objdump:wabt promtool:prometheus \
+# runs the module's crypto tests in V8 (make wasm-unit); valgrind counts instructions per
+# request in make bench.
+for pair in wrk:wrk callgrind_control:valgrind wasm-opt:binaryen docker-registry:docker-registry wasm-objdump:wabt promtool:prometheus \
             clang-14:clang-14 wasm-ld-14:lld-14 llvm-ar-14:llvm-14 node:nodejs; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
