@@ -25,6 +25,12 @@ impl Request {
     /// The request whose headers these are. A repeated pseudo-header counts once, its last
     /// value (Envoy never sends two).
     pub fn new(headers: Headers) -> Request {
+        Request::with_buffer(headers, String::new())
+    }
+
+    /// As `new`, with the text of the pseudo-headers written into `buffer` (emptied first): a
+    /// buffer taken back from an earlier request (`into_buffers`) saves an allocation.
+    pub fn with_buffer(headers: Headers, buffer: String) -> Request {
         let mut last: [Option<&[u8]>; 4] = [None; 4];
         for (name, value) in headers.iter().filter(|(name, _)| name.starts_with(':')) {
             if let Some(i) = PSEUDO.iter().position(|p| *p == name) {
@@ -33,7 +39,9 @@ impl Request {
                 }
             }
         }
-        let mut pseudo = String::with_capacity(last.iter().flatten().map(|v| v.len()).sum());
+        let mut pseudo = buffer;
+        pseudo.clear();
+        pseudo.reserve(last.iter().flatten().map(|v| v.len()).sum());
         let mut pseudo_ends = [0; 4];
         for (end, value) in pseudo_ends.iter_mut().zip(last) {
             push_text(&mut pseudo, value.unwrap_or_default());
@@ -45,6 +53,11 @@ impl Request {
             headers,
             client_cert_sha256: None,
         }
+    }
+
+    /// The request's buffers, for the next request (`with_buffer`, `HeadersBuilder::reuse`).
+    pub fn into_buffers(self) -> (Headers, String) {
+        (self.headers, self.pseudo)
     }
 
     /// A request from its headers as the host lists them, pseudo-headers included.

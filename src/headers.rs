@@ -31,6 +31,35 @@ impl HeadersBuilder {
         }
     }
 
+    /// The buffers of headers no longer needed, emptied, so that the next request is read
+    /// without allocating: a host glue keeps one per thread.
+    pub fn reuse(headers: Headers) -> HeadersBuilder {
+        let mut names = headers.names.into_bytes();
+        let (mut values, mut ends) = (headers.values, headers.ends);
+        names.clear();
+        values.clear();
+        ends.clear();
+        HeadersBuilder {
+            names,
+            values,
+            ends,
+        }
+    }
+
+    /// Bytes its buffers hold on the heap.
+    pub fn capacity(&self) -> usize {
+        let entry = std::mem::size_of::<(usize, usize)>();
+        (self.names.capacity() + self.values.capacity())
+            .saturating_add(self.ends.capacity().saturating_mul(entry))
+    }
+
+    /// Room for `count` more headers of `bytes` bytes of names and values in all.
+    pub fn reserve(&mut self, count: usize, bytes: usize) {
+        self.names.reserve(bytes.min(count.saturating_mul(32)));
+        self.values.reserve(bytes);
+        self.ends.reserve(count);
+    }
+
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
         self.names.extend_from_slice(name);
         self.values.extend_from_slice(value);
@@ -160,6 +189,16 @@ mod tests {
                 ("\u{fffd}\u{fffd}", b"")
             ]
         );
+    }
+
+    #[test]
+    fn reused_buffers_hold_the_next_headers_only() {
+        let first: Headers = [("x-a", "1"), ("x-b", "2")].into_iter().collect();
+        let mut next = HeadersBuilder::reuse(first);
+        next.reserve(1, 8);
+        next.push(b"x-c", b"3");
+        let next = next.finish();
+        assert_eq!(next.iter().collect::<Vec<_>>(), vec![("x-c", &b"3"[..])]);
     }
 
     #[test]

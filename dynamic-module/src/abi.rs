@@ -276,9 +276,9 @@ impl ConfigHandle {
 pub struct FilterHandle(*mut c_void);
 
 impl FilterHandle {
-    /// The request headers, values as bytes (not always UTF-8), copied in a few allocations
-    /// whatever their number: this runs on every request.
-    pub fn request_headers(&self) -> Option<Headers> {
+    /// The request headers, values as bytes (not always UTF-8), copied into `headers` (the
+    /// buffers of an earlier request, or new ones): this runs on every request.
+    pub fn request_headers(&self, mut headers: HeadersBuilder) -> Option<Headers> {
         // SAFETY: `self.0` is a live filter (see the type's invariant).
         let count =
             unsafe { envoy_dynamic_module_callback_http_get_headers_size(self.0, REQUEST_HEADER) };
@@ -312,7 +312,7 @@ impl FilterHandle {
             n.saturating_add(h.key.length)
                 .saturating_add(h.value.length)
         });
-        let mut headers = HeadersBuilder::with_capacity(count, bytes);
+        headers.reserve(count, bytes);
         for h in entries.iter() {
             // SAFETY: Envoy filled each entry with buffers into its header map, valid until
             // the map changes; they are copied into `headers` before anything changes it, and
