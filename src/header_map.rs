@@ -8,8 +8,13 @@ use crate::headers::{Headers, HeadersBuilder};
 /// The headers of a serialised map, names as text (lossily: Envoy allows only tokens) and
 /// values as bytes. `None` when the map is cut short or its lengths overrun it.
 pub fn parse(bytes: &[u8]) -> Option<Headers> {
+    parse_into(bytes, HeadersBuilder::default())
+}
+
+/// As `parse`, into buffers of an earlier request (`recycle`).
+pub fn parse_into(bytes: &[u8], mut map: HeadersBuilder) -> Option<Headers> {
     if bytes.is_empty() {
-        return Some(Headers::default());
+        return Some(map.finish());
     }
     let count = usize::try_from(read_u32(bytes, 0)?).ok()?;
     let mut data = count.checked_mul(8)?.checked_add(4)?;
@@ -17,7 +22,7 @@ pub fn parse(bytes: &[u8]) -> Option<Headers> {
         return None;
     }
     // Bounded by the check above: at most one entry per 8 bytes of input.
-    let mut map = HeadersBuilder::with_capacity(count, bytes.len().saturating_sub(data));
+    map.reserve(count, bytes.len().saturating_sub(data));
     for n in 0..count {
         let lengths = 4 + n * 8;
         let name_len = usize::try_from(read_u32(bytes, lengths)?).ok()?;

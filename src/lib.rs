@@ -23,6 +23,7 @@ pub mod jwks;
 pub mod jwks_cache;
 pub mod jwt;
 pub mod matcher;
+pub mod recycle;
 pub mod resource;
 pub mod signature;
 pub mod stats;

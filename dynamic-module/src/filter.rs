@@ -13,8 +13,8 @@ use jwt_authn_wasm::engine::{Outcome, Stat};
 use jwt_authn_wasm::extractor::Request;
 use jwt_authn_wasm::fault::{injected, Point};
 use jwt_authn_wasm::fetch::{self, FetchHost, FetchStats};
-use jwt_authn_wasm::headers::HeadersBuilder;
 use jwt_authn_wasm::jwks_cache::response;
+use jwt_authn_wasm::recycle;
 use jwt_authn_wasm::stats::Counters;
 use jwt_authn_wasm::stream::{self, StatSink, Stream};
 use jwt_authn_wasm::worker::{Held, Worker};
@@ -72,29 +72,6 @@ struct Entry {
 thread_local! {
     /// This thread's workers, one per live configuration.
     static WORKERS: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
-    /// The buffers of this thread's last decided request, for the next one: reading a
-    /// request then allocates nothing.
-    static SPARE: RefCell<Option<(HeadersBuilder, String)>> = const { RefCell::new(None) };
-}
-
-/// Buffers larger than this are let go rather than kept for the next request.
-const SPARE_MAX_BYTES: usize = 64 * 1024;
-
-fn spare_buffers() -> (HeadersBuilder, String) {
-    let spare = SPARE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.take()));
-    spare.unwrap_or_default()
-}
-
-fn keep_buffers(req: Request) {
-    let (headers, pseudo) = req.into_buffers();
-    let headers = HeadersBuilder::reuse(headers);
-    if headers.capacity().saturating_add(pseudo.capacity()) <= SPARE_MAX_BYTES {
-        SPARE.with(|s| {
-            if let Ok(mut s) = s.try_borrow_mut() {
-                *s = Some((headers, pseudo));
-            }
-        });
-    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -479,7 +456,7 @@ impl HttpFilter {
     /// Returns true when the request may continue upstream.
     pub fn on_request_headers(&mut self) -> bool {
         // Without the headers or the time there is nothing to judge the request by.
-        let (headers, pseudo) = spare_buffers();
+        let (headers, pseudo) = recycle::take();
         let read = self.handle.request_headers(headers);
         let req = match read.map(|headers| Request::with_buffer(headers, pseudo)) {
             Some(req) if !injected(&req, Point::ReadHeaders) => req,
@@ -561,7 +538,7 @@ impl HttpFilter {
             req: &req,
         };
         let proceed = stream::carry_out(&decided.decision, &req, &mut stream, &self.stats());
-        keep_buffers(req);
+        recycle::give_back(req);
         proceed
     }
 

@@ -7,6 +7,7 @@ use super::metrics::Metrics;
 use super::worker::{Waiter, Worker};
 use crate::engine::Outcome;
 use crate::extractor::Request;
+use crate::recycle;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use std::cell::RefCell;
@@ -22,7 +23,9 @@ pub struct HttpFilter {
 impl Context for HttpFilter {}
 
 fn read_request() -> Result<Request, proxy_wasm::types::Status> {
-    host::header_pairs(MapType::HttpRequestHeaders).map(Request::new)
+    let (headers, pseudo) = recycle::take();
+    let headers = host::header_pairs_into(MapType::HttpRequestHeaders, headers)?;
+    Ok(Request::with_buffer(headers, pseudo))
 }
 
 /// Envoy's digest of the client certificate; `None` without one (a bound token then fails).
@@ -87,7 +90,9 @@ impl HttpContext for HttpFilter {
             });
             return Action::Pause;
         }
-        if apply(&decided.decision, &req, &worker.metrics) {
+        let proceed = apply(&decided.decision, &req, &worker.metrics);
+        recycle::give_back(req);
+        if proceed {
             Action::Continue
         } else {
             Action::Pause
