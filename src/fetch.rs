@@ -163,7 +163,11 @@ pub fn on_response<M: FetchStats>(
     let result = response::check_status(status, body_size).and_then(|()| {
         let body = read_body();
         match stage {
-            Stage::Jwks => response::jwks(&body, Some(&worker.crypto))
+            Stage::Jwks => {
+                let max_rsa_bits = (worker.config.providers.get(id))
+                    .map_or(crate::signature::MAX_RSA_BITS, |p| p.max_rsa_key_bits);
+                response::jwks(&body, Some(&worker.crypto), max_rsa_bits)
+            }
                 .map(|set| (body, set))
                 .map(Some),
             Stage::Discovery => {

@@ -57,8 +57,14 @@ pub fn parse_status(value: &[u8]) -> Option<u32> {
     std::str::from_utf8(value).ok()?.trim().parse().ok()
 }
 
-/// A fetched JWKS, with the keys the backends in `crypto` can use (`None`: no limits).
-pub fn jwks(body: &[u8], crypto: Option<&Crypto>) -> Result<KeySet, FetchError> {
+/// A fetched JWKS, with the keys the backends in `crypto` can use (`None`: no limits). A set
+/// whose every key is an RSA key above the provider's `max_rsa_key_bits` could verify no
+/// token: it is refused as a set without keys is, so the last good keys stay.
+pub fn jwks(
+    body: &[u8],
+    crypto: Option<&Crypto>,
+    max_rsa_bits: usize,
+) -> Result<KeySet, FetchError> {
     let policy = KeyPolicy {
         symmetric: false,
         crypto,
@@ -66,6 +72,13 @@ pub fn jwks(body: &[u8], crypto: Option<&Crypto>) -> Result<KeySet, FetchError> 
     let set = KeySet::parse_with(body, policy).map_err(|e| FetchError::BadJwks(e.to_string()))?;
     if set.is_empty() {
         return Err(FetchError::NoUsableKey(set.skipped));
+    }
+    if set.keys.iter().all(|k| k.key.rsa_bits() > max_rsa_bits) {
+        let mut skipped = set.skipped;
+        skipped.push(format!(
+            "every key is an RSA key above max_rsa_key_bits ({max_rsa_bits})"
+        ));
+        return Err(FetchError::NoUsableKey(skipped));
     }
     Ok(set)
 }
@@ -119,15 +132,36 @@ mod tests {
 
     #[test]
     fn garbage_and_empty_key_sets_are_failures() {
-        assert!(matches!(jwks(b"<html>", None), Err(FetchError::BadJwks(_))));
+        assert!(matches!(jwks(b"<html>", None, 4096), Err(FetchError::BadJwks(_))));
         assert!(matches!(
-            jwks(br#"{"keys":[]}"#, None),
+            jwks(br#"{"keys":[]}"#, None, 4096),
             Err(FetchError::NoUsableKey(_))
         ));
         assert!(matches!(
-            jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, None),
+            jwks(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, None, 4096),
             Err(FetchError::NoUsableKey(_))
         ));
+    }
+
+    #[test]
+    fn a_set_of_rsa_keys_all_above_the_providers_limit_is_a_failure() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        // Any odd 3072-bit modulus parses; whether it is a product of primes is not checked.
+        let n = URL_SAFE_NO_PAD.encode([0xffu8; 384]);
+        let rsa = format!(r#"{{"kty":"RSA","kid":"big","n":"{n}","e":"AQAB"}}"#);
+        let only_big = format!(r#"{{"keys":[{rsa}]}}"#);
+        match jwks(only_big.as_bytes(), None, 2048) {
+            Err(e @ FetchError::NoUsableKey(_)) => {
+                assert!(e.to_string().contains("max_rsa_key_bits (2048)"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(jwks(only_big.as_bytes(), None, 4096).is_ok());
+        let x = URL_SAFE_NO_PAD.encode([1u8; 32]);
+        let ec = format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{x}"}}"#);
+        let mixed = format!(r#"{{"keys":[{rsa},{ec}]}}"#);
+        assert!(jwks(mixed.as_bytes(), None, 2048).is_ok());
     }
 
     #[test]
