@@ -124,6 +124,7 @@ pub fn verify_signature(
             log::debug!(
                 "jwt_authn_wasm: a key is skipped: the request's verification budget is spent"
             );
+            tally.budget_skipped += 1;
             continue;
         };
         budget.left = left;

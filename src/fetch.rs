@@ -168,8 +168,8 @@ pub fn on_response<M: FetchStats>(
                     .map_or(crate::signature::MAX_RSA_BITS, |p| p.max_rsa_key_bits);
                 response::jwks(&body, Some(&worker.crypto), max_rsa_bits)
             }
-                .map(|set| (body, set))
-                .map(Some),
+            .map(|set| (body, set))
+            .map(Some),
             Stage::Discovery => {
                 next_from_discovery(worker, host, id, &body, now)?;
                 Ok(None)

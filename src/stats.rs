@@ -21,6 +21,7 @@ pub struct Counters<Id> {
     verify_module: Option<Id>,
     verify_host_error: Option<Id>,
     verify_backend_disagreement: Option<Id>,
+    verify_budget_skipped: Option<Id>,
     providers: Vec<ProviderCounters<Id>>,
 }
 
@@ -68,6 +69,7 @@ impl<Id: Copy> Counters<Id> {
             verify_module: define(&format!("{PREFIX}.verify_module")),
             verify_host_error: define(&format!("{PREFIX}.verify_host_error")),
             verify_backend_disagreement: define(&format!("{PREFIX}.verify_backend_disagreement")),
+            verify_budget_skipped: define(&format!("{PREFIX}.verify_budget_skipped")),
             providers,
         }
     }
@@ -100,6 +102,7 @@ impl<Id: Copy> Counters<Id> {
                 bump(self.verify_host_error, t.host_errors);
                 bump(self.verify_backend_disagreement, t.disagreements);
                 bump(self.verify_single_backend, t.single_backend);
+                bump(self.verify_budget_skipped, t.budget_skipped);
             }
         }
     }

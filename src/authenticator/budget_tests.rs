@@ -79,6 +79,14 @@ fn a_kidless_token_is_tried_only_while_the_budget_lasts() {
         checks(&set, &token(4096, None), 4096),
         (Err(AuthError::VerificationFailed), 4)
     );
+    // The six keys left untried are counted (`verify_budget_skipped`).
+    let kidless = token(4096, None);
+    let jwt = jwt::parse(&kidless).unwrap();
+    let mut tally = Tally::default();
+    let mut budget = Budget::per_request();
+    let crypto = Crypto::module_only();
+    let _ = verify_signature(&set, &jwt, 4096, &crypto, &mut budget, &mut tally);
+    assert_eq!((tally.module, tally.budget_skipped), (4, 6));
     // Keys sharing the token's kid are bounded alike.
     let set = keys((0..10).map(|i| rsa_jwk(4096, E17, i, Some("k"))).collect());
     assert_eq!(

@@ -58,6 +58,8 @@ pub struct Tally {
     pub disagreements: u32,
     /// `cross_check` checks that only one backend could run (ES512, PS*, EdDSA, HS*).
     pub single_backend: u32,
+    /// Keys that fit a token but were not tried: the request's verification budget was spent.
+    pub budget_skipped: u32,
 }
 
 impl Tally {
@@ -71,6 +73,7 @@ impl Tally {
         self.host_errors += other.host_errors;
         self.disagreements += other.disagreements;
         self.single_backend += other.single_backend;
+        self.budget_skipped += other.budget_skipped;
     }
 }
 

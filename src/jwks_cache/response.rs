@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn garbage_and_empty_key_sets_are_failures() {
-        assert!(matches!(jwks(b"<html>", None, 4096), Err(FetchError::BadJwks(_))));
+        assert!(matches!(
+            jwks(b"<html>", None, 4096),
+            Err(FetchError::BadJwks(_))
+        ));
         assert!(matches!(
             jwks(br#"{"keys":[]}"#, None, 4096),
             Err(FetchError::NoUsableKey(_))
