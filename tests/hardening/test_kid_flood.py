@@ -18,7 +18,7 @@ from support.plugin import remote_provider
 from support.stack import Stack
 from support.tokens import claims, sign
 
-# Both builds: the refetch rate limit is per process in each (shared data, or the module's store).
+# Both builds: one refetch budget per process (proxy-wasm shared data; the dynamic module's main-thread fetch).
 pytestmark = build.BOTH
 
 GOOD = make_key("ES256", kid="good")
