@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from support import build
 from support.istio_gateway import IstioGateway, load_wasmplugin
 from support.keys import make_key
 from support.tokens import claims, sign
@@ -25,6 +26,10 @@ from support.tokens import claims, sign
 KEY = make_key("ES256", kid="race-1")
 STRANGER = make_key("ES256", kid="race-unknown")
 TRAPS = ("panicked", "wasm trap", "Function: proxy_on_", "failed to call")
+
+# Both builds: with the dynamic module the same ECDS resource carries its filter (support/istio_gateway.py),
+# and a pushed configuration replaces one whose main-thread fetch is in flight.
+pytestmark = build.BOTH
 
 
 def _manifest(**provider_changes) -> dict:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from support import build
 from support.asserts import METRIC, assert_allowed, assert_invalid, counts
 from support.issuer import DISCOVERY_PATH, Issuer
 from support.keys import jwks, make_key
@@ -13,6 +14,9 @@ from support.plugin import per_path_rules, remote_provider
 from support.ports import free_port
 from support.stack import Stack
 from support.tokens import claims, sign
+
+# Both builds: the same fetch loop, run by each build's own host glue.
+pytestmark = build.BOTH
 
 FAILED = "Jwks remote fetch is failed"
 KEY = make_key("ES256", kid="idp-1")
@@ -40,6 +44,8 @@ KEY_HOST = Issuer(jwks=jwks(KEY))
 KEY_HOST_CLUSTER = f"outbound|{KEY_HOST.port}||127.0.0.1"
 UNROUTED_PORT = free_port()
 BACKOFF_WINDOW = 8.0
+# Providers that never get usable keys.
+UNUSABLE = ("unsupported", "huge_at_start", "disc_no_cluster", "disc_wrong_issuer")
 
 
 def _discovery(issuer: Issuer, jwks_uri: str, doc_issuer: str | None = None):
@@ -47,13 +53,14 @@ def _discovery(issuer: Issuer, jwks_uri: str, doc_issuer: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(wasm_module, filter_build):
     names = [*AFTER, "unsupported", "huge_at_start", "dup", "disc_other_host", "disc_no_cluster",
              "disc_jwks_cluster", "disc_wrong_issuer", "backoff", "backoff_down"]
     # The first issuer is Envoy's cluster `issuer`, whatever its name; this one serves nobody.
     issuers = {"issuer": Issuer(), **{n: Issuer() for n in names}}
     issuers[KEY_HOST_CLUSTER] = KEY_HOST
     st = Stack(issuers=issuers, native_listener=True)
+    KEY_HOST.reset_counts()  # shared by both builds' runs
     try:
         for name, issuer in issuers.items():
             if name not in (KEY_HOST_CLUSTER, "issuer"):
@@ -84,6 +91,9 @@ def stack(wasm_module):
         # measure the back-off itself, so their requests are never held.
         for n in ("backoff", "backoff_down"):
             providers[n]["hold_for_keys_ms"] = 0
+        # Never any usable keys: a request waits 1 s for them, not the 5 s default, to keep the suite quick.
+        for n in UNUSABLE:
+            providers[n]["hold_for_keys_ms"] = 1000
         st.start({"providers": providers, "rules": per_path_rules(*names)}, down=("backoff_down",))
         yield st
     finally:
@@ -134,7 +144,7 @@ def test_failures_after_a_success_keep_the_last_good_keys(stack):
         assert stack.envoy.counter(METRIC + f"provider.{name}.denied.jwks_fetch_failed") == 0
 
 
-@pytest.mark.parametrize("name", ["unsupported", "huge_at_start", "disc_no_cluster", "disc_wrong_issuer"])
+@pytest.mark.parametrize("name", UNUSABLE)
 def test_unusable_answers_fail_the_fetch(stack, name):
     with counts(stack, f"provider.{name}.denied.jwks_fetch_failed") as grown:
         resp = stack.request(f"/{name}", _token(stack, name))

@@ -12,10 +12,14 @@ import time
 
 import pytest
 
+from support import build
 from support.keys import jwks, make_key
 from support.plugin import remote_provider
 from support.stack import Stack
 from support.tokens import claims, sign
+
+# Both builds: one refetch budget per process (proxy-wasm shared data; the dynamic module's main-thread fetch).
+pytestmark = build.BOTH
 
 GOOD = make_key("ES256", kid="good")
 ATTACKER = make_key("ES256", kid="attacker")
@@ -34,7 +38,7 @@ def _warm(st: Stack, token: str):
 
 
 @pytest.fixture(scope="module")
-def flood_stack(wasm_module):
+def flood_stack(wasm_module, filter_build):
     st = Stack(concurrency=2)
     try:
         st.issuer.set_jwks(jwks(GOOD))
@@ -71,7 +75,7 @@ def test_random_kids_never_evict_the_issuers_keys(flood_stack):
 
 
 @pytest.fixture(scope="module")
-def tenant_stack(wasm_module):
+def tenant_stack(wasm_module, filter_build):
     st = Stack(issuer_names=("issuer", "stray"))
     try:
         base = st.issuer.issuer

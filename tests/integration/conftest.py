@@ -17,8 +17,7 @@ def oidc_key():
     return make_key("ES256", kid="oidc-1")
 
 
-@pytest.fixture(scope="session")
-def main_stack(wasm_module, keys, oidc_key):
+def _start_main_stack(keys, oidc_key) -> Stack:
     stack = Stack(issuer_names=("issuer", "oidc"))
     try:
         stack.issuer.set_jwks(jwks(*(keys[a] for a in ASYMMETRIC_ALGS)))
@@ -28,6 +27,30 @@ def main_stack(wasm_module, keys, oidc_key):
         discovery = {"issuer": oidc.issuer, "jwks_uri": oidc.issuer + OIDC_JWKS_PATH}
         oidc.serve(DISCOVERY_PATH, json.dumps(discovery).encode())
         stack.start(main_plugin_config(stack, keys))
-        yield stack
-    finally:
+        return stack
+    except BaseException:
         stack.stop()
+        raise
+
+
+@pytest.fixture(scope="session")
+def main_stacks(wasm_module, keys, oidc_key):
+    """One main stack per build, started when a suite first needs it, shared by the session."""
+    started: dict[str, Stack] = {}
+
+    def get(which: str) -> Stack:
+        if which not in started:
+            started[which] = _start_main_stack(keys, oidc_key)
+        return started[which]
+
+    try:
+        yield get
+    finally:
+        for stack in started.values():
+            stack.stop()
+
+
+@pytest.fixture(scope="module")
+def main_stack(main_stacks, filter_build):
+    """The main stack of the build a suite runs on (support/build.py)."""
+    return main_stacks(filter_build)

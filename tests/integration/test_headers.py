@@ -2,8 +2,12 @@
 import base64
 import json
 
+from support import build
 from support.asserts import assert_allowed
 from support.tokens import claims, sign
+
+# Both builds: each has a main stack of its own (integration/conftest.py).
+pytestmark = build.BOTH
 
 
 def _token(stack, keys, **extra):

@@ -3,17 +3,21 @@ import time
 
 import pytest
 
+from support import build
 from support.asserts import assert_allowed, assert_invalid, counts
 from support.keys import jwks, make_key
 from support.plugin import per_path_rules, remote_provider
 from support.stack import Stack
 from support.tokens import claims, sign
 
+# Both builds refetch for unknown kids alike (the dynamic module fetches on Envoy's main thread).
+pytestmark = build.BOTH
+
 NO_KEY = "Jwks doesn't have key to match kid or alg from Jwt"
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(wasm_module, filter_build):
     st = Stack(issuer_names=("issuer", "fast"))
     try:
         for issuer in st.issuers.values():

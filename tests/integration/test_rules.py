@@ -1,7 +1,11 @@
 """Rules (first match wins), requirement kinds, CORS preflight bypass, OIDC discovery provider."""
+from support import build
 from support.asserts import assert_allowed, assert_invalid, assert_missing, counts
 from support.issuer import DISCOVERY_PATH, JWKS_PATH
 from support.tokens import claims, sign, tamper_signature
+
+# Both builds: each has a main stack of its own (integration/conftest.py).
+pytestmark = build.BOTH
 
 
 def _main(stack, keys):

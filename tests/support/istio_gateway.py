@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
+from . import build
 from .envoy import Envoy
 from .envoy_config import render_dict
 from .issuer import Issuer
 from .istio_filters import (GATEWAY, agent_fetch_failure_config, ecds_http_filter, gateway_http_filters,
-                            plugin_matches_listener, rbac_http_filter, resource_name, wasm_extension_config,
-                            write_ecds)
+                            plugin_config_json, plugin_matches_listener, rbac_http_filter, resource_name,
+                            wasm_extension_config, write_ecds)
 from .keys import SigningKey, jwks
 from .paths import REPO
 from .stack import Stack
@@ -90,13 +91,26 @@ class IstioGateway:
         phase = spec.get("phase", "UNSPECIFIED_PHASE")
         for listener in listeners:
             port = listener["address"]["socket_address"]["port_value"]
-            plugins = ([ecds_http_filter(self.filter_name, self.ecds_path)]
-                       if plugin_matches_listener(spec.get("match"), port, GATEWAY) else [])
+            plugins = ([self._ecds_filter()] if plugin_matches_listener(spec.get("match"), port, GATEWAY) else [])
             hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
             hcm["http_filters"] = gateway_http_filters({phase: plugins} if plugins else {},
                                                        [rbac_http_filter(p) for p in self.policies])
         doc["node"] = NODE
         return doc
+
+    def _ecds_filter(self) -> dict:
+        entry = ecds_http_filter(self.filter_name, self.ecds_path)
+        if build.current() == "dynamic":
+            entry["config_discovery"]["type_urls"].append(build.dynamic_filter("")["typed_config"]["@type"])
+        return entry
+
+    def _extension_config(self, wasm_plugin: dict) -> dict:
+        """The filter the plugin's ECDS resource carries: the wasm module, or with the dynamic-module
+        build (support/build.py) that module's filter, with the same plugin configuration."""
+        if build.current() != "dynamic":
+            return wasm_extension_config(wasm_plugin, self.module_path)
+        config = plugin_config_json(wasm_plugin["spec"].get("pluginConfig") or {})
+        return {"name": self.filter_name, "typed_config": build.dynamic_filter(config)["typed_config"]}
 
     @property
     def port(self) -> int:
@@ -107,8 +121,7 @@ class IstioGateway:
         """What istiod and the agent do when the WasmPlugin changes: a new ECDS version; `fetched=False`
         is the agent's answer when the module cannot be downloaded."""
         self._version += 1
-        resource = (wasm_extension_config(wasm_plugin, self.module_path) if fetched
-                    else agent_fetch_failure_config(wasm_plugin))
+        resource = self._extension_config(wasm_plugin) if fetched else agent_fetch_failure_config(wasm_plugin)
         write_ecds(self.ecds_path, [resource], str(self._version))
 
     def start(self):
