@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 /// For the start-up log line.
-pub const NAME: &str = "aws-lc-rs";
+pub const IN_THE_MODULE: &str = "aws-lc-rs in the module";
 /// Whether ES512 can be verified here.
 pub const HAS_P521: bool = true;
 

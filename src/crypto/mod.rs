@@ -189,7 +189,7 @@ impl Crypto {
 
     /// One line for the log at start: which backend serves which algorithm.
     pub fn describe(&self) -> String {
-        let module = format!("{} in the module", module::NAME);
+        let module = module::IN_THE_MODULE;
         let host = "Envoy's BoringSSL (verify_signature)";
         let (rs_es, es512) = match (&self.host, self.mode) {
             (Some(_), CryptoMode::CrossCheck) if module::HAS_P521 => {
@@ -201,9 +201,9 @@ impl Crypto {
                 format!("{host} alone (ring has no P-521)"),
             ),
             (Some(_), _) => (host.to_string(), host.to_string()),
-            (None, _) if module::HAS_P521 => (module.clone(), module.clone()),
+            (None, _) if module::HAS_P521 => (module.to_string(), module.to_string()),
             (None, _) => (
-                module.clone(),
+                module.to_string(),
                 "refused (P-521 keys are dropped: ring has no P-521 and the host no verify_signature)"
                     .to_string(),
             ),

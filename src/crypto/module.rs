@@ -8,7 +8,7 @@ pub use super::rsa_scheme::RsaScheme;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 
 /// For the start-up log line.
-pub const NAME: &str = "ring";
+pub const IN_THE_MODULE: &str = "ring in the module";
 /// Whether ES512 can be verified here.
 pub const HAS_P521: bool = false;
 
