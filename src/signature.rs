@@ -99,7 +99,7 @@ impl PublicKey {
             n: n.to_vec(),
             e: e.to_vec(),
             bits,
-            prepared: Prepared::default(),
+            prepared: Prepared::new(),
         }))
     }
 
@@ -115,7 +115,7 @@ impl PublicKey {
         Ok(PublicKey::Ec(EcKey {
             curve,
             spki: der::ec_spki(curve, x, y),
-            prepared: Prepared::default(),
+            prepared: Prepared::new(),
         }))
     }
 
@@ -131,7 +131,7 @@ impl PublicKey {
         }
         Ok(PublicKey::Ed25519(Ed25519Key {
             key,
-            prepared: Prepared::default(),
+            prepared: Prepared::new(),
         }))
     }
 

@@ -32,6 +32,10 @@ const SLOTS: usize = 6;
 pub struct Prepared([OnceLock<Option<ParsedPublicKey>>; SLOTS]);
 
 impl Prepared {
+    pub fn new() -> Prepared {
+        Prepared::default()
+    }
+
     fn key(
         &self,
         slot: usize,

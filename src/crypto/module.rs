@@ -17,6 +17,12 @@ pub const HAS_P521: bool = false;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Prepared;
 
+impl Prepared {
+    pub const fn new() -> Prepared {
+        Prepared
+    }
+}
+
 /// RSA with modulus `n` and exponent `e` (big-endian, as in the JWK; `spki` is the same key,
 /// for backends that parse it). ring takes moduli of 2048 to 8192 bits and exponents of at
 /// most 33 bits; PSS with a salt as long as the digest, which is what JWS PS256/384/512 use
