@@ -18,7 +18,8 @@ pub const MAX_RSA_BITS: usize = 8192;
 const MAX_RSA_EXPONENT_BITS: usize = 33;
 
 /// `prepared`: what the module's backend keeps of the key between verifications (aws-lc-rs:
-/// the parsed key; ring: nothing), made with the key once per JWKS version.
+/// the key parsed on its first use; ring: nothing). It lives as long as the key, one JWKS
+/// version.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RsaKey {
     /// Big-endian, no leading zeros.
