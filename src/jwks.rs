@@ -41,7 +41,8 @@ pub struct KeyPolicy<'a> {
     /// `oct` (HMAC) keys: only from the configuration.
     pub symmetric: bool,
     /// The backends that will verify, when known: P-521 keys need the host or aws-lc-rs in
-    /// the module, and the host must be able to import a key. `None` (configuration checks): no backend limits.
+    /// the module, and the host must be able to import a key. `None` (configuration checks):
+    /// no backend limits.
     pub crypto: Option<&'a Crypto>,
 }
 #[derive(Debug, Clone, PartialEq, Eq)]
