@@ -47,10 +47,16 @@ lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets -p jwt-authn-dynamic-module -- -D warnings
+	@# The engine with the dynamic module's crypto backend (src/crypto/aws_lc.rs).
+	cargo clippy --all-targets -p jwt-authn-wasm --features aws-lc -- -D warnings
 	cargo clippy --release --target $(WASM_TARGET) --lib -p jwt-authn-wasm -- -D warnings
 
 unit: setup
 	cargo test --all
+	@# The engine's tests against each module backend, ring (the wasm build's) and aws-lc-rs
+	@# (the dynamic module's): `--all` unifies features, so there the engine has aws-lc-rs.
+	cargo test --lib -p jwt-authn-wasm
+	cargo test --lib -p jwt-authn-wasm --features aws-lc
 
 integration: build
 	$(PYTEST) -q tests

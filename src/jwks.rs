@@ -2,7 +2,7 @@
 //! version; the request path only looks keys up.
 
 use crate::crypto::der::Curve;
-use crate::crypto::Crypto;
+use crate::crypto::{module, Crypto};
 use crate::jwt::Alg;
 use crate::signature::PublicKey;
 use crate::strict_json;
@@ -40,8 +40,9 @@ pub const DEFAULT_MAX_RSA_KEY_BITS: usize = 4096;
 pub struct KeyPolicy<'a> {
     /// `oct` (HMAC) keys: only from the configuration.
     pub symmetric: bool,
-    /// The backends that will verify, when known: P-521 keys need the host, and the host
-    /// must be able to import a key. `None` (configuration checks): no backend limits.
+    /// The backends that will verify, when known: P-521 keys need the host or aws-lc-rs in
+    /// the module, and the host must be able to import a key. `None` (configuration checks):
+    /// no backend limits.
     pub crypto: Option<&'a Crypto>,
 }
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,7 +259,7 @@ fn parse_jwk(entry: &Value, policy: KeyPolicy<'_>) -> Result<Option<Jwk>, String
 
 /// Refuses, once per JWKS version, keys the backends could not use on any request.
 fn usable_by(key: &PublicKey, crypto: &Crypto) -> Result<(), String> {
-    if key.curve() == Some(Curve::P521) && !crypto.has_host() {
+    if key.curve() == Some(Curve::P521) && !crypto.has_host() && !module::HAS_P521 {
         return Err(
             "P-521 (ES512) keys need the host's verify_signature (Envoy 1.31 or later); ring has no P-521"
                 .into(),

@@ -5,7 +5,7 @@
 //! fail.
 
 use crate::crypto::der::{self, Curve};
-use crate::crypto::module::{self, RsaScheme};
+use crate::crypto::module::{self, Prepared, RsaScheme};
 use crate::crypto::{small_order, Check, Crypto, HostCheck, Tally};
 use crate::jwt::{Alg, Jwt};
 use std::borrow::Cow;
@@ -17,6 +17,9 @@ pub const MAX_RSA_BITS: usize = 8192;
 /// As BoringSSL and ring.
 const MAX_RSA_EXPONENT_BITS: usize = 33;
 
+/// `prepared`: what the module's backend keeps of the key between verifications (aws-lc-rs:
+/// the key parsed on its first use; ring: nothing). It lives as long as the key, one JWKS
+/// version.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RsaKey {
     /// Big-endian, no leading zeros.
@@ -24,12 +27,20 @@ pub struct RsaKey {
     e: Vec<u8>,
     spki: Vec<u8>,
     bits: usize,
+    prepared: Prepared,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct EcKey {
     curve: Curve,
     spki: Vec<u8>,
+    prepared: Prepared,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ed25519Key {
+    key: [u8; 32],
+    prepared: Prepared,
 }
 
 impl EcKey {
@@ -46,7 +57,7 @@ impl EcKey {
 pub enum PublicKey {
     Rsa(RsaKey),
     Ec(EcKey),
-    Ed25519([u8; 32]),
+    Ed25519(Ed25519Key),
     Oct(Vec<u8>),
 }
 
@@ -89,11 +100,13 @@ impl PublicKey {
             n: n.to_vec(),
             e: e.to_vec(),
             bits,
+            prepared: Prepared::new(),
         }))
     }
 
     /// Coordinates of exactly the curve's size. Whether the point is on the curve is
-    /// checked by BoringSSL (at parse, through the host) or ring (at every verification).
+    /// checked by BoringSSL (at parse, through the host), aws-lc-rs (at its parse) or ring (at
+    /// every verification).
     pub fn ec(crv: &str, x: &[u8], y: &[u8]) -> Result<PublicKey, String> {
         let curve = Curve::from_jwk(crv).ok_or_else(|| format!("unsupported EC curve {crv:?}"))?;
         let size = curve.size();
@@ -103,6 +116,7 @@ impl PublicKey {
         Ok(PublicKey::Ec(EcKey {
             curve,
             spki: der::ec_spki(curve, x, y),
+            prepared: Prepared::new(),
         }))
     }
 
@@ -116,7 +130,10 @@ impl PublicKey {
         if small_order::is_small_order(&key) {
             return Err("Ed25519 key of small order (signatures with it prove nothing)".into());
         }
-        Ok(PublicKey::Ed25519(key))
+        Ok(PublicKey::Ed25519(Ed25519Key {
+            key,
+            prepared: Prepared::new(),
+        }))
     }
 
     pub fn oct(k: &[u8]) -> Result<PublicKey, String> {
@@ -204,7 +221,7 @@ fn checks<'a>(
 ) -> Option<(Option<HostCheck<'a>>, Option<ModuleCheck<'a>>)> {
     use Alg::*;
     let rsa = |k: &'a RsaKey, scheme: RsaScheme| -> ModuleCheck<'a> {
-        Box::new(move || module::rsa(scheme, &k.n, &k.e, msg, sig))
+        Box::new(move || module::rsa(&k.prepared, scheme, &k.n, &k.e, &k.spki, msg, sig))
     };
     let host = |spki: &'a [u8], hash: &'static str, signature: Cow<'a, [u8]>| HostCheck {
         hash,
@@ -225,7 +242,7 @@ fn checks<'a>(
             Some(host(&k.spki, "sha512", Cow::Borrowed(sig))),
             Some(rsa(k, RsaScheme::Pkcs1Sha512)),
         ),
-        // The host's verify_signature has no padding argument: PSS is ring's alone.
+        // The host's verify_signature has no padding argument: PSS is the module's alone.
         (PublicKey::Rsa(k), PS256) => (None, Some(rsa(k, RsaScheme::PssSha256))),
         (PublicKey::Rsa(k), PS384) => (None, Some(rsa(k, RsaScheme::PssSha384))),
         (PublicKey::Rsa(k), PS512) => (None, Some(rsa(k, RsaScheme::PssSha512))),
@@ -241,16 +258,22 @@ fn checks<'a>(
                 .then(|| der::ecdsa_signature(k.curve, sig))
                 .flatten()
                 .map(|der_sig| host(&k.spki, ec_hash(k.curve), Cow::Owned(der_sig)));
-            let module: Option<ModuleCheck<'a>> = (k.curve != Curve::P521).then(|| {
-                Box::new(move || module::ecdsa(k.curve, k.point(), msg, sig).unwrap_or(false))
-                    as ModuleCheck<'a>
+            // ring has no P-521; aws-lc-rs has.
+            let module_has_curve = k.curve != Curve::P521 || module::HAS_P521;
+            let module: Option<ModuleCheck<'a>> = module_has_curve.then(|| {
+                Box::new(move || {
+                    module::ecdsa(&k.prepared, k.curve, k.point(), msg, sig).unwrap_or(false)
+                }) as ModuleCheck<'a>
             });
             (host_check, module)
         }
         // The host hashes before it verifies and Ed25519 signs the message itself.
-        (PublicKey::Ed25519(k), EdDSA) => {
-            (None, Some(Box::new(move || module::ed25519(k, msg, sig))))
-        }
+        (PublicKey::Ed25519(k), EdDSA) => (
+            None,
+            Some(Box::new(move || {
+                module::ed25519(&k.prepared, &k.key, msg, sig)
+            })),
+        ),
         // Tags are compared in constant time: a timing leak would let a client forge one
         // byte at a time.
         (PublicKey::Oct(k), HS256) => (

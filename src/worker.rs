@@ -56,7 +56,7 @@ impl ProviderRuntime {
 }
 
 /// Inline keys were validated with the configuration; here they meet the backends (a
-/// P-521 key without the host's verify_signature is dropped).
+/// P-521 key is dropped when neither the host's verify_signature nor the module has P-521).
 fn local_keys(name: &str, text: &str, crypto: &Crypto) -> Option<Rc<KeySet>> {
     let policy = KeyPolicy {
         symmetric: true,

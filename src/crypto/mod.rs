@@ -1,13 +1,21 @@
 //! Which code checks a signature. Crypto is never ours: Envoy's BoringSSL through the
 //! foreign function `verify_signature` where the host offers it (RS*, ES*), `ring` in the
-//! module where it cannot (PS*, EdDSA, and everything on hosts without the function), and
+//! module where it cannot (PS*, EdDSA, and everything on hosts without the function; the
+//! dynamic module has no such host and uses `aws-lc-rs`, with P-521), and
 //! the `hmac-sha256`/`hmac-sha512` crates for HS*. This module only chooses, encodes and
 //! counts.
 
 pub mod der;
 pub mod host;
+// The module's backend, chosen when building: ring (module.rs) by default and always in
+// wasm32; aws-lc-rs (aws_lc.rs) natively with the `aws-lc` feature (the dynamic module).
+#[cfg(all(feature = "aws-lc", not(target_arch = "wasm32")))]
+#[path = "aws_lc.rs"]
+pub mod module;
+#[cfg(not(all(feature = "aws-lc", not(target_arch = "wasm32"))))]
 pub mod module;
 pub mod probe;
+mod rsa_scheme;
 pub mod small_order;
 #[cfg(test)]
 pub mod test_host;
@@ -20,10 +28,11 @@ use std::fmt;
 /// The plugin configuration's `crypto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CryptoMode {
-    /// The host where it can verify, `ring` otherwise.
+    /// The host where it can verify, the module's backend otherwise.
     #[default]
     Auto,
-    /// `ring` only, even when the host could.
+    /// The module's backend (ring, or aws-lc-rs in the dynamic module) only, even when the
+    /// host could.
     Module,
     /// Both where both can; a disagreement denies and is counted.
     CrossCheck,
@@ -56,7 +65,8 @@ pub struct Tally {
     pub module: u32,
     pub host_errors: u32,
     pub disagreements: u32,
-    /// `cross_check` checks that only one backend could run (ES512, PS*, EdDSA, HS*).
+    /// `cross_check` checks that only one backend could run (PS*, EdDSA, HS*; ES512 where the
+    /// module has no P-521).
     pub single_backend: u32,
     /// Keys that fit a token but were not tried: the request's verification budget was spent.
     pub budget_skipped: u32,
@@ -182,14 +192,19 @@ impl Crypto {
 
     /// One line for the log at start: which backend serves which algorithm.
     pub fn describe(&self) -> String {
-        let module = "ring in the module";
+        let module = module::IN_THE_MODULE;
         let host = "Envoy's BoringSSL (verify_signature)";
         let (rs_es, es512) = match (&self.host, self.mode) {
+            (Some(_), CryptoMode::CrossCheck) if module::HAS_P521 => {
+                let both = format!("{host} checked against {module}");
+                (both.clone(), both)
+            }
             (Some(_), CryptoMode::CrossCheck) => (
                 format!("{host} checked against {module}"),
                 format!("{host} alone (ring has no P-521)"),
             ),
             (Some(_), _) => (host.to_string(), host.to_string()),
+            (None, _) if module::HAS_P521 => (module.to_string(), module.to_string()),
             (None, _) => (
                 module.to_string(),
                 "refused (P-521 keys are dropped: ring has no P-521 and the host no verify_signature)"
@@ -204,7 +219,9 @@ impl Crypto {
             return line;
         }
         // cross_check promises two opinions; say plainly where only one is possible.
-        let single = if self.host.is_some() {
+        let single = if self.host.is_some() && module::HAS_P521 {
+            "PS256/384/512, EdDSA, HS256/384/512 (module only)"
+        } else if self.host.is_some() {
             "ES512 (host only), PS256/384/512, EdDSA, HS256/384/512 (module only)"
         } else {
             "all algorithms (the host's verify_signature is not used), module only"
@@ -238,16 +255,43 @@ mod tests {
         let crypto = Crypto::new(CryptoMode::CrossCheck, Some(Box::new(RingHost)));
         // PS*, EdDSA, HS*: the module alone.
         assert_eq!(run(&crypto, false, true).single_backend, 1);
-        // ES512: the host alone (its answer to this empty check is an error, so a refusal).
+        // ES512 with ring: the host alone (its answer to this empty check is an error, so a
+        // refusal).
         let host_only = run(&crypto, true, false);
         assert_eq!((host_only.single_backend, host_only.host), (1, 1));
         // Both ran: no single check.
         assert_eq!(run(&crypto, true, true).single_backend, 0);
         let line = crypto.describe();
-        assert!(
-            line.contains("checked by one backend only") && line.contains("ES512 (host only)"),
+        assert!(line.contains("checked by one backend only"), "{line}");
+        // ES512 is checked twice where the module has P-521.
+        assert_eq!(
+            line.contains("ES512 (host only)"),
+            !module::HAS_P521,
             "{line}"
         );
+    }
+
+    #[test]
+    fn the_line_names_the_module_backend_and_what_serves_es512() {
+        let line = Crypto::module_only().describe();
+        if module::HAS_P521 {
+            assert!(line.contains("ES256/384 by aws-lc-rs in the module; ES512 by aws-lc-rs in the module; PS256/384/512, EdDSA by aws-lc-rs in the module"), "{line}");
+        } else {
+            assert!(
+                line.contains("ES256/384 by ring in the module; ES512 by refused"),
+                "{line}"
+            );
+        }
+        let cross = Crypto::new(CryptoMode::CrossCheck, Some(Box::new(RingHost))).describe();
+        let es512 = format!(
+            "ES512 by Envoy's BoringSSL (verify_signature) {}",
+            if module::HAS_P521 {
+                "checked against aws-lc-rs in the module"
+            } else {
+                "alone (ring has no P-521)"
+            }
+        );
+        assert!(cross.contains(&es512), "{cross}");
     }
 
     #[test]

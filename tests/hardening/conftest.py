@@ -7,7 +7,7 @@ from support.attack_stack import start_attack_stack
 
 @pytest.fixture(scope="module", params=("auto", "module", "cross_check", "dynamic-module"))
 def attack_stack(request, wasm_module):
-    """The corpus runs once per crypto backend, and once against the dynamic-module build (ring
+    """The corpus runs once per crypto backend, and once against the dynamic-module build (aws-lc-rs
     natively, as `module`); none may let a token through, and under cross_check the two
     backends must never have disagreed."""
     which, mode = ("dynamic", "module") if request.param == "dynamic-module" else ("wasm", request.param)

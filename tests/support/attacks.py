@@ -13,7 +13,11 @@ from .tokens import hmac_with_secret
 CURVE_ORDER = {
     "ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
     "ES384": int("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16),
+    "ES512": int("01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D03"
+                 "BB5C9B8899C47AEBB6FB71E91386409", 16),
 }
+# Bytes of r and of s in a JWS signature (RFC 7518 §3.4).
+COORDINATE_BYTES = {"ES256": 32, "ES384": 48, "ES512": 66}
 ALG_NONE_SPELLINGS = ("none", "None", "NONE", "nOnE")
 
 
@@ -68,7 +72,7 @@ def ecdsa_variants(token: str, alg: str) -> dict:
     """r||s signatures out of range, zero, or malleated to the high-S twin (n - s), which is
     still a mathematically valid signature."""
     n = CURVE_ORDER[alg]
-    size = 32 if alg == "ES256" else 48
+    size = COORDINATE_BYTES[alg]
     sig = token.rsplit(".", 1)[1]
     raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
     r, s = int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big")

@@ -4,7 +4,7 @@ use crate::jws::{claims, split};
 use jwt_authn_wasm::crypto::{Crypto, Tally};
 use jwt_authn_wasm::jwks::{KeyPolicy, KeySet};
 use jwt_authn_wasm::jwt::Alg;
-use jwt_authn_wasm::signature::verify_raw;
+use jwt_authn_wasm::signature::{verify_raw, PublicKey};
 use jwt_simple::prelude::*;
 use serde_json::{json, Value};
 use std::time::{Duration as StdDuration, Instant};
@@ -37,6 +37,10 @@ pub fn measure(name: &str, budget: StdDuration, mut f: impl FnMut() -> bool) {
     );
 }
 
+/// An ES512 token and its key, made once with Python's `cryptography` (jwt-simple has no ES512).
+const P521_JWK: &str = r#"{"kty": "EC", "crv": "P-521", "kid": "es512", "x": "Adti5tKL7-ONPUo8Yi1AAdDrgUs5D_eYXlL2t3BoB4145fUyKoSdxcZ1c4IBgehagqxuC71FH-fjDCVooL6tv7_h", "y": "AdDjB5mizDmkGPkASVtfeCX7TIA1ZiKmeGtWmtLR8fpVW0LEAWM64dAJWVB9PIoK9c0oM6CMKVkVBMOpLSDsZM57"}"#;
+const ES512_TOKEN: &str = "eyJhbGciOiJFUzUxMiIsImtpZCI6ImVzNTEyIiwidHlwIjoiSldUIn0.eyJzdWIiOiJiZW5jaCIsImV4cCI6NDEwMjQ0NDgwMH0.AazCmkkeF_NHu5QS9HXNJOT4IkCA7FdEARQ86O9TToWPGyKlVkdRd2pupQwDRolT119GzMoydNI43V_BAkRysXLJARUMlVHnAyQEAT3BPA7TzlU0xlkH2YjYS34M-pIu1-GKu5Kuo9gJ6E86JxCd2EkemQBKW1sLJlFhX4xE9bxVtpZ5";
+
 fn jwk(public: String, kid: &str) -> Value {
     let mut jwk: Value = serde_json::from_str(&public).expect("JWK");
     jwk["kid"] = json!(kid);
@@ -62,15 +66,25 @@ pub fn run() {
     let rsa_jwk =
         |kid: &str| json!({"kty": "RSA", "kid": kid, "n": b64(&comp.n), "e": b64(&comp.e)});
     let p256_jwk = |kid: &str| jwk(es256.public_key().to_jwk(), kid);
-    let keys = vec![
+    let mut keys = vec![
         rsa_jwk("rsa"),
         p256_jwk("es256"),
         jwk(es384.public_key().to_jwk(), "es384"),
         jwk(ed.public_key().to_jwk(), "ed"),
     ];
+    // The module's backend: ring (wasm32, and natively by default) or aws-lc-rs (natively with
+    // `--features jwt-authn-wasm/aws-lc`, as in the dynamic module), which also has P-521.
+    let backend = jwt_authn_wasm::crypto::module::IN_THE_MODULE
+        .split(' ')
+        .next()
+        .unwrap_or_default();
+    let p521 = jwt_authn_wasm::crypto::module::HAS_P521;
+    if p521 {
+        keys.push(serde_json::from_str(P521_JWK).expect("JWK"));
+    }
     let text = json!({ "keys": keys }).to_string();
     let set = KeySet::parse_remote(text.as_bytes()).expect("JWKS");
-    assert_eq!(set.len(), 4, "{:?}", set.skipped);
+    assert_eq!(set.len(), 4 + usize::from(p521), "{:?}", set.skipped);
     let key = |kid: &str| {
         &set.keys
             .iter()
@@ -94,30 +108,52 @@ pub fn run() {
         }
     };
     measure(
-        "RS256 ring",
+        &format!("RS256 {backend}"),
         budget,
         case(Alg::RS256, "rsa", rs.sign(claims()).unwrap()),
     );
     measure(
-        "PS256 ring",
+        &format!("PS256 {backend}"),
         budget,
         case(Alg::PS256, "rsa", ps.sign(claims()).unwrap()),
     );
     measure(
-        "ES256 ring",
+        &format!("ES256 {backend}"),
         budget,
         case(Alg::ES256, "es256", es256.sign(claims()).unwrap()),
     );
     measure(
-        "ES384 ring",
+        &format!("ES384 {backend}"),
         budget,
         case(Alg::ES384, "es384", es384.sign(claims()).unwrap()),
     );
+    if p521 {
+        measure(
+            &format!("ES512 {backend}"),
+            budget,
+            case(Alg::ES512, "es512", ES512_TOKEN.to_string()),
+        );
+    }
     measure(
-        "EdDSA ring",
+        &format!("EdDSA {backend}"),
         budget,
         case(Alg::EdDSA, "ed", ed.sign(claims()).unwrap()),
     );
+    // A key's first token, the key built as a JWKS version builds it: with aws-lc-rs this
+    // includes the one parse the key keeps for later tokens.
+    let (input, sig) = split(&rs.sign(claims()).unwrap());
+    measure(&format!("RS256 {backend}, new key"), budget, || {
+        PublicKey::rsa(&comp.n, &comp.e).is_ok_and(|k| {
+            verify_raw(
+                &k,
+                Alg::RS256,
+                input.as_bytes(),
+                &sig,
+                &crypto,
+                &mut Tally::default(),
+            )
+        })
+    });
 
     // A JWKS of 100 keys (half RSA-2048, half P-256), parsed as a worker parses each new
     // version. With the host backend each RSA and EC key also costs one host call.
