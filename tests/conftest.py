@@ -36,3 +36,15 @@ def filter_build(request):
         assert build.DYNAMIC_MODULE.is_file(), f"{build.DYNAMIC_MODULE} is missing: run `make dynamic-module`"
     with build.use(which):
         yield which
+
+
+@pytest.fixture(scope="module", params=["wasm", "dynamic"])
+def each_build(request, filter_build):
+    """Each build in turn, for a module's stack fixture: the tests that use the stack run against
+    both builds, the module's other tests (a validator, a config file) once."""
+    from support import build
+
+    if request.param == "dynamic":
+        assert build.DYNAMIC_MODULE.is_file(), f"{build.DYNAMIC_MODULE} is missing: run `make dynamic-module`"
+    with build.use(request.param):
+        yield request.param

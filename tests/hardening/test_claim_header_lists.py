@@ -23,13 +23,13 @@ def _policy(name: str, action: str, values: list[str]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def deny_mallory(wasm_module):
+def deny_mallory(each_build, wasm_module):
     with IstioGateway(load_wasmplugin(), wasm_module, KEY, policies=(_policy("deny", "DENY", ["mallory"]),)) as gw:
         yield gw
 
 
 @pytest.fixture(scope="module")
-def allow_services(wasm_module):
+def allow_services(each_build, wasm_module):
     with IstioGateway(load_wasmplugin(), wasm_module, KEY, policies=(_policy("allow", "ALLOW", ["svc-*"]),)) as gw:
         yield gw
 

@@ -61,7 +61,7 @@ def _k(r: bytes, key: bytes, token: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack(native_listener=True)
     try:
         st.issuer.set_jwks(jwks(NORMAL, extra=[_jwk(kid, x) for kid, x in ODD_KEYS.items()]))

@@ -34,7 +34,7 @@ class _BigHeaders(Stack):
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = _BigHeaders()
     try:
         st.issuer.set_jwks(jwks(KEY))

@@ -87,7 +87,7 @@ def _cpu_ns(pid: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack(concurrency=1)
     try:
         providers, rules = {}, []

@@ -13,7 +13,7 @@ KEY = make_key("RS256", kid="audit-1")
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack()
     try:
         st.issuer.set_jwks(jwks(KEY))

@@ -22,7 +22,7 @@ def _tenant_route(tenant: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack()
     try:
         st.issuer.set_jwks(jwks(KEY))

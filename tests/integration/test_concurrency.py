@@ -15,7 +15,7 @@ CACHE_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack(issuer_names=("issuer", "rotating"), concurrency=2)
     try:
         for issuer in st.issuers.values():

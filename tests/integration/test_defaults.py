@@ -25,7 +25,7 @@ def _b64(raw: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     """Provider `rsa` (remote JWKS with a verify key and an encrypt-only one) on `/`, provider
     `hs` (local HMAC keys) on `/hs`; the same configuration on native's listener."""
     st = Stack(native_listener=True)
@@ -83,7 +83,7 @@ def test_a_key_whose_key_ops_lack_verify_is_not_used(stack):
                    "Jwks doesn't have key to match kid or alg from Jwt")
 
 
-def test_discovery_takes_keys_only_from_the_issuers_host_or_listed_ones(wasm_module):
+def test_discovery_takes_keys_only_from_the_issuers_host_or_listed_ones(each_build, wasm_module):
     """The discovery document (on 127.0.0.1) names a jwks_uri on `localhost`: another host."""
     with Stack(issuer_names=("issuer", "keys")) as st:
         key = make_key("ES256", kid="d1")

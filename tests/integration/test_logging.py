@@ -1,5 +1,6 @@
-"""The filter's debug line for a denied request follows Envoy's `wasm` log level, also when
-an operator changes it at runtime through the admin /logging endpoint."""
+"""The filter's debug line for a denied request follows Envoy's log level for the filter (`wasm`
+for the wasm build, `dynamic_modules` for the dynamic module), also when an operator changes it
+at runtime through the admin /logging endpoint."""
 import time
 
 import requests
@@ -23,7 +24,11 @@ def _wait_for_line(st: Stack, path: str, timeout: float = 5) -> list[str]:
     return []
 
 
-def test_denial_reason_logged_only_at_debug(wasm_module):
+LOGGER = {"wasm": "wasm", "dynamic": "dynamic_modules"}
+
+
+def test_denial_reason_logged_only_at_debug(each_build, wasm_module):
+    logger = LOGGER[each_build]
     key = make_key("ES256", kid="log-1")
     with Stack() as st:
         st.issuer.set_jwks(jwks(key))
@@ -32,10 +37,10 @@ def test_denial_reason_logged_only_at_debug(wasm_module):
         lines = _wait_for_line(st, "/at-debug")
         assert lines and "Jwt is missing" in lines[0], st.envoy.log_tail()
 
-        requests.post(f"{st.envoy.admin}/logging?wasm=warning", timeout=5).raise_for_status()
+        requests.post(f"{st.envoy.admin}/logging?{logger}=warning", timeout=5).raise_for_status()
         time.sleep(0.5)  # the filter reads the level on its next tick (100 ms)
         assert st.request("/at-warning").status_code == 401
-        requests.post(f"{st.envoy.admin}/logging?wasm=debug", timeout=5).raise_for_status()
+        requests.post(f"{st.envoy.admin}/logging?{logger}=debug", timeout=5).raise_for_status()
         time.sleep(0.5)
         assert st.request("/back-at-debug").status_code == 401
         assert _wait_for_line(st, "/back-at-debug"), st.envoy.log_tail()

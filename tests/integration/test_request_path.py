@@ -118,7 +118,7 @@ def _stack(key, hcm: dict):
 
 
 @pytest.fixture(scope="module")
-def bare_host(wasm_module, key):
+def bare_host(each_build, wasm_module, key):
     """Envoy's defaults: no normalisation, escaped slashes kept, underscore headers allowed."""
     stack = _stack(key, {})
     try:
@@ -128,7 +128,7 @@ def bare_host(wasm_module, key):
 
 
 @pytest.fixture(scope="module")
-def shipped_host(wasm_module, key):
+def shipped_host(each_build, wasm_module, key):
     stack = _stack(key, {**SHIPPED, UNDERSCORES[0]: UNDERSCORES[1]})
     try:
         yield stack

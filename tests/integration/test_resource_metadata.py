@@ -32,7 +32,7 @@ def plugin_config(st: Stack, **metadata) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack()
     try:
         st.issuer.set_jwks(jwks(KEY))

@@ -45,7 +45,7 @@ def plugin_config(st: Stack) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(wasm_module):
+def stack(each_build, wasm_module):
     st = Stack()
     try:
         st.issuer.set_jwks(jwks(ES, RS))
@@ -249,7 +249,7 @@ def test_validator_names_the_field(tmp_path, case):
     assert lines[0].startswith(f"invalid config: {field}:"), lines[0]
 
 
-def test_envoy_refuses_an_unknown_algorithm(wasm_module):
+def test_envoy_refuses_an_unknown_algorithm(each_build, wasm_module):
     with Stack() as st:
         cfg = plugin_config(st)
         BAD["unknown_algorithm"][0](cfg)

@@ -24,7 +24,7 @@ def plugin_config(st: Stack, ignore: bool) -> dict:
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["ignore", "default"])
-def stack(request, wasm_module):
+def stack(request, each_build, wasm_module):
     st = Stack()
     try:
         st.issuer.set_jwks(jwks(KEY))

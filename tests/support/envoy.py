@@ -55,7 +55,7 @@ class Envoy:
     """One Envoy process. `config` is the YAML text; `admin_port` must match the config's admin address."""
 
     def __init__(self, config: str, admin_port: int, concurrency: int = 1, log_level: str = "info",
-                 component_log_level: str = "wasm:debug,jwt:debug", workdir: str | None = None,
+                 component_log_level: str = "wasm:debug,jwt:debug,dynamic_modules:debug", workdir: str | None = None,
                  wrapper: list[str] | None = None):
         self.config = config
         # A command Envoy runs under (the instruction-count benchmark's valgrind).
