@@ -2,6 +2,10 @@
 //!
 //! Everything but `filter` is plain Rust that runs and is tested natively; `filter` is the
 //! thin proxy-wasm glue.
+//!
+//! `filter::host` is the only module with `unsafe` (the proxy-wasm ABI calls, each with the
+//! invariant it relies on); the compiler holds every other module to that.
+#![deny(unsafe_code)]
 
 pub mod audience;
 pub mod authenticator;

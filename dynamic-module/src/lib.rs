@@ -6,6 +6,10 @@
 //! documented header, turned into safe handles. `filter` is the glue over the engine, as thin
 //! as the proxy-wasm one; `store` shares fetched keys between Envoy's worker threads.
 
+// The compiler holds every other module to it.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
 mod abi;
 mod filter;
 mod logger;

@@ -3,6 +3,7 @@
 mod apply;
 mod fault;
 mod fetcher;
+#[allow(unsafe_code)]
 mod host;
 mod http;
 mod metrics;
