@@ -2,7 +2,7 @@
 //! to the shared key set. The host only dispatches calls (`FetchHost`) and hands replies in
 //! as data; the proxy-wasm root context and the dynamic module's main thread both run this.
 
-use crate::config::{HttpTarget, KeySource, RemoteEndpoint, RemoteSource};
+use crate::config::{HttpTarget, JwksSource, RemoteEndpoint, RemoteSource};
 use crate::jwks_cache::record::{self, Acquire, FetchReason, FetchResult};
 use crate::jwks_cache::response::{self, FetchError};
 use crate::worker::{Stage, Worker};
@@ -27,8 +27,8 @@ pub trait FetchStats {
 
 fn remote<M>(worker: &Worker<M>, provider: usize) -> Option<RemoteSource> {
     match &worker.config.providers.get(provider)?.source {
-        KeySource::Remote(r) => Some(r.clone()),
-        KeySource::Local(_) => None,
+        JwksSource::Remote(r) => Some(r.clone()),
+        JwksSource::Local(_) => None,
     }
 }
 

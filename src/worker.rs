@@ -3,7 +3,7 @@
 //! keys, and fetches in flight. Host-independent: the glue brings its counters (`M`) and the
 //! process-wide store the workers share keys through.
 
-use crate::config::{FilterConfig, KeySource as Source, ProviderId};
+use crate::config::{FilterConfig, JwksSource, ProviderId};
 use crate::crypto::Crypto;
 use crate::engine::{Decision, Engine, KeySource, KeyState, KidRefetch};
 use crate::extractor::Request;
@@ -141,8 +141,8 @@ impl<M> Worker<M> {
             .iter()
             .map(|p| {
                 let keys = match &p.source {
-                    Source::Local(text) => local_keys(&p.name, text, &crypto),
-                    Source::Remote(_) => None,
+                    JwksSource::Local(text) => local_keys(&p.name, text, &crypto),
+                    JwksSource::Remote(_) => None,
                 };
                 ProviderRuntime {
                     shared: SharedKeys::for_provider(p),

@@ -3,17 +3,18 @@
 #![no_main]
 
 use jwt_authn_wasm::config::HttpTarget;
+use jwt_authn_wasm::jwks::DEFAULT_MAX_RSA_KEY_BITS;
 use jwt_authn_wasm::jwks_cache::{decode_document, response};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = response::parse_status(data);
     let _ = response::check_status(response::parse_status(data), data.len());
-    let _ = response::jwks(data, None);
+    let _ = response::jwks(data, None, DEFAULT_MAX_RSA_KEY_BITS);
     if let Ok(uri) = response::discovery(data, "https://fuzz.example") {
         let _ = HttpTarget::parse(&uri, None);
     }
     if let Some((_, doc)) = decode_document(data) {
-        let _ = response::jwks(doc, None);
+        let _ = response::jwks(doc, None, DEFAULT_MAX_RSA_KEY_BITS);
     }
 });

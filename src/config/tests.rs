@@ -48,8 +48,8 @@ fn refused(v: &Value) -> ConfigError {
 
 fn remote(p: &Provider) -> &RemoteSource {
     match &p.source {
-        KeySource::Remote(r) => r,
-        KeySource::Local(_) => panic!("expected a remote key source"),
+        JwksSource::Remote(r) => r,
+        JwksSource::Local(_) => panic!("expected a remote key source"),
     }
 }
 
@@ -160,8 +160,17 @@ fn explicit_values_are_kept() {
         (t.cluster.as_str(), t.authority.as_str(), t.path.as_str()),
         ("issuer", "127.0.0.1:8080", "/keys")
     );
-    assert_eq!(cfg.provider_id("p"), Some(0));
-    assert_eq!(cfg.provider_id("q"), None);
+}
+
+#[test]
+fn rules_name_providers_by_their_position() {
+    let rule =
+        |name: &str| json!([{"match": {"prefix": "/"}, "requires": {"provider_name": name}}]);
+    let cfg = parse_value(&two_providers(rule("b"))).unwrap();
+    assert_eq!(cfg.rules[0].requirement, Some(Requirement::Provider(1)));
+    let e = refused(&two_providers(rule("q")));
+    assert_eq!(e.field, "rules[0].requires.provider_name");
+    assert!(e.reason.contains("unknown provider"), "{e}");
 }
 
 #[test]
@@ -216,8 +225,8 @@ fn oidc_discovery_targets_the_issuers_well_known_document() {
 fn local_jwks_keeps_the_text() {
     let cfg = ok(json!({}), json!({}));
     match &cfg.providers[0].source {
-        KeySource::Local(text) => assert_eq!(text, &oct_jwks()),
-        KeySource::Remote(_) => panic!("expected local keys"),
+        JwksSource::Local(text) => assert_eq!(text, &oct_jwks()),
+        JwksSource::Remote(_) => panic!("expected local keys"),
     }
 }
 

@@ -106,7 +106,7 @@ fn the_default_cluster_is_the_one_istio_names() {
     assert!(p["remote_jwks"].get("cluster").is_none(), "{p}");
     let config = crate::config::parse(plugin.config.to_string().as_bytes()).unwrap();
     match &config.providers[0].source {
-        crate::config::KeySource::Remote(r) => match &r.endpoint {
+        crate::config::JwksSource::Remote(r) => match &r.endpoint {
             crate::config::RemoteEndpoint::Jwks(t) => {
                 assert_eq!(t.cluster, "outbound|443||keys.example.com")
             }

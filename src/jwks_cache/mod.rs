@@ -8,7 +8,7 @@ pub mod response;
 
 pub use record::{Acquire, FetchReason, SharedRecord, SharedStore, StoreError};
 
-use crate::config::{KeySource, Provider, RemoteEndpoint};
+use crate::config::{JwksSource, Provider, RemoteEndpoint};
 
 /// Shared-data keys of one provider. Two listeners configured with the same issuer and key
 /// source share one JWKS and one fetch schedule; different ones never collide.
@@ -20,7 +20,7 @@ pub struct SharedKeys {
 
 impl SharedKeys {
     pub fn for_provider(provider: &Provider) -> Option<SharedKeys> {
-        let KeySource::Remote(remote) = &provider.source else {
+        let JwksSource::Remote(remote) = &provider.source else {
             return None;
         };
         let source = match &remote.endpoint {
