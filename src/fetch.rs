@@ -39,7 +39,7 @@ pub fn poll<M: FetchStats>(
     worker: &mut Worker<M>,
     host: &mut dyn FetchHost,
     held: &[bool],
-    now: u64,
+    now_ms: u64,
 ) {
     for id in 0..worker.providers.len() {
         let Some(source) = remote(worker, id) else {
@@ -58,8 +58,14 @@ pub fn poll<M: FetchStats>(
         let lease_ms = lease_ms(&source);
         let owner = worker.owner;
         let take = |reason| {
-            record::try_acquire(&*worker.store, &shared.record, now, lease_ms, owner, reason)
-                == Acquire::Acquired
+            record::try_acquire(
+                &*worker.store,
+                &shared.record,
+                now_ms,
+                lease_ms,
+                owner,
+                reason,
+            ) == Acquire::Acquired
         };
         let interval_ms = worker
             .config
@@ -78,12 +84,12 @@ pub fn poll<M: FetchStats>(
             // Kept only while the one thing in its way is the spacing between fetches.
             let (rec, _) = record::read(&*worker.store, &shared.record);
             rt.want_kid_refetch =
-                !rec.lease_active(now) && rec.kid_refetch_allowed(now, interval_ms);
+                !rec.lease_active(now_ms) && rec.kid_refetch_allowed(now_ms, interval_ms);
         } else {
             rt.want_kid_refetch = false;
         }
         if acquired {
-            start(worker, host, id, &source, now);
+            start(worker, host, id, &source, now_ms);
         }
     }
 }
@@ -103,14 +109,14 @@ fn start<M: FetchStats>(
     host: &mut dyn FetchHost,
     id: usize,
     source: &RemoteSource,
-    now: u64,
+    now_ms: u64,
 ) {
     let (target, stage) = match &source.endpoint {
         RemoteEndpoint::Jwks(t) => (t, Stage::Jwks),
         RemoteEndpoint::Discovery { discovery, .. } => (discovery, Stage::Discovery),
     };
     if let Err(e) = dispatch(worker, host, id, target, stage, source.timeout_ms) {
-        finish(worker, id, Err(e), now);
+        finish(worker, id, Err(e), now_ms);
     }
 }
 
@@ -154,7 +160,7 @@ pub fn on_response<M: FetchStats>(
     status: Option<u32>,
     body_size: usize,
     read_body: impl FnOnce() -> Vec<u8>,
-    now: u64,
+    now_ms: u64,
 ) {
     let Some(at) = worker.calls.iter().position(|(t, _, _)| *t == token) else {
         return;
@@ -171,15 +177,15 @@ pub fn on_response<M: FetchStats>(
             .map(|set| (body, set))
             .map(Some),
             Stage::Discovery => {
-                next_from_discovery(worker, host, id, &body, now)?;
+                next_from_discovery(worker, host, id, &body, now_ms)?;
                 Ok(None)
             }
         }
     });
     match result {
         Ok(None) => {}
-        Ok(Some((body, set))) => finish(worker, id, Ok((body, set)), now),
-        Err(e) => finish(worker, id, Err(e), now),
+        Ok(Some((body, set))) => finish(worker, id, Ok((body, set)), now_ms),
+        Err(e) => finish(worker, id, Err(e), now_ms),
     }
 }
 
@@ -188,7 +194,7 @@ fn next_from_discovery<M>(
     host: &mut dyn FetchHost,
     id: usize,
     body: &[u8],
-    _now: u64,
+    _now_ms: u64,
 ) -> Result<(), FetchError> {
     let provider = worker
         .config
@@ -226,7 +232,7 @@ fn finish<M: FetchStats>(
     worker: &mut Worker<M>,
     id: usize,
     result: Result<Fetched, FetchError>,
-    now: u64,
+    now_ms: u64,
 ) {
     let name = worker
         .config
@@ -259,7 +265,7 @@ fn finish<M: FetchStats>(
                 &*worker.store,
                 &shared,
                 owner,
-                now,
+                now_ms,
                 FetchResult::Success {
                     jwks: &body,
                     cache_duration_ms,
@@ -280,7 +286,7 @@ fn finish<M: FetchStats>(
                 &*worker.store,
                 &shared,
                 owner,
-                now,
+                now_ms,
                 FetchResult::Failure {
                     error: &text,
                     jitter,

@@ -9,11 +9,11 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let _ = response::parse_status(data);
     let _ = response::check_status(response::parse_status(data), data.len());
-    let _ = response::jwks(data, None);
+    let _ = response::jwks(data, None, usize::MAX);
     if let Ok(uri) = response::discovery(data, "https://fuzz.example") {
         let _ = HttpTarget::parse(&uri, None);
     }
     if let Some((_, doc)) = decode_document(data) {
-        let _ = response::jwks(doc, None);
+        let _ = response::jwks(doc, None, usize::MAX);
     }
 });

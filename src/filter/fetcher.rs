@@ -41,12 +41,12 @@ impl FetchStats for Metrics {
 }
 
 /// One pass of the fetch loop; providers this worker holds requests for are retried soon.
-pub fn poll(worker: &mut Worker, now: u64) {
+pub fn poll(worker: &mut Worker, now_ms: u64) {
     let held = worker.held_providers();
-    fetch::poll(worker, &mut HttpCalls, &held, now);
+    fetch::poll(worker, &mut HttpCalls, &held, now_ms);
 }
 
-pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) {
+pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now_ms: u64) {
     // Unreadable headers give no status: a failed fetch, which keeps the last good keys.
     let headers = host::header_pairs(MapType::HttpCallResponseHeaders).unwrap_or_default();
     let status = headers
@@ -54,5 +54,13 @@ pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) 
         .find(|(name, _)| *name == ":status")
         .and_then(|(_, v)| response::parse_status(v));
     let body = || host::call_response_body(body_size);
-    fetch::on_response(worker, &mut HttpCalls, token, status, body_size, body, now);
+    fetch::on_response(
+        worker,
+        &mut HttpCalls,
+        token,
+        status,
+        body_size,
+        body,
+        now_ms,
+    );
 }
