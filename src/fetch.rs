@@ -151,22 +151,26 @@ fn dispatch<M>(
 }
 
 /// Handles a fetch response: the next discovery step, or the end of the fetch. `status` is
-/// `None` when the call failed or its headers could not be read (a failed fetch, which keeps
-/// the last good keys); the body is read only when the status is worth it.
+/// `Ok(None)` when the call failed without a response, `Err` when the host could not hand
+/// the response over (both a failed fetch, which keeps the last good keys); the body is read
+/// only when the status is worth it.
 pub fn on_response<M: FetchStats>(
     worker: &mut Worker<M>,
     host: &mut dyn FetchHost,
     token: u32,
-    status: Option<u32>,
+    status: Result<Option<u32>, FetchError>,
     body_size: usize,
     read_body: impl FnOnce() -> Vec<u8>,
     now_ms: u64,
 ) {
     let Some(at) = worker.calls.iter().position(|(t, _, _)| *t == token) else {
+        // No provider waits for it, so there is no fetch to fail.
+        log::debug!("jwt_authn_wasm: ignored the response to HTTP call {token}, which this worker did not send");
         return;
     };
     let (_, id, stage) = worker.calls.swap_remove(at);
-    let result = response::check_status(status, body_size).and_then(|()| {
+    let result = status.and_then(|status| response::check_status(status, body_size));
+    let result = result.and_then(|()| {
         let body = read_body();
         match stage {
             Stage::Jwks => {
@@ -196,19 +200,23 @@ fn next_from_discovery<M>(
     body: &[u8],
     _now_ms: u64,
 ) -> Result<(), FetchError> {
-    let provider = worker
-        .config
-        .providers
-        .get(id)
-        .ok_or(FetchError::Status(None))?;
-    let source = remote(worker, id).ok_or(FetchError::Status(None))?;
+    let provider = worker.config.providers.get(id).ok_or_else(|| {
+        FetchError::Internal(format!("no provider #{id} for this discovery document"))
+    })?;
+    let not_discovery = || {
+        FetchError::Internal(format!(
+            "a discovery document arrived for provider {}, which does not use OIDC discovery",
+            provider.name
+        ))
+    };
+    let source = remote(worker, id).ok_or_else(not_discovery)?;
     let RemoteEndpoint::Discovery {
         discovery,
         jwks_cluster,
         jwks_hosts,
     } = &source.endpoint
     else {
-        return Err(FetchError::Status(None));
+        return Err(not_discovery());
     };
     let jwks_uri = response::discovery(body, &provider.issuer)?;
     if !crate::config::jwks_hosts::allows(jwks_hosts, &jwks_uri) {

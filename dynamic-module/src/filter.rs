@@ -289,7 +289,7 @@ impl Config {
             &mut worker,
             &mut Callouts(handle),
             token,
-            status,
+            Ok(status),
             size,
             move || body,
             now_ms,
