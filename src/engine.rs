@@ -396,11 +396,11 @@ impl<'c> Engine<'c> {
             audiences: jwt.audiences,
             claims: jwt.claims,
         });
-        let valid_until = jwt.exp.map_or(u64::MAX, |exp| {
+        let valid_until_s = jwt.exp.map_or(u64::MAX, |exp| {
             exp.saturating_add(provider.clock_skew_seconds)
         });
         self.cache
-            .insert(id, token, version, valid_until, verified.clone());
+            .insert(id, token, version, valid_until_s, verified.clone());
         Ok(Some(verified))
     }
 

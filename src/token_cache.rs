@@ -33,7 +33,7 @@ struct Slot {
     key: u64,
     token: Rc<str>,
     key_version: u64,
-    valid_until: u64,
+    valid_until_s: u64,
     value: Rc<VerifiedToken>,
     /// Neighbours in the recency list, most recently used first.
     newer: usize,
@@ -81,7 +81,7 @@ impl TokenCache {
         if !same(&slot.token, token) {
             return None;
         }
-        if slot.key_version == key_version && now_s <= slot.valid_until {
+        if slot.key_version == key_version && now_s <= slot.valid_until_s {
             let value = slot.value.clone();
             self.unlink(index);
             self.push_newest(index);
@@ -96,7 +96,7 @@ impl TokenCache {
         provider: ProviderId,
         token: &str,
         key_version: u64,
-        valid_until: u64,
+        valid_until_s: u64,
         value: Rc<VerifiedToken>,
     ) {
         if self.capacity == 0 || provider >= self.by_provider.len() {
@@ -120,7 +120,7 @@ impl TokenCache {
             key,
             token: Rc::from(token),
             key_version,
-            valid_until,
+            valid_until_s,
             value,
             newer: NIL,
             older: NIL,

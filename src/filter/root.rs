@@ -56,11 +56,11 @@ impl Root {
         let Ok(mut worker) = worker.try_borrow_mut() else {
             return None;
         };
-        let clock = host::clock_ms();
-        let now_ms = clock.unwrap_or(0);
+        let clock_ms = host::clock_ms();
+        let now_ms = clock_ms.unwrap_or(0);
         f(&mut worker, now_ms);
         // Held requests cannot be judged without the time: they keep waiting.
-        clock?;
+        clock_ms?;
         let kick = self.resume_waiters(&mut worker, now_ms);
         if kick {
             return Some(Duration::from_millis(1));
