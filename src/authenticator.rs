@@ -15,7 +15,7 @@ pub fn check_claims(
     provider: &Provider,
     audiences: &[String],
     jwt: &Jwt<'_>,
-    now: u64,
+    now_s: u64,
 ) -> Result<(), AuthError> {
     match &provider.issuer_template {
         None if jwt.iss.as_deref() != Some(provider.issuer.as_str()) => {
@@ -27,12 +27,12 @@ pub fn check_claims(
     crate::resource::check_header(provider, jwt)?;
     let skew = provider.clock_skew_seconds;
     if let Some(nbf) = jwt.nbf {
-        if nbf > now.saturating_add(skew) {
+        if nbf > now_s.saturating_add(skew) {
             return Err(AuthError::NotYetValid);
         }
     }
     match jwt.exp {
-        Some(exp) if now > exp.saturating_add(skew) => return Err(AuthError::Expired),
+        Some(exp) if now_s > exp.saturating_add(skew) => return Err(AuthError::Expired),
         None if provider.require_expiration || provider.max_lifetime_seconds.is_some() => {
             return Err(AuthError::ExpirationRequired)
         }
@@ -41,7 +41,7 @@ pub fn check_claims(
     // As Envoy: the time left until `exp` is bounded, whatever `iat` claims, so a token
     // minted with a future `iat` cannot outlive the bound either.
     if let (Some(max), Some(exp)) = (provider.max_lifetime_seconds, jwt.exp) {
-        if exp.saturating_sub(now) > max {
+        if exp.saturating_sub(now_s) > max {
             return Err(AuthError::LifetimeTooLong);
         }
     }

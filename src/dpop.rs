@@ -149,18 +149,18 @@ thread_local! {
 #[derive(Default)]
 struct Seen {
     /// jti → when it may be forgotten.
-    until: HashMap<String, u64>,
+    until_s: HashMap<String, u64>,
     order: VecDeque<(u64, String)>,
 }
 
 impl Seen {
     fn expire(&mut self, now_s: u64) {
-        while let Some((until, _)) = self.order.front() {
-            if *until > now_s && self.order.len() < MAX_REMEMBERED {
+        while let Some((until_s, _)) = self.order.front() {
+            if *until_s > now_s && self.order.len() < MAX_REMEMBERED {
                 break;
             }
             if let Some((_, jti)) = self.order.pop_front() {
-                self.until.remove(&jti);
+                self.until_s.remove(&jti);
             }
         }
     }
@@ -170,7 +170,7 @@ fn seen(jti: &str, now_s: u64) -> bool {
     SEEN.with(|s| {
         s.try_borrow_mut().map_or(true, |mut s| {
             s.expire(now_s);
-            s.until.contains_key(jti)
+            s.until_s.contains_key(jti)
         })
     })
 }
@@ -180,9 +180,9 @@ pub fn remember(proofs: &[Proof], now_s: u64) {
     SEEN.with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {
             for p in proofs {
-                let until = p.iat.max(now_s).saturating_add(MAX_AGE_S + MAX_FUTURE_S);
-                if s.until.insert(p.jti.clone(), until).is_none() {
-                    s.order.push_back((until, p.jti.clone()));
+                let until_s = p.iat.max(now_s).saturating_add(MAX_AGE_S + MAX_FUTURE_S);
+                if s.until_s.insert(p.jti.clone(), until_s).is_none() {
+                    s.order.push_back((until_s, p.jti.clone()));
                 }
             }
             s.expire(now_s);

@@ -110,7 +110,7 @@ pub struct Engine<'a> {
     pub cache: &'a mut TokenCache,
     pub keys: &'a mut dyn KeySource,
     pub crypto: &'a Crypto,
-    pub now: u64,
+    pub now_s: u64,
 }
 
 #[derive(Clone)]
@@ -211,7 +211,7 @@ impl<'c> Engine<'c> {
                     .flat_map(|(_, _, c)| c.proofs.iter().cloned())
                     .collect();
                 if !proofs.is_empty() {
-                    crate::dpop::remember(&proofs, self.now);
+                    crate::dpop::remember(&proofs, self.now_s);
                 }
                 self.forward(req, &checked, &mut decision);
             }
@@ -283,7 +283,7 @@ impl<'c> Engine<'c> {
             let result = result.and_then(|v| match v {
                 Some(v) => {
                     let mut tally = Tally::default();
-                    let context = (self.now, self.crypto, &mut tally);
+                    let context = (self.now_s, self.crypto, &mut tally);
                     let proof =
                         resource::check_sender(provider, &extracted.token, &v.claims, req, context);
                     if !tally.is_empty() {
@@ -330,7 +330,7 @@ impl<'c> Engine<'c> {
         }
         let state = self.keys.state(id);
         if let KeyState::Ready { version, .. } = &state {
-            if let Some(hit) = self.cache.get(id, token, *version, self.now) {
+            if let Some(hit) = self.cache.get(id, token, *version, self.now_s) {
                 stats.push(Stat::CacheHit(id));
                 // The cache holds tokens valid but for the audience, which depends on the
                 // requirement asking (as in Envoy).
@@ -360,7 +360,7 @@ impl<'c> Engine<'c> {
         stats: &mut Vec<Stat>,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         let jwt = jwt::parse(token)?;
-        authenticator::check_claims(provider, audiences, &jwt, self.now)?;
+        authenticator::check_claims(provider, audiences, &jwt, self.now_s)?;
         let (keys, version) = match state {
             KeyState::Ready { keys, version } => (keys, version),
             KeyState::Wait => return Ok(None),
@@ -396,11 +396,11 @@ impl<'c> Engine<'c> {
             audiences: jwt.audiences,
             claims: jwt.claims,
         });
-        let valid_until = jwt.exp.map_or(u64::MAX, |exp| {
+        let valid_until_s = jwt.exp.map_or(u64::MAX, |exp| {
             exp.saturating_add(provider.clock_skew_seconds)
         });
         self.cache
-            .insert(id, token, version, valid_until, verified.clone());
+            .insert(id, token, version, valid_until_s, verified.clone());
         Ok(Some(verified))
     }
 

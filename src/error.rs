@@ -62,60 +62,53 @@ impl AuthError {
             _ => 401,
         }
     }
+}
 
-    /// Short, stable label for metrics and logs.
-    pub fn reason(self) -> &'static str {
-        use AuthError::*;
-        match self {
-            Missing => "missing",
-            TooLarge => "too_large",
-            BadFormat | HeaderBadBase64 | HeaderBadJson | HeaderBadAlg | AlgNotImplemented
-            | HeaderBadKid | CritNotSupported | PayloadBadBase64 | PayloadBadJson
-            | IssNotString | SubNotString | AudNotString | ExpNotInteger | NbfNotInteger
-            | IatNotInteger | ExpOutOfRange | NbfOutOfRange | IatOutOfRange
-            | SignatureBadBase64 => "malformed",
-            UnknownIssuer => "issuer",
-            NotYetValid => "not_yet_valid",
-            Expired | ExpirationRequired => "expired",
-            LifetimeTooLong => "lifetime",
-            AudienceNotAllowed => "audience",
-            SubjectNotAllowed => "subject",
-            TenantNotAllowed => "tenant",
-            NoMatchingKey => "no_key",
-            VerificationFailed => "bad_signature",
-            JwksFetchFailed => "jwks_fetch_failed",
-            AlgNotAllowed => "algorithm",
-            TypNotAllowed => "token_type",
-            InsufficientScope => "scope",
-            ClaimNotAllowed => "claim",
-            SenderNotBound => "sender",
-            InvalidDpopProof => "dpop",
+/// Each counter reason is written once: in a row of this table, which both `reason()` (the
+/// variants of the row) and `REASONS` (the label of every row, in order) are made from.
+macro_rules! reasons {
+    ($($label:literal => $($variant:ident)|+,)+) => {
+        impl AuthError {
+            /// Short, stable label for metrics and logs.
+            pub fn reason(self) -> &'static str {
+                use AuthError::*;
+                match self {
+                    $($($variant)|+ => $label,)+
+                }
+            }
+
+            /// Every reason label, so metrics can be defined up front.
+            pub const REASONS: &'static [&'static str] = &[$($label),+];
         }
-    }
+    };
+}
 
-    /// Every reason label, so metrics can be defined up front.
-    pub const REASONS: [&'static str; 19] = [
-        "missing",
-        "too_large",
-        "malformed",
-        "issuer",
-        "not_yet_valid",
-        "expired",
-        "lifetime",
-        "audience",
-        "subject",
-        "tenant",
-        "no_key",
-        "bad_signature",
-        "jwks_fetch_failed",
-        "algorithm",
-        "token_type",
-        "scope",
-        "claim",
-        "sender",
-        "dpop",
-    ];
+reasons! {
+    "missing" => Missing,
+    "too_large" => TooLarge,
+    "malformed" => BadFormat | HeaderBadBase64 | HeaderBadJson | HeaderBadAlg | AlgNotImplemented
+        | HeaderBadKid | CritNotSupported | PayloadBadBase64 | PayloadBadJson | IssNotString
+        | SubNotString | AudNotString | ExpNotInteger | NbfNotInteger | IatNotInteger
+        | ExpOutOfRange | NbfOutOfRange | IatOutOfRange | SignatureBadBase64,
+    "issuer" => UnknownIssuer,
+    "not_yet_valid" => NotYetValid,
+    "expired" => Expired | ExpirationRequired,
+    "lifetime" => LifetimeTooLong,
+    "audience" => AudienceNotAllowed,
+    "subject" => SubjectNotAllowed,
+    "tenant" => TenantNotAllowed,
+    "no_key" => NoMatchingKey,
+    "bad_signature" => VerificationFailed,
+    "jwks_fetch_failed" => JwksFetchFailed,
+    "algorithm" => AlgNotAllowed,
+    "token_type" => TypNotAllowed,
+    "scope" => InsufficientScope,
+    "claim" => ClaimNotAllowed,
+    "sender" => SenderNotBound,
+    "dpop" => InvalidDpopProof,
+}
 
+impl AuthError {
     /// A missing token and a token for another issuer both mean "this provider has nothing
     /// to say", which `requires_any` must not prefer over a real failure.
     pub fn is_absent(self) -> bool {
@@ -173,3 +166,19 @@ impl fmt::Display for AuthError {
 }
 
 impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::AuthError;
+
+    #[test]
+    fn each_reason_is_one_counter() {
+        // Two rows with one label would define the same counter twice.
+        let mut labels = AuthError::REASONS.to_vec();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), AuthError::REASONS.len());
+        assert!(AuthError::REASONS.contains(&AuthError::IatOutOfRange.reason()));
+        assert_eq!(AuthError::InvalidDpopProof.reason(), "dpop");
+    }
+}

@@ -39,7 +39,7 @@ pub fn poll<M: FetchStats>(
     worker: &mut Worker<M>,
     host: &mut dyn FetchHost,
     held: &[bool],
-    now: u64,
+    now_ms: u64,
 ) {
     for id in 0..worker.providers.len() {
         let Some(source) = remote(worker, id) else {
@@ -58,8 +58,14 @@ pub fn poll<M: FetchStats>(
         let lease_ms = lease_ms(&source);
         let owner = worker.owner;
         let take = |reason| {
-            record::try_acquire(&*worker.store, &shared.record, now, lease_ms, owner, reason)
-                == Acquire::Acquired
+            record::try_acquire(
+                &*worker.store,
+                &shared.record,
+                now_ms,
+                lease_ms,
+                owner,
+                reason,
+            ) == Acquire::Acquired
         };
         let interval_ms = worker
             .config
@@ -78,12 +84,12 @@ pub fn poll<M: FetchStats>(
             // Kept only while the one thing in its way is the spacing between fetches.
             let (rec, _) = record::read(&*worker.store, &shared.record);
             rt.want_kid_refetch =
-                !rec.lease_active(now) && rec.kid_refetch_allowed(now, interval_ms);
+                !rec.lease_active(now_ms) && rec.kid_refetch_allowed(now_ms, interval_ms);
         } else {
             rt.want_kid_refetch = false;
         }
         if acquired {
-            start(worker, host, id, &source, now);
+            start(worker, host, id, &source, now_ms);
         }
     }
 }
@@ -103,14 +109,14 @@ fn start<M: FetchStats>(
     host: &mut dyn FetchHost,
     id: usize,
     source: &RemoteSource,
-    now: u64,
+    now_ms: u64,
 ) {
     let (target, stage) = match &source.endpoint {
         RemoteEndpoint::Jwks(t) => (t, Stage::Jwks),
         RemoteEndpoint::Discovery { discovery, .. } => (discovery, Stage::Discovery),
     };
     if let Err(e) = dispatch(worker, host, id, target, stage, source.timeout_ms) {
-        finish(worker, id, Err(e), now);
+        finish(worker, id, Err(e), now_ms);
     }
 }
 
@@ -145,22 +151,26 @@ fn dispatch<M>(
 }
 
 /// Handles a fetch response: the next discovery step, or the end of the fetch. `status` is
-/// `None` when the call failed or its headers could not be read (a failed fetch, which keeps
-/// the last good keys); the body is read only when the status is worth it.
+/// `Ok(None)` when the call failed without a response, `Err` when the host could not hand
+/// the response over (both a failed fetch, which keeps the last good keys); the body is read
+/// only when the status is worth it.
 pub fn on_response<M: FetchStats>(
     worker: &mut Worker<M>,
     host: &mut dyn FetchHost,
     token: u32,
-    status: Option<u32>,
+    status: Result<Option<u32>, FetchError>,
     body_size: usize,
     read_body: impl FnOnce() -> Vec<u8>,
-    now: u64,
+    now_ms: u64,
 ) {
     let Some(at) = worker.calls.iter().position(|(t, _, _)| *t == token) else {
+        // No provider waits for it, so there is no fetch to fail.
+        log::debug!("jwt_authn_wasm: ignored the response to HTTP call {token}, which this worker did not send");
         return;
     };
     let (_, id, stage) = worker.calls.swap_remove(at);
-    let result = response::check_status(status, body_size).and_then(|()| {
+    let result = status.and_then(|status| response::check_status(status, body_size));
+    let result = result.and_then(|()| {
         let body = read_body();
         match stage {
             Stage::Jwks => {
@@ -171,15 +181,15 @@ pub fn on_response<M: FetchStats>(
             .map(|set| (body, set))
             .map(Some),
             Stage::Discovery => {
-                next_from_discovery(worker, host, id, &body, now)?;
+                next_from_discovery(worker, host, id, &body, now_ms)?;
                 Ok(None)
             }
         }
     });
     match result {
         Ok(None) => {}
-        Ok(Some((body, set))) => finish(worker, id, Ok((body, set)), now),
-        Err(e) => finish(worker, id, Err(e), now),
+        Ok(Some((body, set))) => finish(worker, id, Ok((body, set)), now_ms),
+        Err(e) => finish(worker, id, Err(e), now_ms),
     }
 }
 
@@ -188,21 +198,25 @@ fn next_from_discovery<M>(
     host: &mut dyn FetchHost,
     id: usize,
     body: &[u8],
-    _now: u64,
+    _now_ms: u64,
 ) -> Result<(), FetchError> {
-    let provider = worker
-        .config
-        .providers
-        .get(id)
-        .ok_or(FetchError::Status(None))?;
-    let source = remote(worker, id).ok_or(FetchError::Status(None))?;
+    let provider = worker.config.providers.get(id).ok_or_else(|| {
+        FetchError::Internal(format!("no provider #{id} for this discovery document"))
+    })?;
+    let not_discovery = || {
+        FetchError::Internal(format!(
+            "a discovery document arrived for provider {}, which does not use OIDC discovery",
+            provider.name
+        ))
+    };
+    let source = remote(worker, id).ok_or_else(not_discovery)?;
     let RemoteEndpoint::Discovery {
         discovery,
         jwks_cluster,
         jwks_hosts,
     } = &source.endpoint
     else {
-        return Err(FetchError::Status(None));
+        return Err(not_discovery());
     };
     let jwks_uri = response::discovery(body, &provider.issuer)?;
     if !crate::config::jwks_hosts::allows(jwks_hosts, &jwks_uri) {
@@ -226,7 +240,7 @@ fn finish<M: FetchStats>(
     worker: &mut Worker<M>,
     id: usize,
     result: Result<Fetched, FetchError>,
-    now: u64,
+    now_ms: u64,
 ) {
     let name = worker
         .config
@@ -259,7 +273,7 @@ fn finish<M: FetchStats>(
                 &*worker.store,
                 &shared,
                 owner,
-                now,
+                now_ms,
                 FetchResult::Success {
                     jwks: &body,
                     cache_duration_ms,
@@ -280,7 +294,7 @@ fn finish<M: FetchStats>(
                 &*worker.store,
                 &shared,
                 owner,
-                now,
+                now_ms,
                 FetchResult::Failure {
                     error: &text,
                     jitter,

@@ -33,7 +33,7 @@ struct Slot {
     key: u64,
     token: Rc<str>,
     key_version: u64,
-    valid_until: u64,
+    valid_until_s: u64,
     value: Rc<VerifiedToken>,
     /// Neighbours in the recency list, most recently used first.
     newer: usize,
@@ -73,7 +73,7 @@ impl TokenCache {
         provider: ProviderId,
         token: &str,
         key_version: u64,
-        now: u64,
+        now_s: u64,
     ) -> Option<Rc<VerifiedToken>> {
         let key = self.hasher.hash_one(token);
         let index = *self.by_provider.get(provider)?.get(&key)?;
@@ -81,7 +81,7 @@ impl TokenCache {
         if !same(&slot.token, token) {
             return None;
         }
-        if slot.key_version == key_version && now <= slot.valid_until {
+        if slot.key_version == key_version && now_s <= slot.valid_until_s {
             let value = slot.value.clone();
             self.unlink(index);
             self.push_newest(index);
@@ -96,7 +96,7 @@ impl TokenCache {
         provider: ProviderId,
         token: &str,
         key_version: u64,
-        valid_until: u64,
+        valid_until_s: u64,
         value: Rc<VerifiedToken>,
     ) {
         if self.capacity == 0 || provider >= self.by_provider.len() {
@@ -120,7 +120,7 @@ impl TokenCache {
             key,
             token: Rc::from(token),
             key_version,
-            valid_until,
+            valid_until_s,
             value,
             newer: NIL,
             older: NIL,
@@ -269,12 +269,12 @@ mod tests {
                 let provider = next(3) as usize;
                 let token = format!("t{}", next(9));
                 let version = 1 + next(2);
-                let now = next(20);
+                let now_s = next(20);
                 if next(2) == 0 {
-                    let got = cache.get(provider, &token, version, now);
+                    let got = cache.get(provider, &token, version, now_s);
                     let pos = model.iter().position(|e| e.0 == provider && e.1 == token);
                     let want = match pos {
-                        Some(i) if model[i].2 == version && now <= model[i].3 => {
+                        Some(i) if model[i].2 == version && now_s <= model[i].3 => {
                             let e = model.remove(i);
                             model.push(e);
                             true

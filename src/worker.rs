@@ -206,7 +206,7 @@ impl<M> Worker<M> {
             cache: &mut self.cache,
             keys: &mut keys,
             crypto: &crypto,
-            now: now_ms / 1000,
+            now_s: now_ms / 1000,
         };
         let decision = engine.decide(req);
         let mut held = keys.held;
@@ -323,14 +323,14 @@ impl KeySource for WorkerKeys<'_> {
             .providers
             .get(provider)
             .map_or(0, |p| p.kid_refetch_interval_ms);
-        let now = self.now_ms;
+        let now_ms = self.now_ms;
         let Some(rt) = self.providers.get_mut(provider) else {
             return KidRefetch::NoKey;
         };
         let Some(shared) = rt.shared.clone() else {
             return KidRefetch::NoKey;
         };
-        let patient = now < hold_ends_ms;
+        let patient = now_ms < hold_ends_ms;
         // Another worker may already have fetched the rotated keys: decide again with them
         // at once (the wait is for keys newer than those it was checked against).
         let checked = rt.version;
@@ -349,8 +349,8 @@ impl KeySource for WorkerKeys<'_> {
             .iter()
             .any(|&(id, v)| id == provider && v == version);
         let (rec, _) = record::read(self.store, &shared.record);
-        let busy = fetching || rec.lease_active(now);
-        let start = !busy && rec.kid_refetch_allowed(now, interval);
+        let busy = fetching || rec.lease_active(now_ms);
+        let start = !busy && rec.kid_refetch_allowed(now_ms, interval);
         if start {
             rt.want_kid_refetch = true;
             self.kick = true;
@@ -362,7 +362,7 @@ impl KeySource for WorkerKeys<'_> {
                 KidRefetch::NoKey
             };
         }
-        if waited || busy || start || rec.kid_refetch_pending(now, interval) {
+        if waited || busy || start || rec.kid_refetch_pending(now_ms, interval) {
             self.kick_if_due(&rec, fetching);
             self.wait_on(provider, version, hold_ends_ms);
             return KidRefetch::Wait;

@@ -172,9 +172,9 @@ impl Shared {
     }
 
     /// Wakes the held requests whose hold ended, or all of them (`all`: keys changed).
-    fn wake(&self, now: u64, all: bool) {
+    fn wake(&self, now_ms: u64, all: bool) {
         for (wake_ms, scheduler) in self.lock_waiters().iter_mut() {
-            if all || *wake_ms <= now {
+            if all || *wake_ms <= now_ms {
                 // Woken once; the request registers again if it still waits.
                 *wake_ms = u64::MAX;
                 scheduler.commit(0);
@@ -262,8 +262,8 @@ impl Config {
             .map(|n| n.load(Ordering::Acquire) > 0)
             .collect();
         let before = worker.keys_generation();
-        let now = now_ms().unwrap_or(0);
-        fetch::poll(&mut worker, &mut Callouts(handle), &held, now);
+        let now_ms = now_ms().unwrap_or(0);
+        fetch::poll(&mut worker, &mut Callouts(handle), &held, now_ms);
         self.after_fetch(&worker, before, handle);
     }
 
@@ -284,15 +284,15 @@ impl Config {
         let status = status.and_then(|s| response::parse_status(&s));
         let before = worker.keys_generation();
         let size = body.len();
-        let now = now_ms().unwrap_or(0);
+        let now_ms = now_ms().unwrap_or(0);
         fetch::on_response(
             &mut worker,
             &mut Callouts(handle),
             token,
-            status,
+            Ok(status),
             size,
             move || body,
-            now,
+            now_ms,
         );
         self.after_fetch(&worker, before, handle);
     }
@@ -466,12 +466,12 @@ impl HttpFilter {
                 return false;
             }
         };
-        let Some(now) = now_ms().filter(|_| !injected(&req, Point::Clock)) else {
+        let Some(now_ms) = now_ms().filter(|_| !injected(&req, Point::Clock)) else {
             self.internal_error(&req, "could not read the clock");
             return false;
         };
         let req = self.with_client_certificate(req);
-        self.decide(req, now, now, Vec::new())
+        self.decide(req, now_ms, now_ms, Vec::new())
     }
 
     /// The client certificate's digest, read only when some provider checks `cnf` bindings:
@@ -488,7 +488,7 @@ impl HttpFilter {
     fn decide(
         &mut self,
         req: Request,
-        now: u64,
+        now_ms: u64,
         arrived_ms: u64,
         held_on: Vec<(ProviderId, u64)>,
     ) -> bool {
@@ -498,7 +498,7 @@ impl HttpFilter {
             self.internal_error(&req, "the worker is busy");
             return false;
         };
-        let mut decided = worker.decide(&req, now, arrived_ms, &held_on);
+        let mut decided = worker.decide(&req, now_ms, arrived_ms, &held_on);
         let mut kick = decided.kick;
         if decided.decision.outcome == Outcome::Wait
             && !self.counted
@@ -509,7 +509,7 @@ impl HttpFilter {
             self.shared.counters.held_requests_overflow(|id, n| {
                 self.handle.increment_counter(id, u64::from(n));
             });
-            decided = worker.decide(&req, now, 0, &held_on);
+            decided = worker.decide(&req, now_ms, 0, &held_on);
             kick |= decided.kick;
             if decided.decision.outcome == Outcome::Wait {
                 drop(worker);
@@ -610,7 +610,7 @@ impl HttpFilter {
         let Some(waiting) = self.release() else {
             return;
         };
-        let Some(now) = now_ms() else {
+        let Some(now_ms) = now_ms() else {
             self.internal_error(&waiting.request, "could not read the clock");
             return;
         };
@@ -622,7 +622,7 @@ impl HttpFilter {
             }
             worker.keys_generation()
         });
-        if now < waiting.held.wake_ms && keys_seen.ok() == Some(waiting.held.keys_seen) {
+        if now_ms < waiting.held.wake_ms && keys_seen.ok() == Some(waiting.held.keys_seen) {
             // Woken for another request's keys: this one keeps waiting.
             let Waiting {
                 request,
@@ -648,7 +648,7 @@ impl HttpFilter {
             held: Held::default(),
             scheduler: waiting.scheduler,
         });
-        let proceed = self.decide(request, now, waiting.arrived_ms, held_on);
+        let proceed = self.decide(request, now_ms, waiting.arrived_ms, held_on);
         if proceed {
             self.handle.continue_decoding();
         }

@@ -4,7 +4,7 @@
 use jwt_authn_wasm::crypto::Crypto;
 use jwt_authn_wasm::engine::{Engine, Outcome};
 use jwt_authn_wasm::token_cache::TokenCache;
-use jwt_authn_wasm_fuzz::{filter_config, keys, request, FakeKeys, NOW};
+use jwt_authn_wasm_fuzz::{filter_config, keys, request, FakeKeys, NOW_S};
 use libfuzzer_sys::fuzz_target;
 use std::rc::Rc;
 use std::sync::LazyLock;
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         cache: &mut cache,
         keys: &mut source,
         crypto: &Crypto::module_only(),
-        now: NOW,
+        now_s: NOW_S,
     }
     .decide(&req);
     let second = Engine {
@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         cache: &mut cache,
         keys: &mut source,
         crypto: &Crypto::module_only(),
-        now: NOW,
+        now_s: NOW_S,
     }
     .decide(&req);
     let status = |o: &Outcome| match o {

@@ -3,7 +3,7 @@
 
 use jwt_authn_wasm::crypto::{Crypto, Tally};
 use jwt_authn_wasm::{authenticator, jwt};
-use jwt_authn_wasm_fuzz::{filter_config, keys, NOW};
+use jwt_authn_wasm_fuzz::{filter_config, keys, NOW_S};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // The claim checks are cheap and can panic on arithmetic; try them for every provider.
     for provider in &CONFIG.providers {
-        let _ = authenticator::check_claims(provider, &provider.audiences, &parsed, NOW);
+        let _ = authenticator::check_claims(provider, &provider.audiences, &parsed, NOW_S);
         let _ = authenticator::check_claims(provider, &provider.audiences, &parsed, u64::MAX);
     }
     let mut tally = Tally::default();

@@ -11,7 +11,7 @@ use std::rc::Rc;
 pub const JWKS: &str = include_str!("../fixtures/jwks.json");
 pub const CONFIG: &str = include_str!("../fixtures/config.json");
 /// The fixed clock of the targets: before the seed tokens' `exp`.
-pub const NOW: u64 = 3_999_999_000;
+pub const NOW_S: u64 = 3_999_999_000;
 
 pub fn keys() -> KeySet {
     KeySet::parse(JWKS.as_bytes()).expect("fixture JWKS parses")

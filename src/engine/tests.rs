@@ -7,7 +7,7 @@ use base64::Engine as _;
 use jwt_simple::prelude::*;
 use serde_json::{json, Map, Value};
 
-const NOW: u64 = 1_700_000_000;
+const NOW_S: u64 = 1_700_000_000;
 const HOST: &str = "api.example.com";
 const ISS_A: &str = "https://a.example";
 const ISS_B: &str = "https://b.example";
@@ -51,7 +51,7 @@ struct Harness {
     config: FilterConfig,
     cache: TokenCache,
     keys: FakeKeys,
-    now: u64,
+    now_s: u64,
     /// Verifications of every decision so far.
     tally: Tally,
     a: ES256KeyPair,
@@ -98,7 +98,7 @@ impl Harness {
             cache: TokenCache::new(config.token_cache_size, config.providers.len()),
             config,
             keys,
-            now: NOW,
+            now_s: NOW_S,
             tally: Tally::default(),
             a,
             b,
@@ -115,7 +115,7 @@ impl Harness {
             cache: &mut self.cache,
             keys: &mut self.keys,
             crypto: &Crypto::module_only(),
-            now: self.now,
+            now_s: self.now_s,
         }
         .decide(req);
         // Verification counts are asserted where they are the point; elsewhere they would
@@ -138,7 +138,7 @@ impl Harness {
     }
 
     fn good_a(&self) -> String {
-        self.token_a(json!({"iss": ISS_A, "sub": "alice", "iat": NOW, "exp": NOW + 600}))
+        self.token_a(json!({"iss": ISS_A, "sub": "alice", "iat": NOW_S, "exp": NOW_S + 600}))
     }
 }
 
@@ -148,7 +148,7 @@ fn claims(v: Value) -> JWTClaims<Map<String, Value>> {
 }
 
 fn valid_for_a() -> JWTClaims<Map<String, Value>> {
-    claims(json!({"iss": ISS_A, "exp": NOW + 600}))
+    claims(json!({"iss": ISS_A, "exp": NOW_S + 600}))
 }
 
 fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
@@ -245,12 +245,12 @@ fn invalid_tokens_are_401_with_the_reason() {
     // a token no provider can parse fails both, and the last failure is reported, as in Envoy.
     let cases = [
         (
-            h.token_a(json!({"iss": ISS_A, "exp": NOW - 61})),
+            h.token_a(json!({"iss": ISS_A, "exp": NOW_S - 61})),
             "Jwt is expired",
             (0, "expired"),
         ),
         (
-            h.token_a(json!({"iss": ISS_A, "nbf": NOW + 61, "exp": NOW + 600})),
+            h.token_a(json!({"iss": ISS_A, "nbf": NOW_S + 61, "exp": NOW_S + 600})),
             "Jwt not yet valid",
             (0, "not_yet_valid"),
         ),
@@ -265,7 +265,7 @@ fn invalid_tokens_are_401_with_the_reason() {
             (1, "malformed"),
         ),
         (
-            h.token_a(json!({"iss": "https://other", "exp": NOW + 600})),
+            h.token_a(json!({"iss": "https://other", "exp": NOW_S + 600})),
             "Jwt issuer is not configured",
             (0, "issuer"),
         ),
@@ -285,7 +285,7 @@ fn invalid_tokens_are_401_with_the_reason() {
 #[test]
 fn an_audience_mismatch_is_403() {
     let mut h = Harness::new(json!({}), json!({"audiences": ["api"]}), json!({}));
-    let token = h.token_a(json!({"iss": ISS_A, "aud": "other", "exp": NOW + 600}));
+    let token = h.token_a(json!({"iss": ISS_A, "aud": "other", "exp": NOW_S + 600}));
     let d = h.decide(&bearer("/x", &token));
     assert_eq!(
         d.outcome,
@@ -295,7 +295,7 @@ fn an_audience_mismatch_is_403() {
         d.stats,
         vec![Stat::Denied, Stat::ProviderDenied(0, "audience")]
     );
-    let token = h.token_a(json!({"iss": ISS_A, "aud": ["other", "api"], "exp": NOW + 600}));
+    let token = h.token_a(json!({"iss": ISS_A, "aud": ["other", "api"], "exp": NOW_S + 600}));
     assert_eq!(h.decide(&bearer("/x", &token)).outcome, Outcome::Continue);
 }
 
@@ -328,7 +328,7 @@ fn a_valid_token_is_cached_until_keys_change_or_it_expires() {
     );
     assert_eq!(h.decide(&req).stats[0], Stat::CacheHit(0));
 
-    h.now = NOW + 600 + 61;
+    h.now_s = NOW_S + 600 + 61;
     let d = h.decide(&req);
     assert_eq!(
         d.outcome,
@@ -345,7 +345,7 @@ fn a_valid_token_is_cached_until_keys_change_or_it_expires() {
 #[test]
 fn a_token_for_the_second_provider_is_accepted_without_rules() {
     let mut h = Harness::plain();
-    let token = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let token = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
     let d = h.decide(&bearer("/x", &token));
     assert_eq!(d.outcome, Outcome::Continue);
     assert!(d.stats.contains(&Stat::ProviderAllowed(1)), "{:?}", d.stats);
@@ -388,7 +388,7 @@ fn the_token_is_removed_unless_forwarded() {
 fn every_token_of_a_provider_must_verify() {
     let mut h = Harness::plain();
     let good = h.good_a();
-    let other = h.token_a(json!({"iss": ISS_A, "sub": "bob", "exp": NOW + 600}));
+    let other = h.token_a(json!({"iss": ISS_A, "sub": "bob", "exp": NOW_S + 600}));
     let both = |path_token: &str| {
         request(
             "GET",
@@ -447,7 +447,7 @@ fn payload_and_claims_are_written_upstream() {
         json!({}),
     );
     let sent = json!({
-        "iss": ISS_A, "exp": NOW + 600, "sub": "alice",
+        "iss": ISS_A, "exp": NOW_S + 600, "sub": "alice",
         "org": {"team": "blue", "size": 7}, "admin": true, "roles": ["r1", "r2"], "ratio": 1.5,
         "evil": "a\r\nx-admin: true", "mixed": ["a", {"b": 1}],
     });
@@ -542,8 +542,8 @@ fn rules_harness() -> Harness {
 #[test]
 fn allow_missing_rules_accept_no_token_but_not_a_bad_one() {
     let mut h = rules_harness();
-    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 100}));
-    let foreign = h.token_a(json!({"iss": "https://other", "exp": NOW + 600}));
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW_S - 100}));
+    let foreign = h.token_a(json!({"iss": "https://other", "exp": NOW_S + 600}));
     let good = h.good_a();
 
     assert_eq!(
@@ -585,7 +585,7 @@ fn allow_missing_rules_accept_no_token_but_not_a_bad_one() {
 fn requires_all_and_requires_any_combine_providers() {
     let mut h = rules_harness();
     let a = h.good_a();
-    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
     let auth = format!("Bearer {a}");
     let both = [("authorization", auth.as_str()), ("x-b-token", b.as_str())];
 
@@ -679,7 +679,7 @@ fn audit_mode_counts_would_be_denials_and_lets_them_through() {
         json!({"claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}),
         json!({}),
     );
-    let expired = h.token_a(json!({"iss": ISS_A, "sub": "mallory", "exp": NOW - 100}));
+    let expired = h.token_a(json!({"iss": ISS_A, "sub": "mallory", "exp": NOW_S - 100}));
     let d = h.decide(&bearer("/x", &expired));
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(d.reason, Some(AuthError::Expired));
@@ -772,7 +772,7 @@ fn keys_being_fetched_pause_only_tokens_that_could_pass() {
     h.keys.states[0] = Keys::Wait;
     let d = h.decide(&bearer("/x", &h.good_a()));
     assert_eq!((d.outcome, d.stats), (Outcome::Wait, vec![]));
-    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 100}));
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW_S - 100}));
     assert_eq!(
         h.decide(&bearer("/x", &expired)).outcome,
         deny(401, "Jwt is expired", "/x")
@@ -789,7 +789,7 @@ fn keys_being_fetched_pause_only_tokens_that_could_pass() {
         h.decide(&request("GET", "/x", &[])).outcome,
         deny(401, "Jwt is missing", "/x")
     );
-    let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
     assert_eq!(
         h.decide(&bearer("/x", &token_b)).outcome,
         Outcome::Continue,
@@ -808,7 +808,7 @@ fn failed_keys_deny_with_jwks_fetch_failed() {
         d.stats,
         vec![Stat::Denied, Stat::ProviderDenied(0, "jwks_fetch_failed")]
     );
-    let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
     assert_eq!(
         h.decide(&bearer("/x", &token_b)).outcome,
         Outcome::Continue,
@@ -837,7 +837,7 @@ fn tokens_over_max_token_bytes_are_refused_before_parsing() {
 fn route_changes_say_when_envoy_must_choose_the_route_again() {
     let claim = json!([{"header_name": "x-tenant", "claim_name": "tid"}]);
     let mut h = Harness::new(json!({}), json!({ "claim_to_headers": claim }), json!({}));
-    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "tid": "a"}));
+    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600, "tid": "a"}));
     let route = |h: &mut Harness, req: &Request| h.decide(req).route;
     assert_eq!(
         route(&mut h, &bearer("/x", &token)),
@@ -866,7 +866,7 @@ fn route_changes_say_when_envoy_must_choose_the_route_again() {
     assert!(route(&mut h, &anonymous).forged_removed);
     // A token without the claim writes nothing; the token header's removal alone is no
     // route change.
-    let plain = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600}));
+    let plain = h.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600}));
     assert_eq!(route(&mut h, &bearer("/x", &plain)), RouteChange::default());
 }
 
@@ -883,8 +883,8 @@ fn provider_and_audiences_replaces_the_audiences_also_for_cached_tokens() {
         json!({"audiences": ["api"], "claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}),
         json!({}),
     );
-    let api = h.token_a(json!({"iss": ISS_A, "sub": "s", "aud": "api", "exp": NOW + 600}));
-    let orders = h.token_a(json!({"iss": ISS_A, "aud": "https://orders/", "exp": NOW + 600}));
+    let api = h.token_a(json!({"iss": ISS_A, "sub": "s", "aud": "api", "exp": NOW_S + 600}));
+    let orders = h.token_a(json!({"iss": ISS_A, "aud": "https://orders/", "exp": NOW_S + 600}));
 
     assert_eq!(h.decide(&bearer("/x", &api)).outcome, Outcome::Continue);
     let d = h.decide(&bearer("/orders", &api));
@@ -950,7 +950,7 @@ fn a_string_claim_with_a_comma_is_never_written_as_a_header() {
         json!({}),
     );
     let token =
-        h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "sub": "alice,admin", "name": "Alice"}));
+        h.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600, "sub": "alice,admin", "name": "Alice"}));
     let d = h.decide(&bearer("/x", &token));
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(
@@ -969,7 +969,7 @@ fn rule_scopes_answer_403_insufficient_scope_and_count_the_reason() {
         {"match": {"prefix": "/audit"}, "requires": {"provider_name": "a"}, "claims": [{"claim_name": "sub", "exact": "bob"}]},
     ]});
     let mut h = Harness::new(rules.clone(), json!({}), json!({}));
-    let base = json!({"iss": ISS_A, "sub": "alice", "exp": NOW + 600});
+    let base = json!({"iss": ISS_A, "sub": "alice", "exp": NOW_S + 600});
     let granted = h.token_a(merged(
         base.clone(),
         &json!({"scope": "orders:read orders:write"}),
@@ -979,7 +979,7 @@ fn rule_scopes_answer_403_insufficient_scope_and_count_the_reason() {
         Outcome::Continue
     );
     // The token of `b` satisfies `requires_any` too: its scopes count as well.
-    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600, "scp": ["orders:write"]}));
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600, "scp": ["orders:write"]}));
     assert_eq!(h.decide(&bearer("/orders", &b)).outcome, Outcome::Continue);
     let short = h.token_a(merged(base.clone(), &json!({"scope": "orders:read"})));
     let d = h.decide(&bearer("/orders", &short));
@@ -1037,7 +1037,7 @@ fn algorithm_and_type_allow_lists_come_after_the_issuer() {
     );
     assert_eq!(d.reason, Some(AuthError::AlgNotAllowed));
     // jwt-simple writes `typ: JWT`.
-    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
     let d = h.decide(&bearer("/x", &b));
     assert_eq!(d.reason, Some(AuthError::TypNotAllowed));
 }
@@ -1105,7 +1105,7 @@ fn ignore_unknown_issuers_treats_a_foreign_token_as_absent() {
         {"match": {"prefix": "/open"}, "requires": {"allow_missing": {}}},
         {"match": {"prefix": "/"}, "requires": {"provider_name": "a"}},
     ]});
-    let foreign = |h: &Harness| h.token_a(json!({"iss": "https://elsewhere", "exp": NOW + 600}));
+    let foreign = |h: &Harness| h.token_a(json!({"iss": "https://elsewhere", "exp": NOW_S + 600}));
     let mut default = Harness::new(rules.clone(), json!({}), json!({}));
     let token = foreign(&default);
     let d = default.decide(&bearer("/x", &token));
@@ -1120,7 +1120,7 @@ fn ignore_unknown_issuers_treats_a_foreign_token_as_absent() {
     assert_eq!(d.outcome, deny(401, "Jwt is missing", "/x"));
     assert!(d.stats.contains(&Stat::ProviderDenied(0, "missing")));
     // A token of `b`, a provider this requirement does not ask, is as foreign to it.
-    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW + 600}));
+    let b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
     assert_eq!(
         h.decide(&bearer("/x", &b)).outcome,
         deny(401, "Jwt is missing", "/x")
@@ -1129,7 +1129,7 @@ fn ignore_unknown_issuers_treats_a_foreign_token_as_absent() {
     assert_eq!(d.outcome, Outcome::Continue);
     assert!(d.set_headers.is_empty() && d.new_path.is_none());
     // A bad token of a known issuer is still refused.
-    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW - 3600}));
+    let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW_S - 3600}));
     assert_eq!(
         h.decide(&bearer("/open", &expired)).outcome,
         deny(401, "Jwt is expired", "/open")
@@ -1152,7 +1152,7 @@ fn certificate_bound_tokens_need_the_certificate_they_name() {
             json!({}),
         );
         assert!(h.config.binds_tokens);
-        let bound = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
+        let bound = h.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600, "cnf": cnf}));
         let ok = h.decide(&with_cert(bearer("/x", &bound), Some(&hex.to_uppercase())));
         assert_eq!(ok.outcome, Outcome::Continue, "{constraint}");
         // Cached now; the binding is still checked against this connection's certificate.
@@ -1171,14 +1171,14 @@ fn certificate_bound_tokens_need_the_certificate_they_name() {
             Outcome::Continue
         };
         assert_eq!(d.outcome, want_unbound);
-        let dpop = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": "abc"}}));
+        let dpop = h.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600, "cnf": {"jkt": "abc"}}));
         // Bound to a key, not a certificate: without a DPoP proof it is refused.
         let d = h.decide(&with_cert(bearer("/x", &dpop), Some(&hex)));
         assert_eq!(d.reason, Some(AuthError::InvalidDpopProof));
     }
     let mut off = Harness::plain();
     assert!(!off.config.binds_tokens);
-    let bound = off.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": cnf}));
+    let bound = off.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600, "cnf": cnf}));
     assert_eq!(off.decide(&bearer("/x", &bound)).outcome, Outcome::Continue);
 }
 
@@ -1200,7 +1200,7 @@ fn dpop_bound_tokens_need_a_fresh_proof_for_this_request() {
         unreachable!()
     };
     let jkt = crate::dpop::thumbprint(&jwk_map).unwrap();
-    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW + 600, "cnf": {"jkt": jkt}}));
+    let token = h.token_a(json!({"iss": ISS_A, "exp": NOW_S + 600, "cnf": {"jkt": jkt}}));
     let ath = URL_SAFE_NO_PAD.encode(hmac_sha256::Hash::hash(token.as_bytes()));
     // The proof is signed with jwt-simple by hand: its header carries the holder's public key.
     let proof = |htm: &str, htu: &str, iat: u64, jti: &str, ath: &str| {
@@ -1222,7 +1222,7 @@ fn dpop_bound_tokens_need_a_fresh_proof_for_this_request() {
             &[("authorization", &format!("DPoP {token}")), ("dpop", p)],
         )
     };
-    let good = proof("GET", &url, NOW, "jti-1", &ath);
+    let good = proof("GET", &url, NOW_S, "jti-1", &ath);
     assert_eq!(h.decide(&with(&good)).outcome, Outcome::Continue);
     let invalid = Outcome::Deny {
         status: 401,
@@ -1232,19 +1232,25 @@ fn dpop_bound_tokens_need_a_fresh_proof_for_this_request() {
     // Replayed, then every way a proof can be wrong.
     assert_eq!(h.decide(&with(&good)).outcome, invalid);
     let bad = [
-        proof("POST", &url, NOW, "jti-2", &ath),
-        proof("GET", &format!("http://{HOST}/y"), NOW, "jti-3", &ath),
-        proof("GET", &url, NOW - crate::dpop::MAX_AGE_S - 1, "jti-4", &ath),
-        proof("GET", &url, NOW + 120, "jti-5", &ath),
-        proof("GET", &url, NOW, "jti-6", "wrong"),
-        proof("GET", &url, NOW, "", &ath),
+        proof("POST", &url, NOW_S, "jti-2", &ath),
+        proof("GET", &format!("http://{HOST}/y"), NOW_S, "jti-3", &ath),
+        proof(
+            "GET",
+            &url,
+            NOW_S - crate::dpop::MAX_AGE_S - 1,
+            "jti-4",
+            &ath,
+        ),
+        proof("GET", &url, NOW_S + 120, "jti-5", &ath),
+        proof("GET", &url, NOW_S, "jti-6", "wrong"),
+        proof("GET", &url, NOW_S, "", &ath),
     ];
     for p in bad {
         assert_eq!(h.decide(&with(&p)).outcome, invalid, "{p}");
     }
     let no_proof = request("GET", "/x", &[("authorization", &format!("DPoP {token}"))]);
     assert_eq!(h.decide(&no_proof).outcome, invalid);
-    let fresh = proof("GET", &url, NOW, "jti-7", &ath);
+    let fresh = proof("GET", &url, NOW_S, "jti-7", &ath);
     assert_eq!(h.decide(&with(&fresh)).outcome, Outcome::Continue);
 }
 

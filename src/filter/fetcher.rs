@@ -5,7 +5,7 @@ use super::host;
 use super::metrics::Metrics;
 use super::worker::Worker;
 use crate::fetch::{self, FetchHost, FetchStats};
-use crate::jwks_cache::response;
+use crate::jwks_cache::response::{self, FetchError};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MapType;
 use std::time::Duration;
@@ -41,18 +41,31 @@ impl FetchStats for Metrics {
 }
 
 /// One pass of the fetch loop; providers this worker holds requests for are retried soon.
-pub fn poll(worker: &mut Worker, now: u64) {
+pub fn poll(worker: &mut Worker, now_ms: u64) {
     let held = worker.held_providers();
-    fetch::poll(worker, &mut HttpCalls, &held, now);
+    fetch::poll(worker, &mut HttpCalls, &held, now_ms);
 }
 
-pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now: u64) {
-    // Unreadable headers give no status: a failed fetch, which keeps the last good keys.
-    let headers = host::header_pairs(MapType::HttpCallResponseHeaders).unwrap_or_default();
-    let status = headers
-        .iter()
-        .find(|(name, _)| *name == ":status")
-        .and_then(|(_, v)| response::parse_status(v));
+pub fn on_response(worker: &mut Worker, token: u32, body_size: usize, now_ms: u64) {
+    // Unreadable headers are a failed fetch, which keeps the last good keys; a reset arrives
+    // as a response without headers, so without a status.
+    let status = match host::header_pairs(MapType::HttpCallResponseHeaders) {
+        Ok(headers) => Ok(headers
+            .iter()
+            .find(|(name, _)| *name == ":status")
+            .and_then(|(_, v)| response::parse_status(v))),
+        Err(e) => Err(FetchError::Internal(format!(
+            "the host did not hand over its headers ({e:?})"
+        ))),
+    };
     let body = || host::call_response_body(body_size);
-    fetch::on_response(worker, &mut HttpCalls, token, status, body_size, body, now);
+    fetch::on_response(
+        worker,
+        &mut HttpCalls,
+        token,
+        status,
+        body_size,
+        body,
+        now_ms,
+    );
 }

@@ -45,7 +45,7 @@ impl HttpContext for HttpFilter {
                 return Action::Pause;
             }
         };
-        let Some(now) = host::clock_ms().filter(|_| !injected(&req, Point::Clock)) else {
+        let Some(now_ms) = host::clock_ms().filter(|_| !injected(&req, Point::Clock)) else {
             log::warn!("jwt_authn_wasm: could not read the clock; answering 500");
             internal_error(&req, &self.metrics);
             return Action::Pause;
@@ -62,7 +62,7 @@ impl HttpContext for HttpFilter {
             req.client_cert_sha256 = peer_certificate_sha256();
         }
         trap_if_asked(&req);
-        let mut decided = worker.decide(&req, now, now, &[]);
+        let mut decided = worker.decide(&req, now_ms, now_ms, &[]);
         let mut kick = decided.kick;
         if decided.decision.outcome == Outcome::Wait
             && worker.waiters.len() >= worker.config.max_held_requests
@@ -70,7 +70,7 @@ impl HttpContext for HttpFilter {
             // Each held request keeps its headers: the cap bounds that memory during an
             // outage. This one is decided as though its hold had already ended.
             worker.metrics.held_requests_overflow();
-            decided = worker.decide(&req, now, 0, &[]);
+            decided = worker.decide(&req, now_ms, 0, &[]);
             kick |= decided.kick;
             if decided.decision.outcome == Outcome::Wait {
                 internal_error(&req, &self.metrics);
@@ -85,7 +85,7 @@ impl HttpContext for HttpFilter {
             worker.waiters.push(Waiter {
                 context_id: self.context_id,
                 request: req,
-                arrived_ms: now,
+                arrived_ms: now_ms,
                 held: decided.held,
             });
             return Action::Pause;

@@ -56,24 +56,24 @@ impl Root {
         let Ok(mut worker) = worker.try_borrow_mut() else {
             return None;
         };
-        let clock = host::clock_ms();
-        let now = clock.unwrap_or(0);
-        f(&mut worker, now);
+        let clock_ms = host::clock_ms();
+        let now_ms = clock_ms.unwrap_or(0);
+        f(&mut worker, now_ms);
         // Held requests cannot be judged without the time: they keep waiting.
-        clock?;
-        let kick = self.resume_waiters(&mut worker, now);
+        clock_ms?;
+        let kick = self.resume_waiters(&mut worker, now_ms);
         if kick {
             return Some(Duration::from_millis(1));
         }
         // A hold that ends before the next regular tick is answered when it ends.
-        let until_wake = worker.next_wake_ms()?.saturating_sub(now);
+        let until_wake = worker.next_wake_ms()?.saturating_sub(now_ms);
         (until_wake < TICK_MS).then(|| Duration::from_millis(until_wake.max(1)))
     }
 
     /// Decides again the held requests whose keys changed or whose hold ended; those that
     /// no longer wait are answered or resumed on their own stream. Returns true when a
     /// fetch they wait for is due now.
-    fn resume_waiters(&self, worker: &mut Worker, now: u64) -> bool {
+    fn resume_waiters(&self, worker: &mut Worker, now_ms: u64) -> bool {
         if worker.waiters.is_empty() {
             return false;
         }
@@ -81,11 +81,12 @@ impl Root {
         let waiters = std::mem::take(&mut worker.waiters);
         let mut kick = false;
         for mut waiter in waiters {
-            if now < waiter.held.wake_ms && waiter.held.keys_seen == generation {
+            if now_ms < waiter.held.wake_ms && waiter.held.keys_seen == generation {
                 worker.waiters.push(waiter);
                 continue;
             }
-            let decided = worker.decide(&waiter.request, now, waiter.arrived_ms, &waiter.held.on);
+            let decided =
+                worker.decide(&waiter.request, now_ms, waiter.arrived_ms, &waiter.held.on);
             kick |= decided.kick;
             if decided.decision.outcome == crate::engine::Outcome::Wait {
                 waiter.held = decided.held;
@@ -113,7 +114,7 @@ impl Context for Root {
         _num_trailers: usize,
     ) {
         if let Some(period) =
-            self.run(|worker, now| fetcher::on_response(worker, token_id, body_size, now))
+            self.run(|worker, now_ms| fetcher::on_response(worker, token_id, body_size, now_ms))
         {
             host::set_tick_period(period);
         }
@@ -150,8 +151,8 @@ impl RootContext for Root {
     fn on_tick(&mut self) {
         follow_log_level();
         let period = self
-            .run(|worker, now| {
-                fetcher::poll(worker, now);
+            .run(|worker, now_ms| {
+                fetcher::poll(worker, now_ms);
                 worker.metrics.flush();
             })
             .unwrap_or(TICK);

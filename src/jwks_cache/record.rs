@@ -40,43 +40,43 @@ pub struct SharedRecord {
 }
 
 impl SharedRecord {
-    pub fn lease_active(&self, now: u64) -> bool {
-        self.lease_until_ms > now
+    pub fn lease_active(&self, now_ms: u64) -> bool {
+        self.lease_until_ms > now_ms
     }
 
     /// A fetch is due for `reason`, leases aside. Whatever the reason, a process starts at
     /// most one fetch of a provider per `HELD_RETRY_MS`.
-    pub fn due(&self, now: u64, reason: FetchReason) -> bool {
+    pub fn due(&self, now_ms: u64, reason: FetchReason) -> bool {
         let spaced = self.attempt_started_ms == 0
-            || now
+            || now_ms
                 >= self
                     .attempt_started_ms
                     .saturating_add(backoff::HELD_RETRY_MS);
         spaced
             && match reason {
-                FetchReason::Scheduled => now >= self.next_fetch_ms,
+                FetchReason::Scheduled => now_ms >= self.next_fetch_ms,
                 FetchReason::Held => true,
                 FetchReason::UnknownKid { interval_ms } => {
-                    self.kid_refetch_allowed(now, interval_ms)
+                    self.kid_refetch_allowed(now_ms, interval_ms)
                 }
             }
     }
 
     /// An unknown `kid` may start a refetch: once per interval, and not while a failing
     /// provider backs off.
-    pub fn kid_refetch_allowed(&self, now: u64, interval_ms: u64) -> bool {
-        let in_backoff = self.failures > 0 && now < self.next_fetch_ms;
+    pub fn kid_refetch_allowed(&self, now_ms: u64, interval_ms: u64) -> bool {
+        let in_backoff = self.failures > 0 && now_ms < self.next_fetch_ms;
         !in_backoff
             && (self.kid_refetch_at_ms == 0
-                || now >= self.kid_refetch_at_ms.saturating_add(interval_ms))
+                || now_ms >= self.kid_refetch_at_ms.saturating_add(interval_ms))
     }
 
     /// An unknown-`kid` refetch started within the last interval has not succeeded yet
     /// (running, or failed and being retried): requests with an unknown `kid` wait for it.
-    pub fn kid_refetch_pending(&self, now: u64, interval_ms: u64) -> bool {
+    pub fn kid_refetch_pending(&self, now_ms: u64, interval_ms: u64) -> bool {
         self.kid_refetch_at_ms != 0
             && self.fetched_at_ms < self.kid_refetch_at_ms
-            && now < self.kid_refetch_at_ms.saturating_add(interval_ms)
+            && now_ms < self.kid_refetch_at_ms.saturating_add(interval_ms)
     }
 }
 
@@ -123,7 +123,7 @@ fn write(
 pub fn try_acquire(
     store: &dyn SharedStore,
     key: &str,
-    now: u64,
+    now_ms: u64,
     lease_ms: u64,
     owner: u64,
     reason: FetchReason,
@@ -137,18 +137,18 @@ pub fn try_acquire(
         }
         (record, cas) = read(store, key);
     }
-    if record.lease_active(now) {
+    if record.lease_active(now_ms) {
         return Acquire::Busy;
     }
-    if !record.due(now, reason) {
+    if !record.due(now_ms, reason) {
         return Acquire::NotDue;
     }
     if let FetchReason::UnknownKid { .. } = reason {
-        record.kid_refetch_at_ms = now;
+        record.kid_refetch_at_ms = now_ms;
     }
-    record.lease_held = reason == FetchReason::Held && now < record.next_fetch_ms;
-    record.attempt_started_ms = now;
-    record.lease_until_ms = now.saturating_add(lease_ms);
+    record.lease_held = reason == FetchReason::Held && now_ms < record.next_fetch_ms;
+    record.attempt_started_ms = now_ms;
+    record.lease_until_ms = now_ms.saturating_add(lease_ms);
     record.lease_owner = owner;
     match write(store, key, &record, cas) {
         Ok(()) => Acquire::Acquired,
@@ -176,7 +176,7 @@ pub fn finish(
     store: &dyn SharedStore,
     keys: &super::SharedKeys,
     owner: u64,
-    now: u64,
+    now_ms: u64,
     result: FetchResult<'_>,
 ) -> Result<Option<u64>, StoreError> {
     // Bounded: each retry means another worker wrote in between, which is rare.
@@ -196,8 +196,8 @@ pub fn finish(
                 let version = record.version + 1;
                 store.set(&keys.document, &super::encode_document(version, jwks), None)?;
                 record.version = version;
-                record.fetched_at_ms = now;
-                record.next_fetch_ms = now + backoff::refresh_after_ms(*cache_duration_ms);
+                record.fetched_at_ms = now_ms;
+                record.next_fetch_ms = now_ms + backoff::refresh_after_ms(*cache_duration_ms);
                 record.failures = 0;
                 record.last_error.clear();
                 Some(version)
@@ -207,7 +207,8 @@ pub fn finish(
                 // applies once nobody waits.
                 if !held || record.failures == 0 {
                     record.failures = record.failures.saturating_add(1);
-                    record.next_fetch_ms = now + backoff::retry_delay_ms(record.failures, *jitter);
+                    record.next_fetch_ms =
+                        now_ms + backoff::retry_delay_ms(record.failures, *jitter);
                 }
                 record.last_error = error.chars().take(200).collect();
                 None
@@ -338,12 +339,12 @@ mod tests {
         )
         .unwrap();
         for (i, want_delay) in [(1u32, 1_000u64), (2, 2_000), (3, 4_000)] {
-            let now = 100_000 * u64::from(i);
+            let now_ms = 100_000 * u64::from(i);
             finish(
                 &s,
                 &k,
                 1,
-                now,
+                now_ms,
                 FetchResult::Failure {
                     error: "503",
                     jitter: 0.0,
@@ -353,7 +354,7 @@ mod tests {
             let (r, _) = read(&s, "r");
             assert_eq!(
                 (r.version, r.failures, r.next_fetch_ms),
-                (1, i, now + want_delay)
+                (1, i, now_ms + want_delay)
             );
         }
         // During backoff an unknown kid does not add load on a failing provider.
@@ -398,12 +399,12 @@ mod tests {
 
     const HELD: FetchReason = FetchReason::Held;
 
-    fn fail(s: &MemoryStore, owner: u64, now: u64) {
+    fn fail(s: &MemoryStore, owner: u64, now_ms: u64) {
         let failure = FetchResult::Failure {
             error: "connection refused",
             jitter: 0.0,
         };
-        finish(s, &keys(), owner, now, failure).unwrap();
+        finish(s, &keys(), owner, now_ms, failure).unwrap();
     }
 
     #[test]
@@ -452,7 +453,7 @@ mod tests {
         // Once nobody waits, the back-off goes on from where the schedule left it.
         let (r, _) = read(&s, "r");
         assert_eq!((r.failures, r.next_fetch_ms), (2, t + 3_010));
-        let scheduled = |now| try_acquire(&s, "r", now, 6000, 2, FetchReason::Scheduled);
+        let scheduled = |now_ms| try_acquire(&s, "r", now_ms, 6000, 2, FetchReason::Scheduled);
         assert_eq!(scheduled(t + 3_500), Acquire::NotDue);
         assert_eq!(scheduled(t + 3_501), Acquire::Acquired);
         fail(&s, 2, t + 3_510);
@@ -466,16 +467,16 @@ mod tests {
         let mut starts = Vec::new();
         // Four workers polling every 10 ms, half of them holding requests, each fetch failing
         // 3 ms after it starts.
-        for now in (100_000..110_000).step_by(10) {
+        for now_ms in (100_000..110_000).step_by(10) {
             for owner in 1..=4 {
                 let reason = if owner % 2 == 0 {
                     HELD
                 } else {
                     FetchReason::Scheduled
                 };
-                if try_acquire(&s, "r", now, 6000, owner, reason) == Acquire::Acquired {
-                    starts.push(now);
-                    fail(&s, owner, now + 3);
+                if try_acquire(&s, "r", now_ms, 6000, owner, reason) == Acquire::Acquired {
+                    starts.push(now_ms);
+                    fail(&s, owner, now_ms + 3);
                 }
             }
         }
@@ -487,12 +488,12 @@ mod tests {
     fn an_unknown_kid_refetch_stays_pending_until_a_fetch_succeeds_or_its_interval_ends() {
         let s = MemoryStore::default();
         let k = keys();
-        let ok = |now| {
+        let ok = |now_ms| {
             let result = FetchResult::Success {
                 jwks: b"{}",
                 cache_duration_ms: 600_000,
             };
-            finish(&s, &k, 1, now, result).unwrap();
+            finish(&s, &k, 1, now_ms, result).unwrap();
         };
         ok(0);
         let (r, _) = read(&s, "r");

@@ -18,6 +18,9 @@ pub enum FetchError {
     NoUsableKey(Vec<String>),
     BadDiscovery(String),
     Dispatch(String),
+    /// The filter could not take the response in: the host would not hand over its headers,
+    /// or the reply does not fit the provider it was sent for. Not a network failure.
+    Internal(String),
 }
 
 impl fmt::Display for FetchError {
@@ -38,6 +41,7 @@ impl fmt::Display for FetchError {
             }
             FetchError::BadDiscovery(why) => write!(f, "invalid OpenID discovery document: {why}"),
             FetchError::Dispatch(why) => write!(f, "could not send the request: {why}"),
+            FetchError::Internal(why) => write!(f, "the response could not be handled: {why}"),
         }
     }
 }
@@ -128,6 +132,19 @@ mod tests {
         ));
         assert_eq!(parse_status(b"200"), Some(200));
         assert_eq!(parse_status(b"x"), None);
+    }
+
+    #[test]
+    fn a_response_the_filter_cannot_take_in_is_not_called_a_reset() {
+        let unreadable = FetchError::Internal("the host did not hand over its headers".into());
+        assert_eq!(
+            unreadable.to_string(),
+            "the response could not be handled: the host did not hand over its headers"
+        );
+        assert_eq!(
+            FetchError::Status(None).to_string(),
+            "no response (connection reset)"
+        );
     }
 
     #[test]

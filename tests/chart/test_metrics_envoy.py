@@ -27,9 +27,9 @@ from support.envoy_config import Layout, Ports, render_dict
 from support.ports import free_port
 
 # Every reason the filter counts (src/error.rs REASONS; the dashboard test holds the panel to it).
-REASONS = set(re.findall(r'"([a-z_]+)"', re.search(r"REASONS: \[&'static str; \d+\] = \[(.*?)\];",
-                                                   (CHART.parent.parent / "src" / "error.rs").read_text(),
-                                                   re.S).group(1)))
+REASONS = set(re.findall(r'"([a-z_]+)" =>', re.search(r"^reasons! \{$(.*?)^\}$",
+                                                      (CHART.parent.parent / "src" / "error.rs").read_text(),
+                                                      re.S | re.M).group(1)))
 BACKUP_ISSUER = "https://backup.example"
 DASHBOARD = json.loads((CHART / "files" / "dashboard.json").read_text())
 RULES = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())

@@ -65,7 +65,7 @@ pub fn run(budget: StdDuration, crypto: &Crypto) {
     .map(|(n, v)| (n.to_string(), v.into_bytes()))
     .collect();
     let req = Request::from_pairs(pairs.clone());
-    let now = std::time::SystemTime::now()
+    let now_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs();
@@ -77,7 +77,7 @@ pub fn run(budget: StdDuration, crypto: &Crypto) {
             cache: &mut cache,
             keys: &mut source,
             crypto,
-            now,
+            now_s,
         };
         engine.decide(&req)
     };
@@ -97,6 +97,6 @@ pub fn run(budget: StdDuration, crypto: &Crypto) {
         state.hash_one(token.as_str()) != 0
     });
     measure("hit: cache lookup", budget, || {
-        cache.get(0, &token, 1, now).is_some()
+        cache.get(0, &token, 1, now_s).is_some()
     });
 }
