@@ -19,7 +19,9 @@ BEHAVIOURS = {"fail": "fail", "garbage": "garbage", "html": "html", "truncated":
 # Fetches that answer 200 with a JWKS the filter cannot use.
 UNUSABLE = {"empty": {"keys": []},
             "enconly": {"keys": [{**make_key("RS256", kid="e").jwk, "use": "enc"}]},
-            "notjwks": {"hello": "world"}}
+            "notjwks": {"hello": "world"},
+            # Only RSA keys above the provider's max_rsa_key_bits (set to 2048 below).
+            "bigrsa": {"keys": [make_key("RS256", kid="big", rsa_bits=3072).jwk]}}
 KEY = make_key("RS256", kid="fail-1")
 # How long a request waits for keys before the 401: shorter than the 5 s default, to keep the module quick.
 HOLD_MS = 1000
@@ -36,6 +38,7 @@ def stack(wasm_module, filter_build):
             if name in BEHAVIOURS:
                 issuer.set_behaviour(BEHAVIOURS[name])
         providers = {n: remote_provider(st.issuers[n], n, timeout_ms=1000, hold_for_keys_ms=HOLD_MS) for n in names}
+        providers["bigrsa"]["max_rsa_key_bits"] = 2048
         # Envoy has no such cluster: dispatching the fetch fails at once.
         providers["nocluster"] = remote_provider(st.issuers["healthy"], "no-such-cluster", timeout_ms=1000,
                                                  hold_for_keys_ms=HOLD_MS)
