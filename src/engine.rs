@@ -15,6 +15,7 @@ use crate::resource;
 use crate::token_cache::{TokenCache, VerifiedToken};
 use crate::verifier::{self, ProviderResult, Verdict};
 use serde_json::Value;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::rc::Rc;
 
@@ -80,14 +81,17 @@ pub enum Outcome {
     },
 }
 
+/// What one decision counts; a cache hit counts two or three.
+pub type Stats = SmallVec<[Stat; 4]>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub outcome: Outcome,
     /// Applied before anything is written, on every decision.
-    pub remove_headers: Vec<String>,
+    pub remove_headers: SmallVec<[String; 2]>,
     pub set_headers: Vec<(String, String)>,
     pub new_path: Option<String>,
-    pub stats: Vec<Stat>,
+    pub stats: Stats,
     /// For the debug log line of a denial.
     pub reason: Option<AuthError>,
     /// What this decision changes that Envoy's route may have been chosen on.
@@ -113,11 +117,14 @@ pub struct Engine<'a> {
     pub now_s: u64,
 }
 
+/// A provider asked about with some audiences (its own: `None`), and its answer.
+type Asked<'c, 'r> = (ProviderId, Option<&'c [String]>, Checked<'r>);
+
 #[derive(Clone)]
 struct Checked<'r> {
     result: ProviderResult,
     /// Every token the provider's locations held, once all of them verified.
-    verified: Vec<(Extracted<'r>, Rc<VerifiedToken>)>,
+    verified: SmallVec<[(Extracted<'r>, Rc<VerifiedToken>); 1]>,
     /// DPoP proofs that checked out, remembered once the request is allowed.
     proofs: Vec<crate::dpop::Proof>,
 }
@@ -137,10 +144,13 @@ impl<'c> Engine<'c> {
     fn decide_without_route(&mut self, req: &Request) -> Decision {
         let mut decision = Decision {
             outcome: Outcome::Continue,
-            remove_headers: forged::headers_to_remove(&self.config.written_headers, req),
+            remove_headers: SmallVec::from_vec(forged::headers_to_remove(
+                &self.config.written_headers,
+                req,
+            )),
             set_headers: Vec::new(),
             new_path: None,
-            stats: Vec::new(),
+            stats: Stats::new(),
             reason: None,
             route: RouteChange::default(),
         };
@@ -161,7 +171,7 @@ impl<'c> Engine<'c> {
         let providers = config.providers.len();
         // One entry per provider and audience list asked about (`provider_and_audiences` may
         // ask about one provider with other audiences), so each is checked once per request.
-        let mut checked: Vec<(ProviderId, Option<&[String]>, Checked)> = Vec::new();
+        let mut checked: SmallVec<[Asked; 2]> = SmallVec::new();
         let mut budget = Budget::per_request();
         let verdict = verifier::evaluate(requirement, providers, &mut |id, audiences| {
             if let Some((_, _, done)) = checked.iter().find(|(i, a, _)| *i == id && *a == audiences)
@@ -248,14 +258,14 @@ impl<'c> Engine<'c> {
         audiences: Option<&[String]>,
         req: &'r Request,
         budget: &mut Budget,
-        stats: &mut Vec<Stat>,
+        stats: &mut Stats,
     ) -> Checked<'r>
     where
         'c: 'r,
     {
         let failed = |e: AuthError| Checked {
             result: ProviderResult::Failed(e),
-            verified: Vec::new(),
+            verified: SmallVec::new(),
             proofs: Vec::new(),
         };
         let config: &'c FilterConfig = self.config;
@@ -267,8 +277,7 @@ impl<'c> Engine<'c> {
         if tokens.is_empty() {
             return failed(AuthError::Missing);
         }
-        let mut verified: Vec<(Extracted<'r>, Rc<VerifiedToken>)> =
-            Vec::with_capacity(tokens.len());
+        let mut verified: SmallVec<[(Extracted<'r>, Rc<VerifiedToken>); 1]> = SmallVec::new();
         let mut pending = false;
         let mut proofs = Vec::new();
         for extracted in tokens {
@@ -303,7 +312,7 @@ impl<'c> Engine<'c> {
         if pending {
             return Checked {
                 result: ProviderResult::Pending,
-                verified: Vec::new(),
+                verified: SmallVec::new(),
                 proofs: Vec::new(),
             };
         }
@@ -323,7 +332,7 @@ impl<'c> Engine<'c> {
         audiences: &[String],
         token: &str,
         budget: &mut Budget,
-        stats: &mut Vec<Stat>,
+        stats: &mut Stats,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         if token.len() > self.config.max_token_bytes {
             return Err(AuthError::TooLarge);
@@ -357,7 +366,7 @@ impl<'c> Engine<'c> {
         token: &str,
         state: KeyState,
         budget: &mut Budget,
-        stats: &mut Vec<Stat>,
+        stats: &mut Stats,
     ) -> Result<Option<Rc<VerifiedToken>>, AuthError> {
         let jwt = jwt::parse(token)?;
         authenticator::check_claims(provider, audiences, &jwt, self.now_s)?;
@@ -469,7 +478,7 @@ fn conditions_of<'c>(config: &'c FilterConfig, requirement: &Requirement) -> Opt
         .find(|r| (r.requirement.as_ref()).is_some_and(|q| std::ptr::eq(q, requirement)))
 }
 
-fn push_unique(list: &mut Vec<String>, name: &str) {
+fn push_unique(list: &mut SmallVec<[String; 2]>, name: &str) {
     if !list.iter().any(|n| n == name) {
         list.push(name.to_string());
     }

@@ -153,11 +153,14 @@ pub struct Extracted<'a> {
     pub location: Location<'a>,
 }
 
+/// The tokens one provider's locations held; a request seldom carries more than two.
+pub type Found<'a> = smallvec::SmallVec<[Extracted<'a>; 2]>;
+
 /// The tokens in the provider's locations: for each header, parameter and cookie it names,
 /// in configured order, the first token there. Envoy extracts the same way, and requires
 /// all of them to verify.
-pub fn extract_all<'a>(provider: &'a Provider, req: &'a Request) -> Vec<Extracted<'a>> {
-    let mut found = Vec::new();
+pub fn extract_all<'a>(provider: &'a Provider, req: &'a Request) -> Found<'a> {
+    let mut found = Found::new();
     for loc in &provider.from_headers {
         if let Some(token) = header_token(req, &loc.name, &loc.value_prefix) {
             found.push(Extracted {

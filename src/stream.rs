@@ -219,10 +219,10 @@ mod tests {
     fn allowed(forged_removed: bool) -> Decision {
         Decision {
             outcome: Outcome::Continue,
-            remove_headers: vec!["authorization".into(), "x-sub".into()],
+            remove_headers: vec!["authorization".into(), "x-sub".into()].into(),
             set_headers: vec![("x-sub".into(), "alice".into())],
             new_path: None,
-            stats: vec![Stat::Allowed, Stat::ProviderAllowed(0)],
+            stats: vec![Stat::Allowed, Stat::ProviderAllowed(0)].into(),
             reason: None,
             route: RouteChange {
                 rewritten: true,

@@ -278,7 +278,11 @@ pub struct FilterHandle(*mut c_void);
 impl FilterHandle {
     /// The request headers, values as bytes (not always UTF-8), copied into `headers` (the
     /// buffers of an earlier request, or new ones): this runs on every request.
-    pub fn request_headers(&self, mut headers: HeadersBuilder) -> Option<Headers> {
+    pub fn request_headers(
+        &self,
+        only: Option<&[String]>,
+        mut headers: HeadersBuilder,
+    ) -> Option<Headers> {
         // SAFETY: `self.0` is a live filter (see the type's invariant).
         let count =
             unsafe { envoy_dynamic_module_callback_http_get_headers_size(self.0, REQUEST_HEADER) };
@@ -318,7 +322,9 @@ impl FilterHandle {
             // the map changes; they are copied into `headers` before anything changes it, and
             // the borrowed slices do not outlive this loop body.
             let (key, value) = unsafe { (h.key.as_slice(), h.value.as_slice()) };
-            headers.push(key, value);
+            if only.is_none_or(|names| names.iter().any(|n| n.as_bytes() == key)) {
+                headers.push(key, value);
+            }
         }
         Some(headers.finish())
     }

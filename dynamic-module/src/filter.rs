@@ -7,7 +7,7 @@
 
 use crate::abi::{ConfigHandle, FilterHandle, Scheduler};
 use crate::store::ProcessStore;
-use jwt_authn_wasm::config::{self, FilterConfig, ProviderId};
+use jwt_authn_wasm::config::{self, headers_read, FilterConfig, ProviderId};
 use jwt_authn_wasm::crypto::Crypto;
 use jwt_authn_wasm::engine::{Outcome, Stat};
 use jwt_authn_wasm::extractor::Request;
@@ -34,6 +34,9 @@ const TICK: Duration = Duration::from_millis(100);
 struct Shared {
     id: u64,
     config: FilterConfig,
+    /// The only request headers a decision reads, or `None` for all of them
+    /// (`config::headers_read`).
+    read_headers: Option<Vec<String>>,
     counters: Counters<usize>,
     store: ProcessStore,
     /// Runs the fetch loop on the main thread.
@@ -126,6 +129,7 @@ pub fn config_new(handle: &ConfigHandle, name: &[u8], json: &[u8]) -> Option<Con
     let shared = Arc::new(Shared {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         counters: Counters::define(&config, |name| handle.define_counter(name)),
+        read_headers: headers_read(&config),
         config,
         store: ProcessStore::process(),
         main,
@@ -457,7 +461,7 @@ impl HttpFilter {
     pub fn on_request_headers(&mut self) -> bool {
         // Without the headers or the time there is nothing to judge the request by.
         let (headers, pseudo) = recycle::take();
-        let read = self.handle.request_headers(headers);
+        let read = (self.handle).request_headers(self.shared.read_headers.as_deref(), headers);
         let req = match read.map(|headers| Request::with_buffer(headers, pseudo)) {
             Some(req) if !injected(&req, Point::ReadHeaders) => req,
             failed => {

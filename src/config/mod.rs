@@ -7,6 +7,7 @@ pub mod path_de;
 mod provider;
 mod raw;
 mod read;
+mod reads;
 mod resource;
 mod rules;
 mod tenants;
@@ -14,6 +15,7 @@ mod types;
 mod uri;
 
 pub use metadata::ResourceMetadata;
+pub use reads::headers_read;
 pub use resource::{token_type, ClaimCheck, ClaimMatch, SenderConstraint};
 pub use types::{
     is_tenant_id, ClaimToHeader, FilterConfig, HeaderLocation, HeaderMatch, HeaderMatchKind,

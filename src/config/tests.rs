@@ -1006,3 +1006,27 @@ fn local_keys_all_above_max_rsa_key_bits_are_refused() {
     allowed["max_rsa_key_bits"] = json!(8192);
     assert_eq!(ok(allowed, json!({})).providers[0].max_rsa_key_bits, 8192);
 }
+
+#[test]
+fn only_the_headers_the_configuration_names_are_read() {
+    let extra = json!({"from_headers": [{"name": "X-Token"}], "from_cookies": ["session"]});
+    let names = headers_read(&ok(extra, json!({"bypass_cors_preflight": true})));
+    let mut want = vec![":method", ":path", ":scheme", ":authority", "authorization"];
+    want.extend([
+        "x-token",
+        "cookie",
+        "origin",
+        "access-control-request-method",
+    ]);
+    if cfg!(feature = "simulate-host-failures") {
+        want.push("x-simulate-host-failure");
+    }
+    assert_eq!(names.unwrap(), want);
+}
+
+#[test]
+fn a_written_header_means_reading_every_one() {
+    // Its other spellings (`x_sub`) are removed too, and only the full list shows them.
+    let extra = json!({"claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]});
+    assert_eq!(headers_read(&ok(extra, json!({}))), None);
+}

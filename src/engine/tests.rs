@@ -109,7 +109,18 @@ impl Harness {
         Harness::new(json!({}), json!({}), json!({}))
     }
 
+    /// Decides from only the headers `config::headers_read` names, as the dynamic module
+    /// reads them, when it names any: every test of this corpus then shows that the list
+    /// misses no header a decision reads.
     fn decide(&mut self, req: &Request) -> Decision {
+        let read = config::headers_read(&self.config);
+        let only = read.map(|names| {
+            let pairs = (req.headers.iter()).filter(|(n, _)| names.iter().any(|m| m == n));
+            let mut only = Request::from_pairs(pairs);
+            only.client_cert_sha256 = req.client_cert_sha256.clone();
+            only
+        });
+        let req = only.as_ref().unwrap_or(req);
         let mut decision = Engine {
             config: &self.config,
             cache: &mut self.cache,
@@ -197,7 +208,7 @@ fn a_missing_token_is_401_with_the_bearer_realm() {
     assert_eq!(d.outcome, deny(401, "Jwt is missing", "/path"));
     assert_eq!(d.reason, Some(AuthError::Missing));
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::Denied, Stat::ProviderDenied(0, "missing")]
     );
     // Other auth schemes are no bearer token at all.
@@ -274,7 +285,7 @@ fn invalid_tokens_are_401_with_the_reason() {
         let d = h.decide(&bearer("/api/x", &token));
         assert_eq!(d.outcome, deny(401, body, "/api/x"), "{body}");
         assert_eq!(
-            d.stats,
+            d.stats.to_vec(),
             vec![Stat::Denied, Stat::ProviderDenied(provider, label)],
             "{body}"
         );
@@ -292,7 +303,7 @@ fn an_audience_mismatch_is_403() {
         deny(403, "Audiences in Jwt are not allowed", "/x")
     );
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::Denied, Stat::ProviderDenied(0, "audience")]
     );
     let token = h.token_a(json!({"iss": ISS_A, "aud": ["other", "api"], "exp": NOW_S + 600}));
@@ -306,12 +317,12 @@ fn a_valid_token_is_cached_until_keys_change_or_it_expires() {
     let first = h.decide(&req);
     assert_eq!(first.outcome, Outcome::Continue);
     assert_eq!(
-        first.stats,
+        first.stats.to_vec(),
         vec![Stat::CacheMiss(0), Stat::ProviderAllowed(0), Stat::Allowed]
     );
     let second = h.decide(&req);
     assert_eq!(
-        second.stats,
+        second.stats.to_vec(),
         vec![Stat::CacheHit(0), Stat::ProviderAllowed(0), Stat::Allowed]
     );
     assert_eq!(h.tally.module, 1, "a cache hit verifies nothing");
@@ -356,7 +367,7 @@ fn the_token_is_removed_unless_forwarded() {
     let mut h = Harness::plain();
     let token = h.good_a();
     let d = h.decide(&bearer("/x", &token));
-    assert_eq!(d.remove_headers, vec!["authorization"]);
+    assert_eq!(d.remove_headers.to_vec(), vec!["authorization"]);
     assert_eq!(d.new_path, None);
 
     let d = h.decide(&request(
@@ -405,7 +416,7 @@ fn every_token_of_a_provider_must_verify() {
     // Both good: both are taken off the request.
     let d = h.decide(&both(&other));
     assert_eq!(d.outcome, Outcome::Continue);
-    assert_eq!(d.remove_headers, vec!["authorization"]);
+    assert_eq!(d.remove_headers.to_vec(), vec!["authorization"]);
     assert_eq!(d.new_path.as_deref(), Some("/p?y=2"));
     assert_eq!(
         d.stats
@@ -425,7 +436,7 @@ fn every_token_of_a_provider_must_verify() {
     ));
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::CacheMiss(0), Stat::ProviderAllowed(0), Stat::Allowed]
     );
 }
@@ -562,7 +573,7 @@ fn allow_missing_rules_accept_no_token_but_not_a_bad_one() {
     let d = h.decide(&bearer("/public", &good));
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(
-        d.remove_headers,
+        d.remove_headers.to_vec(),
         vec!["authorization"],
         "a verified token is still stripped"
     );
@@ -594,7 +605,10 @@ fn requires_all_and_requires_any_combine_providers() {
     assert!(
         d.stats.contains(&Stat::ProviderAllowed(0)) && d.stats.contains(&Stat::ProviderAllowed(1))
     );
-    assert_eq!(d.remove_headers, vec!["authorization", "x-b-token"]);
+    assert_eq!(
+        d.remove_headers.to_vec(),
+        vec!["authorization", "x-b-token"]
+    );
     let d = h.decide(&bearer("/both", &a));
     assert_eq!(d.outcome, deny(401, "Jwt is missing", "/both"));
     assert!(
@@ -620,7 +634,7 @@ fn rules_pick_by_path_and_method() {
     let mut h = rules_harness();
     let a = h.good_a();
     let d = h.decide(&request("GET", "/open/x", &[]));
-    assert_eq!((d.outcome, d.stats), (Outcome::Continue, vec![]));
+    assert_eq!((d.outcome, d.stats.to_vec()), (Outcome::Continue, vec![]));
     assert_eq!(
         h.decide(&bearer("/admin", &a)).outcome,
         Outcome::Continue,
@@ -651,7 +665,7 @@ fn cors_preflight_is_bypassed_only_when_it_is_one() {
     let mut h = Harness::new(json!({"bypass_cors_preflight": true}), json!({}), json!({}));
     let d = h.decide(&request("OPTIONS", "/x", &preflight));
     assert_eq!(
-        (d.outcome, d.stats),
+        (d.outcome, d.stats.to_vec()),
         (Outcome::Continue, vec![Stat::CorsPreflightBypassed])
     );
     let not_preflight = [("origin", "https://web.example")];
@@ -684,14 +698,14 @@ fn audit_mode_counts_would_be_denials_and_lets_them_through() {
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(d.reason, Some(AuthError::Expired));
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::ProviderDenied(0, "expired"), Stat::AuditWouldDeny]
     );
     assert!(
         d.set_headers.is_empty(),
         "no claims from an unverified token"
     );
-    assert_eq!(d.remove_headers, vec!["x-sub"]);
+    assert_eq!(d.remove_headers.to_vec(), vec!["x-sub"]);
 
     let d = h.decide(&request("GET", "/x", &[]));
     assert_eq!(d.outcome, Outcome::Continue);
@@ -714,14 +728,14 @@ fn an_unknown_kid_waits_for_a_refetch_while_the_budget_allows() {
     let req = bearer("/x", &token);
 
     let d = h.decide(&req);
-    assert_eq!((d.outcome, d.stats), (Outcome::Wait, vec![]));
+    assert_eq!((d.outcome, d.stats.to_vec()), (Outcome::Wait, vec![]));
     assert_eq!(h.keys.refetch_calls, vec![0]);
 
     h.keys.refetch_answer = KidRefetch::NoKey;
     let d = h.decide(&req);
     assert_eq!(d.outcome, deny(401, NO_KEY, "/x"));
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::Denied, Stat::ProviderDenied(0, "no_key")]
     );
 
@@ -730,7 +744,7 @@ fn an_unknown_kid_waits_for_a_refetch_while_the_budget_allows() {
     let d = h.decide(&req);
     assert_eq!(d.outcome, deny(401, "Jwks remote fetch is failed", "/x"));
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::Denied, Stat::ProviderDenied(0, "jwks_fetch_failed")]
     );
 
@@ -771,7 +785,7 @@ fn keys_being_fetched_pause_only_tokens_that_could_pass() {
     let mut h = Harness::plain();
     h.keys.states[0] = Keys::Wait;
     let d = h.decide(&bearer("/x", &h.good_a()));
-    assert_eq!((d.outcome, d.stats), (Outcome::Wait, vec![]));
+    assert_eq!((d.outcome, d.stats.to_vec()), (Outcome::Wait, vec![]));
     let expired = h.token_a(json!({"iss": ISS_A, "exp": NOW_S - 100}));
     assert_eq!(
         h.decide(&bearer("/x", &expired)).outcome,
@@ -805,7 +819,7 @@ fn failed_keys_deny_with_jwks_fetch_failed() {
     let d = h.decide(&bearer("/x", &h.good_a()));
     assert_eq!(d.outcome, deny(401, "Jwks remote fetch is failed", "/x"));
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::Denied, Stat::ProviderDenied(0, "jwks_fetch_failed")]
     );
     let token_b = h.token_b(json!({"iss": ISS_B, "exp": NOW_S + 600}));
@@ -828,7 +842,7 @@ fn tokens_over_max_token_bytes_are_refused_before_parsing() {
     assert_eq!(d.outcome, deny(401, "Jwt is too large", "/x"));
     // Both providers read the same header and refuse it; Envoy's `requires_any` reports the last.
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         vec![Stat::Denied, Stat::ProviderDenied(1, "too_large")]
     );
 }
@@ -917,7 +931,7 @@ fn an_ambiguous_path_is_refused_before_any_token_and_only_counted_in_audit() {
     let mut h = Harness::new(rules.clone(), json!({}), json!({}));
     let d = h.decide(&request("GET", "/public/%2e%2e/admin", &[]));
     assert_eq!(
-        (d.outcome, d.stats),
+        (d.outcome, d.stats.to_vec()),
         (
             Outcome::Deny {
                 status: 400,
@@ -934,7 +948,7 @@ fn an_ambiguous_path_is_refused_before_any_token_and_only_counted_in_audit() {
     );
     let d = audit.decide(&request("GET", "/public/../admin", &[]));
     assert_eq!(
-        (d.outcome, d.stats),
+        (d.outcome, d.stats.to_vec()),
         (Outcome::Continue, vec![Stat::AuditWouldDeny])
     );
 }
@@ -995,7 +1009,7 @@ fn rule_scopes_answer_403_insufficient_scope_and_count_the_reason() {
         }
     );
     assert_eq!(
-        d.stats,
+        d.stats.to_vec(),
         [
             Stat::CacheMiss(0),
             Stat::ProviderAllowed(0),
@@ -1265,4 +1279,25 @@ fn an_unbound_token_sent_with_the_dpop_scheme_is_refused() {
     assert_eq!(h.decide(&bearer("/x", &token)).outcome, Outcome::Continue);
     let dpop = request("GET", "/x", &[("authorization", &format!("DPoP {token}"))]);
     assert_eq!(h.decide(&dpop).reason, Some(AuthError::InvalidDpopProof));
+}
+
+#[test]
+fn a_rule_chosen_by_a_header_sees_every_value_of_it() {
+    let rules = json!({"rules": [
+        {"match": {"prefix": "/", "headers": [
+            {"name": "x-tenant", "string_match": {"exact": "a,b"}}]},
+         "requires": {"provider_name": "a"}},
+        {"match": {"prefix": "/"}}]});
+    let mut h = Harness::new(rules, json!({}), json!({}));
+    // Both values, joined as Envoy joins them, pick the first rule: a token is required.
+    let two = request(
+        "GET",
+        "/x",
+        &[("x-tenant", "a"), ("x-other", "1"), ("x-tenant", "b")],
+    );
+    let d = h.decide(&two);
+    assert_eq!(d.outcome, deny(401, "Jwt is missing", "/x"));
+    // One value alone does not match it: the second rule requires nothing.
+    let one = request("GET", "/x", &[("x-tenant", "a")]);
+    assert_eq!(h.decide(&one).outcome, Outcome::Continue);
 }
