@@ -3,16 +3,21 @@
 //! by a NUL. Read here without trusting the host: a malformed map is `None`, never a panic
 //! (the SDK's own reader indexes and unwraps, and a panic in the VM kills the plugin).
 
-use crate::headers::{Headers, HeadersBuilder};
+use crate::headers::{Headers, HeadersBuilder, NameFilter};
 
 /// The headers of a serialised map, names as text (lossily: Envoy allows only tokens) and
 /// values as bytes. `None` when the map is cut short or its lengths overrun it.
 pub fn parse(bytes: &[u8]) -> Option<Headers> {
-    parse_into(bytes, HeadersBuilder::default())
+    parse_into(bytes, None, HeadersBuilder::default())
 }
 
-/// As `parse`, into buffers of an earlier request (`recycle`).
-pub fn parse_into(bytes: &[u8], mut map: HeadersBuilder) -> Option<Headers> {
+/// As `parse`, into buffers of an earlier request (`recycle`), and `only` the headers named
+/// there when it names some.
+pub fn parse_into(
+    bytes: &[u8],
+    only: Option<&NameFilter>,
+    mut map: HeadersBuilder,
+) -> Option<Headers> {
     if bytes.is_empty() {
         return Some(map.finish());
     }
@@ -30,7 +35,9 @@ pub fn parse_into(bytes: &[u8], mut map: HeadersBuilder) -> Option<Headers> {
         let (name, next) = field(bytes, data, name_len)?;
         let (value, next) = field(bytes, next, value_len)?;
         data = next;
-        map.push(name, value);
+        if only.is_none_or(|names| names.wants(name)) {
+            map.push(name, value);
+        }
     }
     Some(map.finish())
 }

@@ -6,7 +6,7 @@
 //! abort the proxy. A request whose hook panicked is answered 500, never passed on.
 
 use crate::filter::{self, Config, HttpFilter};
-use jwt_authn_wasm::headers::{Headers, HeadersBuilder};
+use jwt_authn_wasm::headers::{Headers, HeadersBuilder, NameFilter};
 use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -280,7 +280,7 @@ impl FilterHandle {
     /// buffers of an earlier request, or new ones): this runs on every request.
     pub fn request_headers(
         &self,
-        only: Option<&[String]>,
+        only: Option<&NameFilter>,
         mut headers: HeadersBuilder,
     ) -> Option<Headers> {
         // SAFETY: `self.0` is a live filter (see the type's invariant).
@@ -322,7 +322,7 @@ impl FilterHandle {
             // the map changes; they are copied into `headers` before anything changes it, and
             // the borrowed slices do not outlive this loop body.
             let (key, value) = unsafe { (h.key.as_slice(), h.value.as_slice()) };
-            if only.is_none_or(|names| names.iter().any(|n| n.as_bytes() == key)) {
+            if only.is_none_or(|names| names.wants(key)) {
                 headers.push(key, value);
             }
         }

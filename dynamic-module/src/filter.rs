@@ -13,6 +13,7 @@ use jwt_authn_wasm::engine::{Outcome, Stat};
 use jwt_authn_wasm::extractor::Request;
 use jwt_authn_wasm::fault::{injected, Point};
 use jwt_authn_wasm::fetch::{self, FetchHost, FetchStats};
+use jwt_authn_wasm::headers::NameFilter;
 use jwt_authn_wasm::jwks_cache::response;
 use jwt_authn_wasm::recycle;
 use jwt_authn_wasm::stats::Counters;
@@ -36,7 +37,7 @@ struct Shared {
     config: FilterConfig,
     /// The only request headers a decision reads, or `None` for all of them
     /// (`config::headers_read`).
-    read_headers: Option<Vec<String>>,
+    read_headers: Option<NameFilter>,
     counters: Counters<usize>,
     store: ProcessStore,
     /// Runs the fetch loop on the main thread.
@@ -129,7 +130,7 @@ pub fn config_new(handle: &ConfigHandle, name: &[u8], json: &[u8]) -> Option<Con
     let shared = Arc::new(Shared {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         counters: Counters::define(&config, |name| handle.define_counter(name)),
-        read_headers: headers_read(&config),
+        read_headers: headers_read(&config).map(NameFilter::new),
         config,
         store: ProcessStore::process(),
         main,
@@ -461,7 +462,7 @@ impl HttpFilter {
     pub fn on_request_headers(&mut self) -> bool {
         // Without the headers or the time there is nothing to judge the request by.
         let (headers, pseudo) = recycle::take();
-        let read = (self.handle).request_headers(self.shared.read_headers.as_deref(), headers);
+        let read = (self.handle).request_headers(self.shared.read_headers.as_ref(), headers);
         let req = match read.map(|headers| Request::with_buffer(headers, pseudo)) {
             Some(req) if !injected(&req, Point::ReadHeaders) => req,
             failed => {

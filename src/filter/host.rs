@@ -8,7 +8,7 @@
 //! this file.
 
 use crate::header_map;
-use crate::headers::{Headers, HeadersBuilder};
+use crate::headers::{Headers, HeadersBuilder, NameFilter};
 use crate::jwks_cache::{SharedStore, StoreError};
 use proxy_wasm::types::{BufferType, LogLevel, MapType, Status};
 use std::ptr::{null, null_mut};
@@ -201,18 +201,22 @@ pub fn plugin_configuration() -> Vec<u8> {
 /// Header values may hold bytes that are not UTF-8, so they are read as bytes. A map the host
 /// cannot give, or gives malformed, is an error.
 pub fn header_pairs(map: MapType) -> Result<Headers, Status> {
-    header_pairs_into(map, HeadersBuilder::default())
+    header_pairs_into(map, None, HeadersBuilder::default())
 }
 
 /// As `header_pairs`, read into buffers of an earlier request (`recycle`).
-pub fn header_pairs_into(map: MapType, into: HeadersBuilder) -> Result<Headers, Status> {
+pub fn header_pairs_into(
+    map: MapType,
+    only: Option<&NameFilter>,
+    into: HeadersBuilder,
+) -> Result<Headers, Status> {
     let (mut data, mut size) = (null_mut(), 0usize);
     // SAFETY: the host writes a pointer and a size through pointers to live locals.
     let code = unsafe { abi::proxy_get_header_map_pairs(map as u32, &mut data, &mut size) };
     // SAFETY: a non-null `data` is the host's allocation of `size` bytes for this call.
     let bytes = unsafe { host_buffer(data, size) };
     status(code)?;
-    header_map::parse_into(&bytes, into).ok_or(Status::ParseFailure)
+    header_map::parse_into(&bytes, only, into).ok_or(Status::ParseFailure)
 }
 
 /// Removes a request header on the current (effective) stream.

@@ -7,6 +7,7 @@ use super::metrics::Metrics;
 use super::worker::{Waiter, Worker};
 use crate::engine::Outcome;
 use crate::extractor::Request;
+use crate::headers::NameFilter;
 use crate::recycle;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
@@ -18,13 +19,14 @@ pub struct HttpFilter {
     pub context_id: u32,
     pub worker: Rc<RefCell<Worker>>,
     pub metrics: Rc<Metrics>,
+    pub read_headers: Option<Rc<NameFilter>>,
 }
 
 impl Context for HttpFilter {}
 
-fn read_request() -> Result<Request, proxy_wasm::types::Status> {
+fn read_request(only: Option<&NameFilter>) -> Result<Request, proxy_wasm::types::Status> {
     let (headers, pseudo) = recycle::take();
-    let headers = host::header_pairs_into(MapType::HttpRequestHeaders, headers)?;
+    let headers = host::header_pairs_into(MapType::HttpRequestHeaders, only, headers)?;
     Ok(Request::with_buffer(headers, pseudo))
 }
 
@@ -37,7 +39,7 @@ fn peer_certificate_sha256() -> Option<String> {
 impl HttpContext for HttpFilter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         // Without the headers or the time there is nothing to judge the request by.
-        let mut req = match read_request() {
+        let mut req = match read_request(self.read_headers.as_deref()) {
             Ok(req) if !injected(&req, Point::ReadHeaders) => req,
             failed => {
                 log::warn!("jwt_authn_wasm: could not read the request headers; answering 500");

@@ -23,6 +23,7 @@ proxy_wasm::main! {{
             context_id,
             worker: None,
             metrics: None,
+            read_headers: None,
         })
     });
 }}

@@ -10,6 +10,7 @@ use super::worker::Worker;
 use crate::config;
 use crate::crypto::host::HostCrypto;
 use crate::crypto::{probe, Crypto, CryptoMode};
+use crate::headers::NameFilter;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use std::cell::RefCell;
@@ -24,6 +25,8 @@ pub struct Root {
     pub worker: Option<Rc<RefCell<Worker>>>,
     /// The worker's counters, reachable without borrowing the worker.
     pub metrics: Option<Rc<Metrics>>,
+    /// The only request headers a decision reads (`config::headers_read`); `None`: all.
+    pub read_headers: Option<Rc<NameFilter>>,
 }
 
 /// Follows Envoy's wasm log level, also when it is changed at runtime through /logging.
@@ -132,6 +135,7 @@ impl RootContext for Root {
                 let owner = u64::from(self.context_id) << 32
                     ^ host::now_ms().rotate_left(17)
                     ^ 0x9e37_79b9_7f4a_7c15;
+                self.read_headers = config::headers_read(&cfg).map(|n| Rc::new(NameFilter::new(n)));
                 let worker = Worker::new(cfg, owner, crypto);
                 // Logged once the keys are parsed: `make bench`'s VM start figure ends here.
                 log::info!("jwt_authn_wasm: {described}");
@@ -166,6 +170,7 @@ impl RootContext for Root {
             context_id,
             worker,
             metrics,
+            read_headers: self.read_headers.clone(),
         }))
     }
 
