@@ -39,14 +39,21 @@ impl Request {
                 }
             }
         }
-        let mut pseudo = buffer;
-        pseudo.clear();
-        pseudo.reserve(last.iter().flatten().map(|v| v.len()).sum());
+        // The four values are checked as text together: one check, not four.
+        let mut bytes = buffer.into_bytes();
+        bytes.clear();
+        bytes.reserve(last.iter().flatten().map(|v| v.len()).sum());
         let mut pseudo_ends = [0; 4];
         for (end, value) in pseudo_ends.iter_mut().zip(last) {
-            push_text(&mut pseudo, value.unwrap_or_default());
-            *end = pseudo.len();
+            bytes.extend_from_slice(value.unwrap_or_default());
+            *end = bytes.len();
         }
+        let pseudo = match String::from_utf8(bytes) {
+            // A character split across two values would pass as a whole.
+            Ok(text) if pseudo_ends.iter().all(|&e| text.is_char_boundary(e)) => text,
+            Ok(text) => each_lossy(&text.into_bytes(), &mut pseudo_ends),
+            Err(e) => each_lossy(&e.into_bytes(), &mut pseudo_ends),
+        };
         Request {
             pseudo,
             pseudo_ends,
@@ -125,6 +132,19 @@ impl Request {
     fn query(&self) -> &str {
         self.path().split_once('?').map_or("", |(_, q)| q)
     }
+}
+
+/// The values that end at `ends` in `bytes`, each made text on its own (invalid UTF-8
+/// replaced), one after another; `ends` then says where each ends in the text.
+fn each_lossy(bytes: &[u8], ends: &mut [usize; 4]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    let mut start = 0;
+    for end in ends.iter_mut() {
+        push_text(&mut text, bytes.get(start..*end).unwrap_or_default());
+        start = *end;
+        *end = text.len();
+    }
+    text
 }
 
 /// Appends a header value as text, invalid UTF-8 replaced. Valid text (every token) is checked
@@ -330,6 +350,14 @@ mod tests {
         let req = Request::from_pairs([(&b":path"[..], &b"/a\xff"[..]), (b":method", b"GET")]);
         assert_eq!((req.path(), req.method()), ("/a\u{fffd}", "GET"));
         assert_eq!(Request::default().path(), "");
+        // "é" split between the method and the path is text only taken together: each value
+        // is read on its own, as the host would show it.
+        let split =
+            Request::from_pairs([(&b":method"[..], &b"GET\xc3"[..]), (b":path", b"\xa9/x")]);
+        assert_eq!(
+            (split.method(), split.path()),
+            ("GET\u{fffd}", "\u{fffd}/x")
+        );
     }
 
     fn extract<'a>(p: &'a Provider, r: &'a Request) -> Option<Extracted<'a>> {

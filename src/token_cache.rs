@@ -226,7 +226,12 @@ fn same(a: &str, b: &str) -> bool {
 /// told apart by `same`, which compares every byte before an entry is used.
 fn filed_under(token: &str) -> (usize, &[u8]) {
     let bytes = token.as_bytes();
-    (bytes.len(), bytes.get(bytes.len().saturating_sub(TAIL_BYTES)..).unwrap_or(bytes))
+    (
+        bytes.len(),
+        bytes
+            .get(bytes.len().saturating_sub(TAIL_BYTES)..)
+            .unwrap_or(bytes),
+    )
 }
 
 /// 32 base64url characters: 192 bits of a signature.
