@@ -156,13 +156,16 @@ pub fn parse(token: &str) -> Result<Jwt<'_>, AuthError> {
     // Envoy's base64 decoder skips whitespace, so a signature with spaces in it (a cookie
     // written `jwt=<token> ;`, a `%20` in a parameter) verifies there; the signature is not
     // part of the signed bytes, so skipping it here lets nothing else through.
+    // Whitespace is looked for only when the signature does not decode as it is: a scan of
+    // every signature was a tenth of a cache miss's work outside the crypto.
     let is_space = |c: char| c.is_ascii_whitespace() || c == '\x0b';
-    let signature = if signature_b64.contains(is_space) {
-        URL_SAFE_NO_PAD.decode(signature_b64.replace(is_space, ""))
-    } else {
-        URL_SAFE_NO_PAD.decode(signature_b64)
-    }
-    .map_err(|_| AuthError::SignatureBadBase64)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .or_else(|e| match signature_b64.contains(is_space) {
+            true => URL_SAFE_NO_PAD.decode(signature_b64.replace(is_space, "")),
+            false => Err(e),
+        })
+        .map_err(|_| AuthError::SignatureBadBase64)?;
     let signing_input = token
         .get(..header_b64.len() + 1 + payload_b64.len())
         .ok_or(AuthError::BadFormat)?;
