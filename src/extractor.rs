@@ -19,8 +19,6 @@ pub struct Request {
     pub client_cert_sha256: Option<String>,
 }
 
-const PSEUDO: [&str; 4] = [":method", ":path", ":scheme", ":authority"];
-
 impl Request {
     /// The request whose headers these are. A repeated pseudo-header counts once, its last
     /// value (Envoy never sends two).
@@ -31,14 +29,7 @@ impl Request {
     /// As `new`, with the text of the pseudo-headers written into `buffer` (emptied first): a
     /// buffer taken back from an earlier request (`into_buffers`) saves an allocation.
     pub fn with_buffer(headers: Headers, buffer: String) -> Request {
-        let mut last: [Option<&[u8]>; 4] = [None; 4];
-        for (name, value) in headers.iter().filter(|(name, _)| name.starts_with(':')) {
-            if let Some(i) = PSEUDO.iter().position(|p| *p == name) {
-                if let Some(slot) = last.get_mut(i) {
-                    *slot = Some(value);
-                }
-            }
-        }
+        let last: [Option<&[u8]>; 4] = std::array::from_fn(|i| headers.pseudo(i));
         // The four values are checked as text together: one check, not four.
         let mut bytes = buffer.into_bytes();
         bytes.clear();
@@ -313,6 +304,7 @@ pub fn path_without_param(path: &str, name: &str) -> String {
 mod tests {
     use super::*;
     use crate::config;
+    use crate::headers::HeadersBuilder;
 
     fn provider(json: &str) -> Provider {
         let cfg = format!(
@@ -343,6 +335,17 @@ mod tests {
         assert_eq!((req.host(), req.scheme()), ("api.example", ""));
         assert_eq!(req.header("authorization"), Some(&b"Bearer x"[..]));
         assert_eq!(req.query(), "b");
+        // Listed twice (Envoy never does), the last one counts; in reused buffers too.
+        let twice = [(":path", "/first"), ("x-a", "1"), (":path", "/last")];
+        assert_eq!(Request::from_pairs(twice).path(), "/last");
+        let mut again = HeadersBuilder::reuse(Request::from_pairs(twice).into_buffers().0);
+        again.push(b"x-b", b"2");
+        again.push(b"x-c", b"3");
+        again.push(b"x-d", b"4");
+        assert_eq!(Request::new(again.finish()).path(), "");
+        let mut fresh = HeadersBuilder::default();
+        fresh.push(b"x-a", b"1");
+        assert_eq!(Request::new(fresh.finish()).method(), "");
     }
 
     #[test]

@@ -4,21 +4,42 @@
 //! module.
 
 /// Names are text (invalid UTF-8 replaced: Envoy allows only tokens); values are bytes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Headers {
     names: String,
     values: Vec<u8>,
     /// Per header, where its name ends in `names` and its value in `values`.
     ends: Vec<(usize, usize)>,
+    /// `:method`, `:path`, `:scheme`, `:authority`: the last of each, by index in `ends`
+    /// (`ABSENT` when there is none). Small: a request is moved several times per decision.
+    pseudo: [u32; 4],
 }
+
+const ABSENT: u32 = u32::MAX;
+
+/// The pseudo-headers a request is judged by, in the order `Headers::pseudo` gives them.
+pub const PSEUDO: [&str; 4] = [":method", ":path", ":scheme", ":authority"];
 
 /// Headers as they are read from the host, names still bytes: they are checked as text once,
 /// all together, by `finish` (a check per name costs more than copying names this short).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HeadersBuilder {
     names: Vec<u8>,
     values: Vec<u8>,
     ends: Vec<(usize, usize)>,
+    pseudo: [u32; 4],
+}
+
+impl Default for Headers {
+    fn default() -> Headers {
+        HeadersBuilder::default().finish()
+    }
+}
+
+impl Default for HeadersBuilder {
+    fn default() -> HeadersBuilder {
+        HeadersBuilder::with_capacity(0, 0)
+    }
 }
 
 impl HeadersBuilder {
@@ -28,6 +49,7 @@ impl HeadersBuilder {
             names: Vec::with_capacity(bytes.min(count.saturating_mul(32))),
             values: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(count),
+            pseudo: [ABSENT; 4],
         }
     }
 
@@ -43,6 +65,7 @@ impl HeadersBuilder {
             names,
             values,
             ends,
+            pseudo: [ABSENT; 4],
         }
     }
 
@@ -61,6 +84,20 @@ impl HeadersBuilder {
     }
 
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        // Noted as they go by, so that the request is not searched for them again.
+        if name.first() == Some(&b':') {
+            let slot = match name {
+                b":method" => self.pseudo.get_mut(0),
+                b":path" => self.pseudo.get_mut(1),
+                b":scheme" => self.pseudo.get_mut(2),
+                b":authority" => self.pseudo.get_mut(3),
+                _ => None,
+            };
+            // Past u32::MAX headers (never, with any host's limits) it is not noted.
+            if let (Some(slot), Ok(at)) = (slot, u32::try_from(self.ends.len())) {
+                *slot = at;
+            }
+        }
         self.names.extend_from_slice(name);
         self.values.extend_from_slice(value);
         self.ends.push((self.names.len(), self.values.len()));
@@ -71,6 +108,7 @@ impl HeadersBuilder {
             names,
             values,
             ends,
+            pseudo,
         } = self;
         // Text as a whole is not enough: a character split across two names would be.
         let names = match String::from_utf8(names) {
@@ -79,6 +117,7 @@ impl HeadersBuilder {
                     names: text,
                     values,
                     ends,
+                    pseudo,
                 };
             }
             Ok(text) => text.into_bytes(),
@@ -99,6 +138,7 @@ impl HeadersBuilder {
             names: lossy,
             values,
             ends: lossy_ends,
+            pseudo,
         }
     }
 }
@@ -110,6 +150,16 @@ impl Headers {
 
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// The value of a pseudo-header (`PSEUDO[i]`), the last one the host listed.
+    pub fn pseudo(&self, i: usize) -> Option<&[u8]> {
+        let at = usize::try_from(*self.pseudo.get(i)?).ok()?;
+        let start = match at.checked_sub(1) {
+            Some(before) => self.ends.get(before)?.1,
+            None => 0,
+        };
+        self.values.get(start..self.ends.get(at)?.1)
     }
 
     /// In the host's order.
