@@ -226,10 +226,7 @@ fn optional_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b64(s: &str) -> String {
-        URL_SAFE_NO_PAD.encode(s)
-    }
+    use crate::test_support::b64;
 
     fn token(header: &str, payload: &str) -> String {
         format!("{}.{}.{}", b64(header), b64(payload), b64("sig"))

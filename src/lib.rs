@@ -37,5 +37,8 @@ pub mod token_cache;
 pub mod verifier;
 pub mod worker;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(all(target_arch = "wasm32", not(feature = "library-only")))]
 mod filter;

@@ -6,13 +6,8 @@ use crate::crypto::test_host::RingHost;
 use crate::crypto::CryptoMode;
 use crate::jwks::cost;
 use crate::jwt;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use crate::test_support::b64;
 use serde_json::{json, Value};
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// An RSA key of `bits` bits with exponent `e`: the signatures below never verify with it,
 /// so each try is a full check that fails.

@@ -4,25 +4,13 @@ use crate::crypto::test_host::RingHost;
 use crate::crypto::CryptoMode;
 use crate::jwks::MAX_RSA_BITS;
 use crate::jwt::{self, Alg};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use crate::test_support::{b64, claims, rsa, tampered_at};
 use jwt_simple::prelude::*;
 use serde_json::{json, Map, Value};
-use std::sync::OnceLock;
 
 const NOW: u64 = 1_700_000_000;
 const ISS: &str = "https://issuer.example";
 const SECRET: &[u8] = b"a shared secret of at least 64 bytes, so that HS512 may use it too";
-
-/// RSA key generation takes seconds in debug builds: one key for the whole test binary.
-fn rsa() -> &'static RS256KeyPair {
-    static KEY: OnceLock<RS256KeyPair> = OnceLock::new();
-    KEY.get_or_init(|| RS256KeyPair::generate(2048).unwrap().with_key_id("rsa"))
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn provider(extra: Value) -> Provider {
     let mut p = json!({"issuer": ISS, "local_jwks": {"inline_string": json!({"keys": [oct_jwk()]}).to_string()}});
@@ -46,21 +34,6 @@ fn check(provider: &Provider, payload: Value) -> Result<(), AuthError> {
         &jwt::parse(&token).unwrap(),
         NOW,
     )
-}
-
-/// Claims taken verbatim from `v`, so tests control every field.
-fn claims(v: Value) -> JWTClaims<Map<String, Value>> {
-    JWTClaims {
-        issued_at: None,
-        expires_at: None,
-        invalid_before: None,
-        issuer: None,
-        subject: None,
-        audiences: None,
-        jwt_id: None,
-        nonce: None,
-        custom: v.as_object().unwrap().clone(),
-    }
 }
 
 fn good() -> JWTClaims<Map<String, Value>> {
@@ -129,10 +102,7 @@ fn hs256_by_hand(header: Value, payload: Value, secret: &[u8]) -> String {
 }
 
 fn tampered(token: &str) -> String {
-    let (rest, sig) = token.rsplit_once('.').unwrap();
-    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
-    bytes[10] ^= 1;
-    format!("{rest}.{}", b64(bytes))
+    tampered_at(token, 10)
 }
 
 #[test]

@@ -1,6 +1,7 @@
 use super::*;
 use crate::config;
 use crate::extractor::Request;
+use crate::test_support::{claims, tampered};
 use crate::token_cache::TokenCache;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -153,11 +154,6 @@ impl Harness {
     }
 }
 
-/// jwt-simple claims holding exactly the fields of `v`.
-fn claims(v: Value) -> JWTClaims<Map<String, Value>> {
-    serde_json::from_value(v).unwrap()
-}
-
 fn valid_for_a() -> JWTClaims<Map<String, Value>> {
     claims(json!({"iss": ISS_A, "exp": NOW_S + 600}))
 }
@@ -192,13 +188,6 @@ fn deny(status: u32, body: &str, realm_path: &str) -> Outcome {
         body: body.into(),
         www_authenticate,
     }
-}
-
-fn tampered(token: &str) -> String {
-    let (rest, sig) = token.rsplit_once('.').unwrap();
-    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
-    bytes[5] ^= 1;
-    format!("{rest}.{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 #[test]

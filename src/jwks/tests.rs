@@ -2,25 +2,19 @@ use super::*;
 use crate::crypto::host::{HostError, HostVerifier};
 use crate::crypto::{CryptoMode, Tally};
 use crate::signature::verify_raw;
+use crate::test_support::{b64, rsa};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_simple::prelude::*;
 use serde_json::json;
 use std::sync::OnceLock;
 
-/// RSA key generation takes seconds in debug builds: one key for the whole test binary.
+/// The shared test key's modulus and exponent.
 fn rsa_components() -> &'static (Vec<u8>, Vec<u8>) {
     static KEY: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
     KEY.get_or_init(|| {
-        let c = RS256KeyPair::generate(2048)
-            .unwrap()
-            .public_key()
-            .to_components();
+        let c = rsa().public_key().to_components();
         (c.n, c.e)
     })
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn rsa_jwk(kid: &str) -> Value {
@@ -283,7 +277,7 @@ fn bad_or_missing_key_material_drops_only_that_key() {
             "unsupported OKP curve \"X25519\"",
         ),
         (
-            with(ed25519_jwk("ed"), "x", json!(b64(&[1u8; 31]))),
+            with(ed25519_jwk("ed"), "x", json!(b64([1u8; 31]))),
             "Ed25519 keys are 32 bytes",
         ),
         (without(ed25519_jwk("ed"), "x"), "no \"x\" string"),
@@ -399,7 +393,7 @@ fn parse_for(text: &[u8], crypto: &Crypto) -> KeySet {
 
 #[test]
 fn points_off_the_curve_are_dropped_when_the_host_cannot_import_them() {
-    let off = with(p256_jwk("off"), "y", json!(b64(&[1u8; 32])));
+    let off = with(p256_jwk("off"), "y", json!(b64([1u8; 32])));
     let text = jwks(vec![off.clone(), p256_jwk("p")]);
     // Without a host nothing at parse can tell; ring refuses the point at every verification.
     let module_only = parse_for(&text, &Crypto::module_only());
@@ -542,7 +536,7 @@ fn ed25519_keys_of_small_order_are_refused() {
     identity[0] = 1;
     for key in [identity, [0u8; 32]] {
         let set =
-            KeySet::parse(&jwks(vec![with(ed25519_jwk("ed"), "x", json!(b64(&key)))])).unwrap();
+            KeySet::parse(&jwks(vec![with(ed25519_jwk("ed"), "x", json!(b64(key)))])).unwrap();
         assert_eq!(
             set.skipped,
             vec!["keys[0]: Ed25519 key of small order (signatures with it prove nothing)"]
@@ -553,7 +547,7 @@ fn ed25519_keys_of_small_order_are_refused() {
 #[test]
 fn hmac_keys_shorter_than_their_hash_are_refused() {
     let oct = |len: usize, alg: Option<&str>| {
-        let mut k = json!({"kty": "oct", "kid": "k", "k": b64(&vec![7u8; len])});
+        let mut k = json!({"kty": "oct", "kid": "k", "k": b64(vec![7u8; len])});
         if let Some(alg) = alg {
             k["alg"] = json!(alg);
         }
