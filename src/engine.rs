@@ -18,6 +18,7 @@ use serde_json::Value;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// What a provider's keys look like to a request right now.
 pub enum KeyState {
@@ -88,7 +89,7 @@ pub type Stats = SmallVec<[Stat; 4]>;
 pub struct Decision {
     pub outcome: Outcome,
     /// Applied before anything is written, on every decision.
-    pub remove_headers: SmallVec<[String; 2]>,
+    pub remove_headers: SmallVec<[Arc<str>; 2]>,
     pub set_headers: Vec<(String, String)>,
     pub new_path: Option<String>,
     pub stats: Stats,
@@ -144,10 +145,10 @@ impl<'c> Engine<'c> {
     fn decide_without_route(&mut self, req: &Request) -> Decision {
         let mut decision = Decision {
             outcome: Outcome::Continue,
-            remove_headers: SmallVec::from_vec(forged::headers_to_remove(
-                &self.config.written_headers,
-                req,
-            )),
+            remove_headers: (forged::headers_to_remove(&self.config.written_headers, req))
+                .into_iter()
+                .map(Arc::from)
+                .collect(),
             set_headers: Vec::new(),
             new_path: None,
             stats: Stats::new(),
@@ -434,7 +435,14 @@ impl<'c> Engine<'c> {
             if !provider.forward {
                 for (extracted, _) in tokens {
                     match &extracted.location {
-                        Location::Header(name) => push_unique(&mut decision.remove_headers, name),
+                        Location::Header(name) => {
+                            // The configured name, shared; a copy only if it were not there.
+                            let configured = (provider.from_headers.iter())
+                                .find(|h| &*h.name == *name)
+                                .map(|h| h.name.clone());
+                            let name = configured.unwrap_or_else(|| Arc::from(*name));
+                            push_unique(&mut decision.remove_headers, name)
+                        }
                         Location::Param(name) => {
                             path = Cow::Owned(extractor::path_without_param(&path, name))
                         }
@@ -478,9 +486,9 @@ fn conditions_of<'c>(config: &'c FilterConfig, requirement: &Requirement) -> Opt
         .find(|r| (r.requirement.as_ref()).is_some_and(|q| std::ptr::eq(q, requirement)))
 }
 
-fn push_unique(list: &mut SmallVec<[String; 2]>, name: &str) {
-    if !list.iter().any(|n| n == name) {
-        list.push(name.to_string());
+fn push_unique(list: &mut SmallVec<[Arc<str>; 2]>, name: Arc<str>) {
+    if !list.contains(&name) {
+        list.push(name);
     }
 }
 

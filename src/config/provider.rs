@@ -338,7 +338,7 @@ fn cache_duration(value: Option<u64>, field: &str) -> Result<u64, ConfigError> {
 
 fn header_location(raw: RawHeaderLocation, field: &str) -> Result<HeaderLocation, ConfigError> {
     Ok(HeaderLocation {
-        name: header_name(&raw.name, &format!("{field}.name"))?,
+        name: header_name(&raw.name, &format!("{field}.name"))?.into(),
         value_prefix: raw.value_prefix.unwrap_or_default(),
     })
 }

@@ -22,7 +22,7 @@ pub fn headers_read(config: &FilterConfig) -> Option<Vec<String>> {
     // (`resource::check_sender`), whatever the provider's own locations.
     names.push("authorization".into());
     for p in &config.providers {
-        names.extend(p.from_headers.iter().map(|h| h.name.clone()));
+        names.extend(p.from_headers.iter().map(|h| h.name.to_string()));
         if !p.from_cookies.is_empty() {
             names.push("cookie".into());
         }

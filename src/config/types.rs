@@ -101,7 +101,9 @@ pub enum RemoteEndpoint {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderLocation {
-    pub name: String,
+    /// Shared rather than copied: a decision names the header to remove on every request
+    /// whose token it takes out (`forward: false`), cache hits included.
+    pub name: std::sync::Arc<str>,
     pub value_prefix: String,
 }
 

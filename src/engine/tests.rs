@@ -168,6 +168,11 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
     Request::from_pairs(pseudo.iter().chain(headers).copied())
 }
 
+/// The headers a decision removes, as text.
+fn removed(d: &Decision) -> Vec<&str> {
+    d.remove_headers.iter().map(|n| &**n).collect()
+}
+
 fn bearer(path: &str, token: &str) -> Request {
     request(
         "GET",
@@ -356,7 +361,7 @@ fn the_token_is_removed_unless_forwarded() {
     let mut h = Harness::plain();
     let token = h.good_a();
     let d = h.decide(&bearer("/x", &token));
-    assert_eq!(d.remove_headers.to_vec(), vec!["authorization"]);
+    assert_eq!(removed(&d), vec!["authorization"]);
     assert_eq!(d.new_path, None);
 
     let d = h.decide(&request(
@@ -405,7 +410,7 @@ fn every_token_of_a_provider_must_verify() {
     // Both good: both are taken off the request.
     let d = h.decide(&both(&other));
     assert_eq!(d.outcome, Outcome::Continue);
-    assert_eq!(d.remove_headers.to_vec(), vec!["authorization"]);
+    assert_eq!(removed(&d), vec!["authorization"]);
     assert_eq!(d.new_path.as_deref(), Some("/p?y=2"));
     assert_eq!(
         d.stats
@@ -514,7 +519,7 @@ fn headers_the_filter_writes_are_always_removed_from_requests() {
         let d = h.decide(req);
         for name in ["x-jwt-payload", "x-sub", "x-tenant"] {
             assert!(
-                d.remove_headers.iter().any(|n| n == name),
+                d.remove_headers.iter().any(|n| &**n == name),
                 "{name} kept for {} {}: {d:?}",
                 req.method(),
                 req.path()
@@ -562,7 +567,7 @@ fn allow_missing_rules_accept_no_token_but_not_a_bad_one() {
     let d = h.decide(&bearer("/public", &good));
     assert_eq!(d.outcome, Outcome::Continue);
     assert_eq!(
-        d.remove_headers.to_vec(),
+        removed(&d),
         vec!["authorization"],
         "a verified token is still stripped"
     );
@@ -594,10 +599,7 @@ fn requires_all_and_requires_any_combine_providers() {
     assert!(
         d.stats.contains(&Stat::ProviderAllowed(0)) && d.stats.contains(&Stat::ProviderAllowed(1))
     );
-    assert_eq!(
-        d.remove_headers.to_vec(),
-        vec!["authorization", "x-b-token"]
-    );
+    assert_eq!(removed(&d), vec!["authorization", "x-b-token"]);
     let d = h.decide(&bearer("/both", &a));
     assert_eq!(d.outcome, deny(401, "Jwt is missing", "/both"));
     assert!(
@@ -694,7 +696,7 @@ fn audit_mode_counts_would_be_denials_and_lets_them_through() {
         d.set_headers.is_empty(),
         "no claims from an unverified token"
     );
-    assert_eq!(d.remove_headers.to_vec(), vec!["x-sub"]);
+    assert_eq!(removed(&d), vec!["x-sub"]);
 
     let d = h.decide(&request("GET", "/x", &[]));
     assert_eq!(d.outcome, Outcome::Continue);
@@ -961,7 +963,7 @@ fn a_string_claim_with_a_comma_is_never_written_as_a_header() {
         vec![("x-name".to_string(), "Alice".to_string())]
     );
     // The client's own x-sub is still removed.
-    assert!(d.remove_headers.iter().any(|n| n == "x-sub"));
+    assert!(d.remove_headers.iter().any(|n| &**n == "x-sub"));
 }
 
 #[test]
