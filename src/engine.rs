@@ -436,12 +436,7 @@ impl<'c> Engine<'c> {
                 for (extracted, _) in tokens {
                     match &extracted.location {
                         Location::Header(name) => {
-                            // The configured name, shared; a copy only if it were not there.
-                            let configured = (provider.from_headers.iter())
-                                .find(|h| &*h.name == *name)
-                                .map(|h| h.name.clone());
-                            let name = configured.unwrap_or_else(|| Arc::from(*name));
-                            push_unique(&mut decision.remove_headers, name)
+                            push_unique(&mut decision.remove_headers, Arc::clone(name))
                         }
                         Location::Param(name) => {
                             path = Cow::Owned(extractor::path_without_param(&path, name))

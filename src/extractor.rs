@@ -3,6 +3,7 @@
 use crate::config::Provider;
 pub use crate::headers::Headers;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The parts of a request the filter reads. Header names are lower case (HTTP/2 and
 /// Envoy's header map guarantee it).
@@ -151,7 +152,8 @@ fn push_text(out: &mut String, value: &[u8]) {
 /// The configured name a token was found under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location<'a> {
-    Header(&'a str),
+    /// The configured name itself, so that a decision removing the header shares it.
+    Header(&'a Arc<str>),
     Param(&'a str),
     Cookie(&'a str),
 }
@@ -397,7 +399,7 @@ mod tests {
         let r = req("/", &[("authorization", "Bearer a.b.c")]);
         let got = extract(&p, &r).unwrap();
         assert_eq!(got.token, "a.b.c");
-        assert_eq!(got.location, Location::Header("authorization"));
+        assert_eq!(got.location, Location::Header(&Arc::from("authorization")));
         let r = req("/x?y=1&access_token=t.t.t", &[]);
         let got = extract(&p, &r).unwrap();
         assert_eq!(

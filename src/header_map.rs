@@ -26,8 +26,11 @@ pub fn parse_into(
     if data > bytes.len() {
         return None;
     }
-    // Bounded by the check above: at most one entry per 8 bytes of input.
-    map.reserve(count, bytes.len().saturating_sub(data));
+    // Bounded by the check above: at most one entry per 8 bytes of input. With a filter the
+    // few headers kept grow the buffers instead: large cookies must not size them.
+    if only.is_none() {
+        map.reserve(count, bytes.len().saturating_sub(data));
+    }
     for n in 0..count {
         let lengths = 4 + n * 8;
         let name_len = usize::try_from(read_u32(bytes, lengths)?).ok()?;

@@ -237,6 +237,14 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_pseudo_header_is_found_where_pseudo_lists_it() {
+        let headers: Headers = PSEUDO.iter().rev().map(|n| (*n, *n)).collect();
+        for (i, name) in PSEUDO.iter().enumerate() {
+            assert_eq!(headers.pseudo(i), Some(name.as_bytes()));
+        }
+    }
+
     /// Headers as the host lists them, and as they read back: in order, values as bytes, a
     /// name that is not text replaced on its own and its neighbours kept exactly.
     #[test]

@@ -312,11 +312,15 @@ impl FilterHandle {
         if !ok {
             return None;
         }
-        let bytes = entries.iter().fold(0usize, |n, h| {
-            n.saturating_add(h.key.length)
-                .saturating_add(h.value.length)
-        });
-        headers.reserve(count, bytes);
+        // With a filter the few headers kept grow the buffers instead: large cookies must not
+        // size them.
+        if only.is_none() {
+            let bytes = entries.iter().fold(0usize, |n, h| {
+                n.saturating_add(h.key.length)
+                    .saturating_add(h.value.length)
+            });
+            headers.reserve(count, bytes);
+        }
         for h in entries.iter() {
             // SAFETY: Envoy filled each entry with buffers into its header map, valid until
             // the map changes; they are copied into `headers` before anything changes it, and

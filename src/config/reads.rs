@@ -6,9 +6,7 @@
 //! corpus twice, from every header and from only these, and requires the same answers.
 
 use super::{FilterConfig, SenderConstraint};
-
-/// The pseudo-headers `Request` reads (method, path, scheme, authority): every request's.
-const PSEUDO: [&str; 4] = [":method", ":path", ":scheme", ":authority"];
+use crate::headers::PSEUDO;
 
 /// The names, lower case and each once, or `None` when a decision needs every header: the
 /// other spellings of a header the filter writes (`x_sub` for `x-sub`) are found only by
@@ -17,6 +15,7 @@ pub fn headers_read(config: &FilterConfig) -> Option<Vec<String>> {
     if !config.written_headers.is_empty() {
         return None;
     }
+    // The pseudo-headers `Request` reads: every request's.
     let mut names: Vec<String> = PSEUDO.iter().map(|n| n.to_string()).collect();
     // A token sent with the DPoP scheme is refused when it is not DPoP-bound
     // (`resource::check_sender`), whatever the provider's own locations.
